@@ -1,0 +1,1 @@
+"""`fulfil validate` and `fulfil run` (filled in by the foundation work)."""
