@@ -1,0 +1,75 @@
+"""Carrier services as arrays: band lookup, service choice per shipment, rates, transit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import Carriers
+
+__all__ = ["CarrierTable"]
+
+
+@dataclass(frozen=True)
+class CarrierTable:
+    """Every (carrier, service) as a row; per-band columns for transit days and rates."""
+
+    bands_km: np.ndarray  # upper bounds; a distance <= bound falls in that band
+    carrier: np.ndarray  # carrier index per row
+    carrier_ids: tuple[str, ...]
+    names: tuple[str, ...]  # "carrier/service" per row
+    transit_days: np.ndarray  # [row, band]
+    base_rate: np.ndarray  # [row, band]
+    per_kg_rate: np.ndarray  # [row, band]
+    min_billable_kg: np.ndarray
+    p_delay: np.ndarray
+    delay_days: np.ndarray
+    rule: str
+
+    @classmethod
+    def from_scenario(cls, carriers: Carriers) -> CarrierTable:
+        """Flatten the scenario's carriers and services."""
+        rows = [(ci, c.id, s) for ci, c in enumerate(carriers.carriers) for s in c.services]
+        return cls(
+            bands_km=np.asarray(carriers.distance_bands_km, float),
+            carrier=np.array([r[0] for r in rows]),
+            carrier_ids=tuple(c.id for c in carriers.carriers),
+            names=tuple(f"{cid}/{s.name}" for _, cid, s in rows),
+            transit_days=np.array([s.transit_days for *_, s in rows], float),
+            base_rate=np.array([s.base_rate for *_, s in rows], float),
+            per_kg_rate=np.array([s.per_kg_rate for *_, s in rows], float),
+            min_billable_kg=np.array([s.min_billable_kg for *_, s in rows], float),
+            p_delay=np.array([s.p_delay for *_, s in rows], float),
+            delay_days=np.array([s.delay_days for *_, s in rows], float),
+            rule=carriers.rule,
+        )
+
+    def band(self, distance_km: np.ndarray) -> np.ndarray:
+        """Distance band index of each distance (km)."""
+        return np.searchsorted(self.bands_km, distance_km, side="left")
+
+    def rate(self, row: np.ndarray, band: np.ndarray, weight_kg: np.ndarray) -> np.ndarray:
+        """Carrier charge per shipment (currency) from the rate card."""
+        billable = np.maximum(weight_kg, self.min_billable_kg[row])
+        return self.base_rate[row, band] + self.per_kg_rate[row, band] * billable
+
+    def choose(self, band: np.ndarray, days_left: np.ndarray, weight_kg: np.ndarray
+               ) -> np.ndarray:
+        """Service row per shipment under the scenario's rule (by default the cheapest
+        service whose nominal transit meets the days left to the promise, else the fastest)."""
+        cost = self.rate(np.arange(len(self.names))[:, None], band[None, :], weight_kg[None, :])
+        transit = self.transit_days[:, band]  # [row, shipment]
+        fastest = np.lexsort((cost, transit), axis=0)[0]
+        if self.rule == "fastest":
+            return fastest
+        if self.rule == "cheapest":
+            return np.argmin(cost, axis=0)
+        meets = transit <= days_left[None, :]
+        cheapest_meeting = np.argmin(np.where(meets, cost, np.inf), axis=0)
+        return np.where(meets.any(axis=0), cheapest_meeting, fastest)
+
+    def transit(self, row: np.ndarray, band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Realised transit days: nominal plus a delay with the service's probability."""
+        late = rng.random(len(row)) < self.p_delay[row]
+        return self.transit_days[row, band] + late * self.delay_days[row]

@@ -1,0 +1,116 @@
+"""Summary KPIs of a run, measured after the warm-up."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from sim.scenario import Scenario
+
+__all__ = ["summary_kpis", "utilisation_table"]
+
+
+def _pct(x: pd.Series) -> float:
+    x = x.dropna()
+    return float(100.0 * x.mean()) if len(x) else math.nan
+
+
+def _q(x: pd.Series, q: float) -> float:
+    x = x.dropna()
+    return float(np.quantile(x, q)) if len(x) else math.nan
+
+
+def utilisation_table(daily: pd.DataFrame, warmup_day: int) -> pd.DataFrame:
+    """Per node and crew after warm-up: busy, available, staffed and overtime hours, and
+    utilisation = busy / available."""
+    rows = []
+    for node, snap in daily.groupby("node"):
+        snap = snap.sort_values("t_h")
+        after = snap[snap["day"] >= warmup_day]
+        if len(after) < 2:
+            continue
+        for r in ("receivers", "pickers", "packers"):
+            d = {k: float(after[f"{r}_{k}_h"].iloc[-1] - after[f"{r}_{k}_h"].iloc[0])
+                 for k in ("busy", "available", "staffed", "overtime")}
+            if d["staffed"] == 0 and d["busy"] == 0:
+                continue
+            util = d["busy"] / d["available"] if d["available"] > 0 else math.nan
+            rows.append({"node": node, "resource": r, "busy_h": d["busy"],
+                         "available_h": d["available"], "staffed_h": d["staffed"],
+                         "overtime_h": d["overtime"], "utilisation": util})
+    return pd.DataFrame(rows, columns=["node", "resource", "busy_h", "available_h",
+                                       "staffed_h", "overtime_h", "utilisation"])
+
+
+def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict:
+    """The headline KPIs after warm-up (orders created after it; days after it)."""
+    warm_h = 24.0 * scenario.run.warmup_days
+    horizon_h = scenario.horizon_h
+    orders = tables["orders"]
+    o = orders[orders["created_h"] >= warm_h]
+    live = o[~o["cancelled"]]
+    ships = tables["shipments"]
+    s = ships[ships["created_h"] >= warm_h]
+    stocked_nodes = [n.id for n in scenario.nodes if n.mode != "dropship"]
+    s_stock = s[s["node"].isin(stocked_nodes)]
+
+    # Service is judged only where the run let it be decided: the promise day has ended,
+    # or the two days after the order have.
+    due = live[(live["promised_day"] + 1) * 24.0 <= horizon_h]
+    two_day_window = live[(np.floor(live["created_h"] / 24.0) + 3) * 24.0 <= horizon_h]
+    on_time = due["on_time"].fillna(0.0)
+    within2 = two_day_window["within_2_days"].fillna(0.0)
+
+    daily = tables["daily"]
+    after = daily[daily["day"] >= scenario.run.warmup_days]
+    per_day = after.groupby("day")[["on_hand_units", "on_hand_value"]].sum()
+    avg_units = float(per_day["on_hand_units"].mean()) if len(per_day) else math.nan
+    avg_value = float(per_day["on_hand_value"].mean()) if len(per_day) else math.nan
+    shipped_value = float(s.loc[s["shipped_h"].notna() & s["node"].isin(stocked_nodes),
+                                "value"].sum())
+    days = scenario.run.horizon_days - scenario.run.warmup_days
+    turns = shipped_value * 365.0 / days / avg_value if avg_value else math.nan
+
+    inbound = tables["inbound"]
+    inb = inbound[inbound["dock_h"] >= warm_h]
+    ret = s[s["return_received_h"].notna()]
+    costs = tables["costs"]
+    c = costs[costs["day"] >= scenario.run.warmup_days]
+    by_cat = c.groupby("category")["amount"].sum()
+    n_shipped = int(live["shipped_h"].notna().sum())
+    util = tables["utilisation"]
+
+    return {
+        "orders": len(o),
+        "orders_cancelled": int(o["cancelled"].sum()),
+        "units": int(o["units"].sum()),
+        "orders_shipped": n_shipped,
+        "orders_delivered": int(live["delivered_h"].notna().sum()),
+        "on_time_pct": _pct(on_time),
+        "two_day_pct": _pct(within2),
+        "click_to_ship_p50_h": _q(live["click_to_ship_h"], 0.5),
+        "click_to_ship_p95_h": _q(live["click_to_ship_h"], 0.95),
+        "click_to_door_p50_days": _q(live["click_to_door_days"], 0.5),
+        "click_to_door_p95_days": _q(live["click_to_door_days"], 0.95),
+        "unit_fill_rate_pct": (100.0 * s_stock["filled_on_arrival"].sum() / s_stock["units"].sum()
+                               if s_stock["units"].sum() else math.nan),
+        "backorder_pct": _pct((s_stock["filled_on_arrival"] < s_stock["units"])
+                              .groupby(s_stock["order"]).any()),
+        "split_shipment_pct": _pct(live.loc[live["n_shipments"] > 0, "split"]),
+        "avg_on_hand_units": avg_units,
+        "avg_on_hand_value": avg_value,
+        "inventory_turns": turns,
+        "utilisation": {f"{r.node}.{r.resource}": r.utilisation for r in util.itertuples()},
+        "dock_to_stock_p50_h": _q(inb["dock_to_stock_h"], 0.5),
+        "returns_received_units": int(ret["returned_units"].sum()),
+        "returns_restocked_pct": (100.0 * ret["restocked_units"].sum()
+                                  / ret["returned_units"].sum()
+                                  if ret["returned_units"].sum() else math.nan),
+        "total_cost": float(by_cat.sum()),
+        "cost_per_order": float(by_cat.sum() / n_shipped) if n_shipped else math.nan,
+        "cost_per_order_by_category": {k: float(v / n_shipped) if n_shipped else math.nan
+                                       for k, v in by_cat.items()},
+        "currency": scenario.costs.currency,
+    }

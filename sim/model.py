@@ -1,0 +1,299 @@
+"""The network model: demand, routing, nodes, carriers, replenishment and disruptions on one
+SimPy clock (hours from the start of the run)."""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from optimize.geo import distance_matrix_km
+from sim.carriers import CarrierTable
+from sim.demand import build_catalogue, generate_orders
+from sim.geography_source import demand_points_for
+from sim.node import DELIVERY_HOUR, NodeSim, Shipment
+from sim.picking import PickPlanner
+from sim.routing import NearestWithStock, NetworkView, RoutingPolicy
+from sim.scenario import Dist, Scenario
+from sim.stock_levels import stock_levels
+from sim.streams import Sampler, Streams
+
+__all__ = ["Network"]
+
+
+class Network:
+    """Builds every part of one replication of a scenario and runs it."""
+
+    def __init__(self, scenario: Scenario, replication: int = 0,
+                 routing: RoutingPolicy | None = None,
+                 progress: Callable[[float], None] | None = None):
+        self.scenario = sc = scenario
+        self.replication = replication
+        self.streams = Streams(sc.run.seed, replication)
+        self.env = simpy.Environment()
+        self.horizon_h = sc.horizon_h
+        self.progress = progress
+
+        self.points = demand_points_for(sc.geography)
+        self.catalogue = build_catalogue(sc, self.streams)
+        self.orders = generate_orders(sc, self.catalogue, self.points["weight"].to_numpy(),
+                                      self.streams)
+        lat = np.array([n.location.lat for n in sc.nodes])
+        lon = np.array([n.location.lon for n in sc.nodes])
+        self.dist_km = distance_matrix_km(lat, lon, self.points["lat"].to_numpy(),
+                                          self.points["lon"].to_numpy())
+        self.nearest = np.argsort(self.dist_km.T, axis=1, kind="stable")
+        self.carriers = CarrierTable.from_scenario(sc.carriers)
+
+        n_nodes, n_skus = len(sc.nodes), self.catalogue.n
+        self.on_hand = np.zeros((n_nodes, n_skus), np.int64)
+        self.on_order = np.zeros((n_nodes, n_skus), np.int64)
+        self.backordered = np.zeros((n_nodes, n_skus), np.int64)
+        self.ordered_units = np.zeros(n_nodes, np.int64)  # purchase orders placed
+        self.in_supplier_transit = np.zeros(n_nodes, np.int64)
+        self.in_receiving = np.zeros(n_nodes, np.int64)
+        self.putaway_units = np.zeros(n_nodes, np.int64)
+        self.returns_in_inspection = np.zeros(n_nodes, np.int64)
+        self.returns_inspected = np.zeros(n_nodes, np.int64)
+        self.walked_m = np.zeros(n_nodes)
+        self.returned_lines: dict[int, np.ndarray] = {}
+
+        stocked = np.array([n.mode != "dropship" for n in sc.nodes])
+        self.order_up_to, self.reorder_point = stock_levels(sc, self.catalogue, self.dist_km,
+                                                            self.points["weight"].to_numpy(),
+                                                            stocked)
+        if sc.inventory.initial_stock == "order_up_to":
+            self.on_hand[:] = self.order_up_to
+        self.initial_units = self.on_hand.sum(axis=1).copy()
+
+        self.nodes = [NodeSim(self, i, spec) for i, spec in enumerate(sc.nodes)]
+        self.picking = PickPlanner(sc, self.catalogue, self.streams)
+        self.policy = routing if routing is not None else NearestWithStock()
+        self.view = NetworkView(on_hand=self.on_hand, stocked=stocked,
+                                up=np.ones(n_nodes, bool), dist_km=self.dist_km,
+                                nearest=self.nearest, orders=self.orders)
+        self.shipments: list[Shipment] = []
+        self.po_lines: list[list] = []
+        self.order_routed = np.zeros(self.orders.n, bool)
+        self.carrier_delays: list[tuple[float, float, int | None, float]] = []
+        self.hourly: list[tuple] = []
+        self.daily: list[tuple] = []
+
+        sup = sc.inventory.supplier
+        lt = lead_time_dist_days(sup.lead_time_days_mean, sup.lead_time_days_sd)
+        self.lead_time_days = Sampler(self.streams["supplier.lead_time"], lt)
+        self.returns_delay_days = Sampler(self.streams["returns.delay"], sc.returns.delay_days)
+        self.env.process(self._router())
+        self.env.process(self._monitor())
+        self._schedule_disruptions()
+
+    # ------------------------------------------------------------ running
+    def run(self) -> None:
+        """Run to the horizon; the garbage collector is frozen meanwhile (many small objects)."""
+        gc.collect()
+        gc.freeze()
+        try:
+            step = self.horizon_h / 20.0
+            t = 0.0
+            while t < self.horizon_h:
+                t = min(t + step, self.horizon_h)
+                self.env.run(until=t)
+                if self.progress is not None:
+                    self.progress(t / self.horizon_h)
+        finally:
+            gc.unfreeze()
+        for node in self.nodes:
+            for st in node.stations:
+                st.close()
+        self._snapshot_day(self.horizon_h)
+
+    def _router(self):
+        orders = self.orders
+        idx = np.argsort(orders.ready_h, kind="stable")
+        ready = orders.ready_h[idx]
+        interval = getattr(self.policy, "dispatch_interval_h", None)
+        if interval is None:
+            interval = self.scenario.run.dispatch_interval_min / 60.0
+        ptr, n = 0, len(idx)
+        while ptr < n:
+            t = ready[ptr]
+            if interval > 0:
+                t = math.ceil(t / interval) * interval
+            if t >= self.horizon_h:
+                return
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            end = int(np.searchsorted(ready, self.env.now, side="right"))
+            self._route(idx[ptr:end])
+            ptr = end
+
+    def _route(self, batch: np.ndarray) -> None:
+        orders, view = self.orders, self.view
+        view.now_h = now = self.env.now
+        live = [int(o) for o in batch if not orders.cancelled[o]]
+        self.order_routed[batch] = True
+        if hasattr(self.policy, "route_batch"):
+            plans = self.policy.route_batch(view, np.array(live, np.int64))
+        else:
+            plans = None
+        cutoff = [n.spec.cutoff_h for n in self.nodes]
+        promise = [s.promise_days for s in self.scenario.demand.service_levels]
+        for k, o in enumerate(live):
+            parts = plans[k] if plans is not None else self.policy.route(view, o)
+            created = float(orders.created_h[o])
+            point = int(orders.point[o])
+            late = (created % 24.0) >= cutoff[self.nearest[point, 0]]
+            promised_day = int(created // 24.0) + promise[orders.service[o]] + int(late)
+            for p in parts:
+                sh = Shipment(o, p.node, p.sku, p.qty, created, now, promised_day, point)
+                sh.split = len(parts) > 1
+                self.shipments.append(sh)
+                self.nodes[p.node].accept(sh)
+
+    # ------------------------------------------------------------ shipping
+    def ship(self, node: NodeSim, going: list[Shipment]) -> None:
+        """Hand shipments to carriers: service choice, cost, transit, delivery, returns."""
+        now = self.env.now
+        ship_day = int(now // 24.0)
+        ct = self.carriers
+        dist = np.array([s.distance_km for s in going])
+        weight = np.array([s.weight_kg for s in going])
+        days_left = np.array([s.promised_day for s in going], float) - ship_day
+        band = ct.band(dist)
+        row = ct.choose(band, days_left, weight)
+        transit = ct.transit(row, band, self.streams["carrier.transit"])
+        transit = transit + self._carrier_delay(row, now)
+        delivered = (ship_day + transit) * 24.0 + DELIVERY_HOUR
+        discount = (1.0 - self.scenario.costs.three_pl.carrier_discount
+                    if node.spec.mode == "3pl" else 1.0)
+        cost = ct.rate(row, band, weight) * discount
+
+        sku = np.concatenate([s.sku for s in going])
+        qty = np.concatenate([s.qty for s in going])
+        rng = self.streams["returns.units"]
+        returned = rng.binomial(qty, self.catalogue.return_rate[sku])
+        bounds = np.cumsum([0] + [len(s.sku) for s in going])
+        per_ship = np.add.reduceat(returned, bounds[:-1])
+        back_days = self.scenario.returns.transit_days
+        for i, s in enumerate(going):
+            s.shipped_h = now
+            s.delivered_h = float(delivered[i])
+            s.carrier = int(row[i])
+            s.shipping_cost = float(cost[i])
+            s.state = "in_transit"
+            if per_ship[i]:
+                s.returned_units = int(per_ship[i])
+                arrival = s.delivered_h + 24.0 * (self.returns_delay_days() + back_days)
+                if node.stocking:
+                    self.returned_lines[id(s)] = returned[bounds[i]:bounds[i + 1]]
+                    node.returns_due.append((arrival, s))
+                else:
+                    s.return_received_h = arrival  # goes back to the dropship supplier
+
+    def _carrier_delay(self, row: np.ndarray, now: float) -> np.ndarray:
+        extra = np.zeros(len(row))
+        for start, end, carrier, days in self.carrier_delays:
+            if start <= now < end:
+                extra += days if carrier is None else days * (self.carriers.carrier[row] == carrier)
+        return extra
+
+    # ------------------------------------------------------------ picking and stock
+    def batches(self, node: NodeSim, shipments: list[Shipment]) -> list[list[Shipment]]:
+        """Pick jobs for a released wave, by the node's batching method."""
+        return self.picking.batches(node.index, shipments)
+
+    def tour_length_m(self, node: NodeSim, sku: np.ndarray) -> float:
+        """Pick tour length (m) for these SKUs at this node, by its routing method."""
+        return self.picking.tour_length_m(node.index, sku)
+
+    def review(self, node: NodeSim) -> None:
+        """Periodic review at one node: order up to S (or up to S when at or below s)."""
+        i, inv, now = node.index, self.scenario.inventory, self.env.now
+        position = self.on_hand[i] + self.on_order[i] - self.backordered[i]
+        target = self.order_up_to[i]
+        if inv.policy == "order_up_to":
+            need = np.where(position < target, target - position, 0)
+        else:
+            need = np.where(position <= self.reorder_point[i], target - position, 0)
+        skus = np.flatnonzero(need > 0)
+        if not len(skus):
+            return
+        lead_days = self.lead_time_days() + self._supplier_delay(node.spec.id, now)
+        units = need[skus]
+        self.on_order[i, skus] += units
+        total = int(units.sum())
+        self.ordered_units[i] += total
+        self.in_supplier_transit[i] += total
+        po = len(self.po_lines)
+        lines = [[po, int(s), int(q), now, math.nan, math.nan, i]
+                 for s, q in zip(skus, units, strict=True)]
+        self.po_lines.extend(lines)
+
+        def arrive(_ev: simpy.Event) -> None:
+            self.in_supplier_transit[i] -= total
+            node.receive_po(lines)
+
+        self.env.timeout(24.0 * lead_days).callbacks.append(arrive)
+
+    def _supplier_delay(self, node_id: str, now: float) -> float:
+        return sum(d.extra_days for d in self.scenario.disruptions
+                   if d.kind == "supplier_delay" and d.node in (None, node_id)
+                   and 24.0 * d.start_day <= now < 24.0 * (d.start_day + d.duration_days))
+
+    # ------------------------------------------------------------ disruptions, monitors
+    def _schedule_disruptions(self) -> None:
+        ids = [n.id for n in self.scenario.nodes]
+        carriers = list(self.carriers.carrier_ids)
+        for d in self.scenario.disruptions:
+            start, end = 24.0 * d.start_day, 24.0 * (d.start_day + d.duration_days)
+            if d.kind == "carrier_delay":
+                c = None if d.carrier is None else carriers.index(d.carrier)
+                self.carrier_delays.append((start, end, c, d.extra_days))
+            elif d.kind in ("node_outage", "capacity_cut"):
+                node = self.nodes[ids.index(d.node)]
+                resource = d.resource if d.kind == "capacity_cut" else None
+                share = d.capacity_share if d.kind == "capacity_cut" else 0.0
+                self._at(start, lambda n=node, r=resource, s=share: self._set_up(n, r, s))
+                self._at(end, lambda n=node, r=resource: self._set_up(n, r, 1.0))
+
+    def _set_up(self, node: NodeSim, resource: str | None, share: float) -> None:
+        node.set_capacity(resource, share)
+        self.view.up[node.index] = node.up
+
+    def _at(self, t_h: float, action: Callable[[], None]) -> None:
+        self.env.timeout(t_h).callbacks.append(lambda _ev: action())
+
+    def _monitor(self):
+        while True:
+            now = self.env.now
+            if now % 24.0 == 0.0:
+                self._snapshot_day(now)
+            for n in self.nodes:
+                self.hourly.append((now, n.index, n.open_shipments, len(n.ready),
+                                    n.pickers.waiting if n.stocking else 0,
+                                    n.packers.waiting if n.stocking else 0,
+                                    len(n.staged), int(self.backordered[n.index].sum())))
+            if now + 1.0 > self.horizon_h:
+                return
+            yield self.env.timeout(1.0)
+
+    def _snapshot_day(self, now: float) -> None:
+        value = self.on_hand @ self.catalogue.unit_value
+        for n in self.nodes:
+            st = {s.name.rsplit(".", 1)[1]: s for s in n.stations}
+            hours = [(st[k].staffed_h, st[k].overtime_h, st[k].busy_h, st[k].available_h)
+                     if k in st else (0.0, 0.0, 0.0, 0.0)
+                     for k in ("receivers", "pickers", "packers")]
+            self.daily.append((now, n.index, int(self.on_hand[n.index].sum()),
+                               float(value[n.index]), *[x for h in hours for x in h]))
+
+
+def lead_time_dist_days(mean: float, sd: float) -> Dist:
+    """Supplier lead time distribution in days (gamma with the given mean and sd)."""
+    if sd == 0:
+        return Dist(dist="fixed", mean=mean)
+    return Dist(dist="gamma", mean=mean, cv=sd / mean)
+

@@ -1,0 +1,307 @@
+"""One fulfilment node: its crews, stock, and the processes of its flow.
+
+Outbound: accept a shipment -> allocate stock or backorder -> release (waves or
+continuous) -> pick (tour length / speed + time per line) -> pack -> stage -> carrier
+pickup -> transit -> delivery. Inbound: review -> purchase order -> supplier lead time ->
+dock -> receive, QC, put away -> stock. Reverse: return transit -> dock -> inspect ->
+restock or dispose. A dropship node holds no stock: its supplier processes and ships.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.scenario import Node
+from sim.station import Station
+from sim.streams import Sampler
+
+if TYPE_CHECKING:
+    from sim.model import Network
+
+__all__ = ["DELIVERY_HOUR", "NodeSim", "Shipment"]
+
+DELIVERY_HOUR = 14.0  # carriers deliver around mid-afternoon
+RETURNS_DOCK_HOUR = 9.0  # the carrier drops returns at the dock once a day
+REVIEW_HOUR = 6.0  # stock is reviewed before the day's first shift
+S_TO_H = 1.0 / 3600.0
+
+
+class Shipment:
+    """The part of an order one node ships: its lines and the times it passes each stage."""
+
+    __slots__ = (
+        "allocated_h", "carrier", "created_h", "delivered_h", "distance_km", "filled_on_arrival",
+        "node", "order", "packed_h", "picked_h", "point", "promised_day", "qty", "released_h",
+        "restocked_units", "return_received_h", "returned_units", "routed_h", "shipped_h",
+        "shipping_cost", "short", "sku", "split", "state", "units", "value", "weight_kg",
+    )  # fmt: skip
+
+    def __init__(self, order: int, node: int, sku: np.ndarray, qty: np.ndarray,
+                 created_h: float, routed_h: float, promised_day: int, point: int):
+        self.order, self.node, self.sku, self.qty = order, node, sku, qty
+        self.created_h, self.routed_h = created_h, routed_h
+        self.promised_day, self.point = promised_day, point
+        self.units = int(qty.sum())
+        self.split = False
+        nan = math.nan
+        self.allocated_h = self.released_h = self.picked_h = self.packed_h = nan
+        self.shipped_h = self.delivered_h = self.return_received_h = nan
+        self.short: np.ndarray | None = None  # units still to allocate, per line
+        self.filled_on_arrival = 0
+        self.returned_units = self.restocked_units = 0
+        self.carrier = -1
+        self.distance_km = self.weight_kg = self.shipping_cost = self.value = 0.0
+        self.state = "routed"
+
+
+class NodeSim:
+    """A node in the running model; owns its stations and writes to the network's records."""
+
+    def __init__(self, net: Network, index: int, spec: Node):
+        self.net, self.env, self.index, self.spec = net, net.env, index, spec
+        self.id = spec.id
+        self.stocking = spec.mode != "dropship"
+        self.up = True
+        sc = net.scenario
+        rng = net.streams
+        horizon, wd = sc.run.horizon_days, sc.run.start_weekday
+        self.ready: list[Shipment] = []  # allocated, waiting for release
+        self.staged: list[Shipment] = []  # packed (or supplier-processed), waiting for pickup
+        self.backorders: dict[int, deque[Shipment]] = {}
+        self.returns_due: list[tuple[float, Shipment]] = []
+        self.open_shipments = 0
+        self.released_today = 0
+        if self.stocking:
+            res = spec.resources
+            self.pickers = Station(self.env, f"{spec.id}.pickers", res.pickers, horizon, wd)
+            self.packers = Station(self.env, f"{spec.id}.packers", res.packers, horizon, wd)
+            self.receivers = Station(self.env, f"{spec.id}.receivers", res.receivers, horizon, wd)
+            self.stations = [self.receivers, self.pickers, self.packers]
+            pt = spec.process_times
+            self.pack_h = Sampler(rng[f"pack.{spec.id}"], pt.pack_s_per_order, S_TO_H)
+            self.receive_h = Sampler(rng[f"receive.{spec.id}"], pt.receive_s_per_line, S_TO_H)
+            self.putaway_h = Sampler(rng[f"putaway.{spec.id}"], pt.putaway_s_per_line, S_TO_H)
+            self.inspect_h = Sampler(rng[f"inspect.{spec.id}"], pt.inspect_s_per_return, S_TO_H)
+            pk = spec.picking
+            self.pick_override = (Sampler(rng[f"pick.{spec.id}"], pk.pick_time_s, S_TO_H)
+                                  if pk.pick_time_s is not None else None)
+            self.qc_rng = rng[f"qc.{spec.id}"]
+            self.env.process(self._releases())
+            self.env.process(self._returns_dock())
+            self.env.process(self._reviews())
+        else:
+            self.stations = []
+            self.supplier_days = Sampler(rng[f"dropship.{spec.id}"], spec.dropship.processing_days)
+        self.env.process(self._pickups())
+
+    # ------------------------------------------------------------ outbound
+    def accept(self, sh: Shipment) -> None:
+        """Take a routed shipment: allocate its stock (or backorder it) or pass it to the supplier."""
+        self.open_shipments += 1
+        net = self.net
+        sh.distance_km = float(net.dist_km[self.index, sh.point])
+        sh.weight_kg = float(net.catalogue.weight_kg[sh.sku] @ sh.qty)
+        sh.value = float(net.catalogue.unit_value[sh.sku] @ sh.qty)
+        now = self.env.now
+        if not self.stocking:
+            sh.allocated_h = sh.released_h = now
+            sh.filled_on_arrival = sh.units
+            ready = now + 24.0 * self.supplier_days()
+            sh.state = "at_supplier"
+            self.staged.append(sh)
+            sh.packed_h = ready  # the supplier hands it over ready to ship at this time
+            return
+        on_hand = net.on_hand[self.index]
+        take = np.minimum(on_hand[sh.sku], sh.qty)
+        on_hand[sh.sku] -= take
+        sh.filled_on_arrival = int(take.sum())
+        short = sh.qty - take
+        if short.any():
+            sh.short = short
+            sh.state = "backordered"
+            for j in np.flatnonzero(short):
+                s = int(sh.sku[j])
+                net.backordered[self.index, s] += short[j]
+                self.backorders.setdefault(s, deque()).append(sh)
+        else:
+            self._allocated(sh)
+
+    def _allocated(self, sh: Shipment) -> None:
+        sh.allocated_h = self.env.now
+        sh.state = "ready"
+        if self.spec.release.mode == "continuous" and self._may_release():
+            self._release([sh])
+        else:
+            self.ready.append(sh)
+
+    def _may_release(self) -> bool:
+        sla = self.spec.sla
+        return self.up and (sla is None or self.released_today < sla.capacity_orders_per_day)
+
+    def _releases(self):
+        interval = self.spec.release.wave_interval_h
+        while True:
+            yield self.env.timeout(interval - (self.env.now % interval) or interval)
+            if self.env.now % 24.0 < interval:
+                self.released_today = 0  # the 3PL's daily capacity starts afresh
+            if self.ready and self._may_release():
+                n = len(self.ready)
+                sla = self.spec.sla
+                if sla is not None:
+                    n = min(n, sla.capacity_orders_per_day - self.released_today)
+                wave, self.ready = self.ready[:n], self.ready[n:]
+                self._release(wave)
+
+    def _release(self, shipments: list[Shipment]) -> None:
+        now = self.env.now
+        self.released_today += len(shipments)
+        for sh in shipments:
+            sh.released_h = now
+            sh.state = "picking"
+        for batch in self.net.batches(self, shipments):
+            self.pickers.submit(self._pick_time_h(batch), self._picked, batch)
+
+    def _pick_time_h(self, batch: list[Shipment]) -> float:
+        if self.pick_override is not None:
+            return self.pick_override()
+        pk = self.spec.picking
+        sku = batch[0].sku if len(batch) == 1 else np.concatenate([s.sku for s in batch])
+        length_m = self.net.tour_length_m(self, sku)
+        units = sum(s.units for s in batch)
+        self.net.walked_m[self.index] += length_m
+        seconds = (length_m / pk.walk_speed_m_s + pk.time_per_line_s * len(sku)
+                   + pk.time_per_unit_s * units + pk.setup_per_tour_s)
+        return seconds * S_TO_H
+
+    def _picked(self, batch: list[Shipment]) -> None:
+        now = self.env.now
+        extra = self.spec.process_times.pack_s_per_extra_unit * S_TO_H
+        for sh in batch:
+            sh.picked_h = now
+            sh.state = "packing"
+            self.packers.submit(self.pack_h() + extra * (sh.units - 1), self._packed, sh)
+
+    def _packed(self, sh: Shipment) -> None:
+        sh.packed_h = self.env.now
+        sh.state = "staged"
+        self.staged.append(sh)
+
+    def _pickups(self):
+        spec = self.spec
+        wd0 = self.net.scenario.run.start_weekday
+        day = 0
+        while True:
+            t = 24.0 * day + spec.pickup_h
+            if t >= self.env.now and (day + wd0) % 7 in spec.pickup_days:
+                yield self.env.timeout(t - self.env.now)
+                if self.up and self.staged:
+                    self._ship()
+            day += 1
+            if 24.0 * day > self.net.horizon_h:
+                return
+
+    def _ship(self) -> None:
+        now = self.env.now
+        if self.stocking:
+            going, self.staged = self.staged, []
+        else:
+            going = [s for s in self.staged if s.packed_h <= now]
+            self.staged = [s for s in self.staged if s.packed_h > now]
+        if not going:
+            return
+        self.open_shipments -= len(going)
+        self.net.ship(self, going)
+
+    # ------------------------------------------------------------ stock arriving
+    def add_stock(self, sku: int, units: int) -> None:
+        """Units become available: fill waiting backorders first (FIFO), the rest on hand."""
+        on_hand = self.net.on_hand[self.index]
+        on_hand[sku] += units
+        waiting = self.backorders.get(sku)
+        while waiting and on_hand[sku] > 0:
+            sh = waiting[0]
+            j = int(np.flatnonzero(sh.sku == sku)[0])
+            take = min(int(on_hand[sku]), int(sh.short[j]))
+            on_hand[sku] -= take
+            sh.short[j] -= take
+            self.net.backordered[self.index, sku] -= take
+            if sh.short[j] > 0:
+                break
+            waiting.popleft()
+            if not sh.short.any():
+                sh.short = None
+                self._allocated(sh)
+
+    def _reviews(self):
+        inv = self.net.scenario.inventory
+        period_h = 24.0 * inv.review_period_days
+        yield self.env.timeout(REVIEW_HOUR)
+        while True:
+            self.net.review(self)
+            yield self.env.timeout(period_h)
+
+    def receive_po(self, po_lines: list[list]) -> None:
+        """A purchase order reaches the dock: one receive-QC-putaway job per line."""
+        pt = self.spec.process_times
+        qc = self.qc_rng.random(len(po_lines)) < pt.qc_share
+        for line, checked in zip(po_lines, qc, strict=True):
+            line[4] = self.env.now  # dock time
+            units = line[2]
+            self.net.in_receiving[self.index] += units
+            seconds = units * pt.receive_s_per_unit + checked * pt.qc_s_per_line
+            duration = self.receive_h() + self.putaway_h() + seconds * S_TO_H
+            self.receivers.submit(duration, self._put_away, line)
+
+    def _put_away(self, line: list) -> None:
+        line[5] = self.env.now
+        sku, units = line[1], line[2]
+        net = self.net
+        net.in_receiving[self.index] -= units
+        net.on_order[self.index, sku] -= units
+        net.putaway_units[self.index] += units
+        self.add_stock(sku, units)
+
+    # ------------------------------------------------------------ returns
+    def _returns_dock(self):
+        yield self.env.timeout(RETURNS_DOCK_HOUR)
+        while True:
+            if self.returns_due and self.up:
+                now = self.env.now
+                due = [r for r in self.returns_due if r[0] <= now]
+                if due:
+                    self.returns_due = [r for r in self.returns_due if r[0] > now]
+                    for _, sh in due:
+                        sh.return_received_h = now
+                        self.net.returns_in_inspection[self.index] += sh.returned_units
+                        self.receivers.submit(self.inspect_h(), self._inspected, sh)
+            yield self.env.timeout(24.0)
+
+    def _inspected(self, sh: Shipment) -> None:
+        net = self.net
+        net.returns_in_inspection[self.index] -= sh.returned_units
+        net.returns_inspected[self.index] += sh.returned_units
+        rate = net.scenario.returns.restock_share
+        # Restock each returned unit with the restock share; the rest is disposed.
+        per_line = net.returned_lines.pop(id(sh))
+        keep = net.streams["returns.restock"].binomial(per_line, rate)
+        sh.restocked_units = int(keep.sum())
+        for s, k in zip(sh.sku, keep, strict=True):
+            if k:
+                self.add_stock(int(s), int(k))
+
+    # ------------------------------------------------------------ disruptions
+    def set_capacity(self, resource: str | None, share: float) -> None:
+        """Outage (share 0 of every crew) or a capacity cut of one crew."""
+        for st in self.stations:
+            if resource is None or st.name.endswith("." + resource):
+                st.set_factor(share)
+        if resource is None:
+            self.up = share > 0
+            if self.up and self.ready and self.spec.release.mode == "continuous":
+                wave, self.ready = self.ready, []
+                self._release(wave)
+

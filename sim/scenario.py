@@ -1,0 +1,567 @@
+"""The scenario schema (pydantic v2): everything a run needs, validated before anything runs.
+
+Units are in the field names: `_days`, `_h` (hours of the day or durations in hours), `_s`
+(seconds), `_m`, `_km`, `_kg`, `_m3`; money is in the scenario's `currency`.
+Unknown keys are errors, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "Carrier",
+    "CarrierService",
+    "Dist",
+    "Disruption",
+    "Node",
+    "Scenario",
+    "load_scenario",
+]
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+HourOfDay = Annotated[float, Field(ge=0.0, le=24.0)]
+Weekday = Annotated[int, Field(ge=0, le=6)]
+
+
+class Strict(BaseModel):
+    """Base for every section: unknown keys are errors; assignment is validated too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Dist(Strict):
+    """A non-negative random quantity: `fixed`, `exponential`, `normal` (truncated at 0),
+    `lognormal`, `gamma` (mean and cv), `geometric` or `poisson` (shifted so the minimum is
+    `min`), in the unit of the field that holds it."""
+
+    dist: Literal["fixed", "exponential", "normal", "lognormal", "gamma", "geometric", "poisson"] = (
+        "fixed"
+    )
+    mean: NonNegativeFloat
+    cv: NonNegativeFloat = 0.0
+    min: NonNegativeFloat = 0.0
+
+    @model_validator(mode="after")
+    def _discrete_mean_reaches_min(self) -> Dist:
+        if self.dist in ("geometric", "poisson") and self.mean < self.min:
+            raise ValueError(f"mean must be >= min ({self.min}) for a {self.dist} count")
+        return self
+
+
+# ---------------------------------------------------------------- run, SKUs, demand
+
+
+class RunSettings(Strict):
+    """Length of the run, warm-up discarded from KPIs, seed and replications."""
+
+    horizon_days: PositiveInt = 28
+    warmup_days: NonNegativeInt = 0
+    seed: NonNegativeInt = 0
+    replications: PositiveInt = 1
+    start_weekday: Weekday = 0  # 0 = Monday
+    dispatch_interval_min: NonNegativeFloat = 1.0  # orders are routed in buckets this long
+
+    @model_validator(mode="after")
+    def _warmup_inside_horizon(self) -> RunSettings:
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days}) must be < horizon_days ({self.horizon_days})"
+            )
+        return self
+
+
+class Category(Strict):
+    """A product category: its share of SKUs and the share of its sold units returned."""
+
+    name: str
+    share: PositiveFloat = 1.0
+    return_rate: Probability = 0.0
+
+
+class SkuSpec(Strict):
+    """One SKU given explicitly."""
+
+    id: str
+    popularity: PositiveFloat = 1.0  # relative share of order lines
+    weight_kg: PositiveFloat = 1.0
+    cube_m3: PositiveFloat = 0.005
+    unit_value: NonNegativeFloat = 20.0
+    category: str = "general"
+
+
+class SkuGenerator(Strict):
+    """SKUs drawn at random: Zipf popularity with exponent `zipf_s`, lognormal attributes."""
+
+    count: PositiveInt = 200
+    zipf_s: NonNegativeFloat = 1.0
+    weight_kg: Dist = Dist(dist="lognormal", mean=1.0, cv=0.8)
+    cube_m3: Dist = Dist(dist="lognormal", mean=0.005, cv=0.8)
+    unit_value: Dist = Dist(dist="lognormal", mean=30.0, cv=0.8)
+
+
+class Skus(Strict):
+    """SKUs: an explicit `items` list or a `generator`; `categories` for return rates."""
+
+    items: list[SkuSpec] | None = None
+    generator: SkuGenerator | None = None
+    categories: list[Category] = [Category(name="general")]
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Skus:
+        if (self.items is None) == (self.generator is None):
+            raise ValueError("give exactly one of items or generator")
+        names = {c.name for c in self.categories}
+        for i, s in enumerate(self.items or []):
+            if s.category not in names:
+                raise ValueError(f"items[{i}].category {s.category!r} is not in categories")
+        return self
+
+
+class Spike(Strict):
+    """A demand spike: orders per day multiplied by `multiplier` from `start_day` on."""
+
+    name: str = "spike"
+    start_day: NonNegativeFloat
+    duration_days: PositiveFloat
+    multiplier: PositiveFloat
+
+
+class ServiceLevel(Strict):
+    """A delivery promise customers choose, e.g. standard 5 days or expedited 2 days."""
+
+    name: str
+    share: Probability
+    promise_days: PositiveInt
+
+
+class Verification(Strict):
+    """Order checks before release: a check time, and a share held for payment/fraud review."""
+
+    check_time_min: NonNegativeFloat = 2.0
+    hold_share: Probability = 0.02
+    review_time_h: Dist = Dist(dist="exponential", mean=4.0)
+    reject_share_of_held: Probability = 0.25
+
+
+# Intraday profile: share of a day's orders by hour; evening-heavy, as web traffic is.
+DEFAULT_INTRADAY = [
+    1, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.5, 3.8, 4.5, 5.0, 5.2,
+    5.4, 5.3, 5.0, 4.9, 5.0, 5.4, 5.9, 6.5, 7.0, 6.8, 5.2, 3.0,
+]  # fmt: skip
+DEFAULT_WEEKDAY = [1.05, 1.05, 1.0, 1.0, 0.95, 0.9, 1.05]
+
+
+class Demand(Strict):
+    """Orders: a non-homogeneous Poisson process with profiles, trend and spikes."""
+
+    orders_per_day: PositiveFloat
+    lines_per_order: Dist = Dist(dist="geometric", mean=1.6, min=1)
+    units_per_line: Dist = Dist(dist="geometric", mean=1.3, min=1)
+    intraday_profile: list[NonNegativeFloat] = DEFAULT_INTRADAY
+    weekday_profile: list[NonNegativeFloat] = DEFAULT_WEEKDAY
+    trend_per_year: float = Field(0.0, gt=-1.0)  # growth of the daily rate, compounded
+    spikes: list[Spike] = []
+    service_levels: list[ServiceLevel] = [
+        ServiceLevel(name="standard", share=0.8, promise_days=5),
+        ServiceLevel(name="expedited", share=0.2, promise_days=2),
+    ]
+    verification: Verification = Verification()
+
+    @field_validator("intraday_profile")
+    @classmethod
+    def _24_hours(cls, v: list[float]) -> list[float]:
+        if len(v) != 24 or sum(v) <= 0:
+            raise ValueError(f"needs 24 non-negative weights with a positive sum, got {len(v)}")
+        return v
+
+    @field_validator("weekday_profile")
+    @classmethod
+    def _7_days(cls, v: list[float]) -> list[float]:
+        if len(v) != 7 or sum(v) <= 0:
+            raise ValueError(f"needs 7 non-negative weights with a positive sum, got {len(v)}")
+        return v
+
+    @field_validator("lines_per_order", "units_per_line")
+    @classmethod
+    def _at_least_one(cls, v: Dist) -> Dist:
+        if v.min < 1 or v.mean < 1:
+            raise ValueError("a count per order needs min >= 1 and mean >= 1")
+        return v
+
+    @field_validator("service_levels")
+    @classmethod
+    def _shares_sum_to_one(cls, v: list[ServiceLevel]) -> list[ServiceLevel]:
+        if not v or abs(sum(s.share for s in v) - 1.0) > 1e-6:
+            raise ValueError("shares must sum to 1")
+        return v
+
+
+class DemandPoint(Strict):
+    """A customer location with a weight (orders, revenue or population)."""
+
+    id: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    weight: NonNegativeFloat
+
+
+class Geography(Strict):
+    """Where customers are: a bundled region, a CSV `id,lat,lon,weight`, or explicit points."""
+
+    region: Literal["us", "fr"] | None = None
+    points_csv: Path | None = None
+    points: list[DemandPoint] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Geography:
+        given = [x is not None for x in (self.region, self.points_csv, self.points)]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of region, points_csv or points")
+        if self.points is not None and not self.points:
+            raise ValueError("points must not be empty")
+        return self
+
+
+# ---------------------------------------------------------------- nodes
+
+
+class Location(Strict):
+    """A site in degrees."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Crew(Strict):
+    """A pool of workers: `count` per shift, shifts as [start_h, end_h] on `days`."""
+
+    count: NonNegativeInt
+    shifts: list[tuple[HourOfDay, HourOfDay]] = [(0.0, 24.0)]
+    days: list[Weekday] = [0, 1, 2, 3, 4, 5, 6]
+    overtime_max_h: NonNegativeFloat = 0.0  # per shift, used only while work waits
+
+    @field_validator("shifts")
+    @classmethod
+    def _start_before_end(cls, v: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        for start, end in v:
+            if not start < end:
+                raise ValueError(f"shift start must be before end, got [{start}, {end}]")
+        return v
+
+
+class Resources(Strict):
+    """The node's crews."""
+
+    receivers: Crew = Crew(count=2, shifts=[(6.0, 14.0)], days=[0, 1, 2, 3, 4])
+    pickers: Crew = Crew(count=10, shifts=[(6.0, 14.0), (14.0, 22.0)], days=[0, 1, 2, 3, 4, 5])
+    packers: Crew = Crew(count=4, shifts=[(6.0, 14.0), (14.0, 22.0)], days=[0, 1, 2, 3, 4, 5])
+
+
+class ProcessTimes(Strict):
+    """Times per task (seconds) at a node: inbound, packing, returns inspection."""
+
+    receive_s_per_line: Dist = Dist(dist="gamma", mean=120.0, cv=0.3)
+    receive_s_per_unit: NonNegativeFloat = 2.0
+    qc_share: Probability = 0.1  # share of inbound lines sampled for quality control
+    qc_s_per_line: NonNegativeFloat = 300.0
+    putaway_s_per_line: Dist = Dist(dist="gamma", mean=90.0, cv=0.3)
+    pack_s_per_order: Dist = Dist(dist="gamma", mean=130.0, cv=0.3)  # ~28 orders/h
+    pack_s_per_extra_unit: NonNegativeFloat = 10.0
+    inspect_s_per_return: Dist = Dist(dist="gamma", mean=180.0, cv=0.4)
+
+
+class Layout(Strict):
+    """Rectangular parallel-aisle warehouse for picking (see optimize.pick_routing)."""
+
+    n_aisles: PositiveInt = 20
+    aisle_length_m: PositiveFloat = 30.0
+    aisle_spacing_m: PositiveFloat = 3.0
+    n_cross_aisles: Annotated[int, Field(ge=2)] = 2
+    depot_x_m: NonNegativeFloat = 0.0
+    slotting: Literal["random", "abc", "cube_per_order"] = "abc"
+
+    @model_validator(mode="after")
+    def _depot_on_front_aisle(self) -> Layout:
+        width = (self.n_aisles - 1) * self.aisle_spacing_m
+        if self.depot_x_m > width:
+            raise ValueError(f"depot_x_m must be <= (n_aisles - 1) * aisle_spacing_m = {width}")
+        return self
+
+
+class Picking(Strict):
+    """How pick tours become pick time: route length / speed + time per line + set-up."""
+
+    routing: str = "s_shape"
+    batching: Literal["none", "fcfs", "seed", "savings"] = "none"
+    cart_capacity_orders: PositiveInt = 1
+    walk_speed_m_s: PositiveFloat = 1.0
+    time_per_line_s: NonNegativeFloat = 12.0
+    time_per_unit_s: NonNegativeFloat = 3.0
+    setup_per_tour_s: NonNegativeFloat = 30.0
+    pick_time_s: Dist | None = None  # overrides the tour model (used for queueing checks)
+
+
+class Release(Strict):
+    """Release of allocated orders to the floor: in waves or continuously."""
+
+    mode: Literal["waves", "continuous"] = "waves"
+    wave_interval_h: PositiveFloat = 1.0
+
+
+class Sla(Strict):
+    """A 3PL's contracted capacity: orders it processes per day at most."""
+
+    capacity_orders_per_day: PositiveInt = 100_000
+
+
+class DropshipSupplier(Strict):
+    """A dropship node: the supplier processes and ships from its own site."""
+
+    processing_days: Dist = Dist(dist="gamma", mean=1.5, cv=0.4)
+
+
+class Node(Strict):
+    """A fulfilment node: location, mode, crews, times, layout, cut-off and carrier pickup."""
+
+    id: str
+    location: Location
+    mode: Literal["in_house", "3pl", "dropship"] = "in_house"
+    resources: Resources = Resources()
+    process_times: ProcessTimes = ProcessTimes()
+    layout: Layout = Layout()
+    picking: Picking = Picking()
+    release: Release = Release()
+    cutoff_h: HourOfDay = 12.0  # orders confirmed before it are promised to ship today
+    pickup_h: HourOfDay = 17.0  # carrier pickup: what is staged by then ships
+    pickup_days: list[Weekday] = [0, 1, 2, 3, 4]
+    sla: Sla | None = None  # 3PL only
+    dropship: DropshipSupplier | None = None  # dropship only
+    stock_multiplier: PositiveFloat = 1.0  # scales this node's share of stock levels
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> Node:
+        if self.mode == "dropship" and self.dropship is None:
+            self.dropship = DropshipSupplier()
+        if self.mode != "dropship" and self.dropship is not None:
+            raise ValueError(f"dropship settings given but mode is {self.mode!r}")
+        if self.mode == "3pl" and self.sla is None:
+            self.sla = Sla()
+        if self.mode != "3pl" and self.sla is not None:
+            raise ValueError(f"sla given but mode is {self.mode!r}")
+        if self.cutoff_h > self.pickup_h:
+            raise ValueError(f"cutoff_h ({self.cutoff_h}) must be <= pickup_h ({self.pickup_h})")
+        if not self.pickup_days:
+            raise ValueError("pickup_days must not be empty")
+        return self
+
+
+# ---------------------------------------------------------------- carriers
+
+
+class CarrierService(Strict):
+    """A carrier service: transit days and rates by distance band; a chance of delay."""
+
+    name: str
+    transit_days: list[PositiveInt]  # one per distance band
+    p_delay: Probability = 0.05
+    delay_days: PositiveInt = 1
+    base_rate: list[NonNegativeFloat]  # per shipment, one per band
+    per_kg_rate: list[NonNegativeFloat]  # per kg billed, one per band
+    min_billable_kg: NonNegativeFloat = 0.5
+
+
+class Carrier(Strict):
+    """A carrier and its services."""
+
+    id: str
+    services: list[CarrierService] = Field(min_length=1)
+
+
+class Carriers(Strict):
+    """Distance bands (upper bounds, km; the last band is open-ended) and the carriers."""
+
+    distance_bands_km: list[PositiveFloat] = [250.0, 650.0, 1300.0, 2600.0]
+    carriers: list[Carrier] = Field(min_length=1)
+    rule: Literal["cheapest_meeting_promise", "cheapest", "fastest"] = "cheapest_meeting_promise"
+
+    @model_validator(mode="after")
+    def _bands_match(self) -> Carriers:
+        bands = self.distance_bands_km
+        if any(b2 <= b1 for b1, b2 in zip(bands, bands[1:], strict=False)):
+            raise ValueError("distance_bands_km must increase")
+        n = len(bands) + 1
+        for c in self.carriers:
+            for s in c.services:
+                for name in ("transit_days", "base_rate", "per_kg_rate"):
+                    if len(getattr(s, name)) != n:
+                        raise ValueError(
+                            f"carrier {c.id} service {s.name}: {name} needs {n} values "
+                            f"(one per distance band), got {len(getattr(s, name))}"
+                        )
+        return self
+
+
+# ---------------------------------------------------------------- inventory, returns, costs
+
+
+class Supplier(Strict):
+    """Replenishment supplier: lead time in days (mean and standard deviation)."""
+
+    lead_time_days_mean: PositiveFloat = 7.0
+    lead_time_days_sd: NonNegativeFloat = 1.5
+
+
+class Inventory(Strict):
+    """Stock policy at every stocking node; levels derived from the target unless given."""
+
+    policy: Literal["order_up_to", "s_S"] = "order_up_to"
+    review_period_days: PositiveFloat = 7.0
+    target_kind: Literal["fill_rate", "cycle_service"] = "fill_rate"
+    target: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.97
+    supplier: Supplier = Supplier()
+    initial_stock: Literal["order_up_to", "zero"] = "order_up_to"
+    units_per_pallet: PositiveInt = 200
+    order_up_to: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> S
+    reorder_point: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> s
+
+
+class Returns(Strict):
+    """Returns: rate by category (in `skus.categories`), delays, inspection, restock share."""
+
+    delay_days: Dist = Dist(dist="gamma", mean=12.0, cv=0.4)  # delivery to the customer's drop-off
+    transit_days: PositiveFloat = 4.0
+    restock_share: Probability = 0.7
+
+
+class InHouseCosts(Strict):
+    """Own operation: fixed rent and equipment, labour per paid hour, packaging."""
+
+    rent_per_month: NonNegativeFloat = 60_000.0
+    equipment_per_month: NonNegativeFloat = 15_000.0
+    labour_per_hour: NonNegativeFloat = 22.0
+    overtime_premium: NonNegativeFloat = 0.5
+    packaging_per_order: NonNegativeFloat = 0.6
+
+
+class ThreePlCosts(Strict):
+    """A 3PL's fee schedule."""
+
+    receiving_per_pallet: NonNegativeFloat = 9.0
+    storage_per_pallet_month: NonNegativeFloat = 22.0
+    pick_pack_per_order: NonNegativeFloat = 3.5
+    pick_per_extra_unit: NonNegativeFloat = 0.6
+    packaging_per_order: NonNegativeFloat = 0.8
+    account_fee_per_month: NonNegativeFloat = 1_500.0
+    returns_per_unit: NonNegativeFloat = 3.0
+    carrier_discount: Probability = 0.15  # negotiated rates off the carrier's card
+
+
+class DropshipCosts(Strict):
+    """A dropship supplier's charges: a fee per order and a mark-up on product cost."""
+
+    fee_per_order: NonNegativeFloat = 4.0
+    product_markup: NonNegativeFloat = 0.10
+
+
+class Costs(Strict):
+    """All cost inputs, in `currency`."""
+
+    currency: str = "USD"
+    in_house: InHouseCosts = InHouseCosts()
+    three_pl: ThreePlCosts = ThreePlCosts()
+    dropship: DropshipCosts = DropshipCosts()
+    holding_rate_per_year: NonNegativeFloat = 0.25  # of unit value
+    return_handling_per_unit: NonNegativeFloat = 2.0  # in-house labour is counted separately
+
+
+class Disruption(Strict):
+    """Something that goes wrong for a while: an outage, a capacity cut, a delay."""
+
+    kind: Literal["node_outage", "capacity_cut", "carrier_delay", "supplier_delay"]
+    start_day: NonNegativeFloat
+    duration_days: PositiveFloat
+    node: str | None = None  # node_outage, capacity_cut, supplier_delay (None = all nodes)
+    resource: Literal["receivers", "pickers", "packers"] | None = None  # capacity_cut
+    capacity_share: Probability = 0.5  # capacity_cut: share of the crew still working
+    carrier: str | None = None  # carrier_delay (None = every carrier)
+    extra_days: NonNegativeFloat = 1.0  # carrier_delay, supplier_delay
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Disruption:
+        if self.kind in ("node_outage", "capacity_cut") and self.node is None:
+            raise ValueError(f"{self.kind} needs node")
+        if self.kind == "capacity_cut" and self.resource is None:
+            raise ValueError("capacity_cut needs resource")
+        return self
+
+
+# ---------------------------------------------------------------- the scenario
+
+
+class Scenario(Strict):
+    """A whole scenario: run settings, SKUs, demand, geography, nodes, carriers, policies."""
+
+    name: str = "scenario"
+    description: str = ""
+    run: RunSettings = RunSettings()
+    skus: Skus = Skus(generator=SkuGenerator())
+    demand: Demand
+    geography: Geography
+    nodes: list[Node] = Field(min_length=1)
+    carriers: Carriers
+    inventory: Inventory = Inventory()
+    returns: Returns = Returns()
+    costs: Costs = Costs()
+    disruptions: list[Disruption] = []
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        ids = [n.id for n in self.nodes]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"node ids must be unique, duplicated: {dup}")
+        carriers = {c.id for c in self.carriers.carriers}
+        for i, d in enumerate(self.disruptions):
+            if d.node is not None and d.node not in ids:
+                raise ValueError(f"disruptions[{i}].node {d.node!r} is not a node id {ids}")
+            if d.carrier is not None and d.carrier not in carriers:
+                raise ValueError(f"disruptions[{i}].carrier {d.carrier!r} is not a carrier")
+        for field in ("order_up_to", "reorder_point"):
+            for node in getattr(self.inventory, field) or {}:
+                if node not in ids:
+                    raise ValueError(f"inventory.{field} names unknown node {node!r}")
+        return self
+
+    @property
+    def horizon_h(self) -> float:
+        """Simulated horizon in hours."""
+        return 24.0 * self.run.horizon_days
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file (raises pydantic ValidationError on bad input)."""
+    path = Path(path)
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    if not isinstance(data, dict):
+        raise yaml.YAMLError(f"{path}: the top level must be a mapping of sections")
+    scenario = Scenario.model_validate(data)
+    if scenario.geography.points_csv is not None and not scenario.geography.points_csv.is_absolute():
+        # CSV paths are relative to the scenario file, so a scenario folder can move as one.
+        scenario.geography.points_csv = path.parent / scenario.geography.points_csv
+    return scenario
