@@ -76,6 +76,7 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict:
     inbound = tables["inbound"]
     inb = inbound[inbound["dock_h"] >= warm_h]
     ret = s[s["return_received_h"].notna()]
+    inspected = s[s["inspected_h"].notna()]
     costs = tables["costs"]
     c = costs[costs["day"] >= scenario.run.warmup_days]
     by_cat = c.groupby("category")["amount"].sum()
@@ -105,9 +106,9 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict:
         "utilisation": {f"{r.node}.{r.resource}": r.utilisation for r in util.itertuples()},
         "dock_to_stock_p50_h": _q(inb["dock_to_stock_h"], 0.5),
         "returns_received_units": int(ret["returned_units"].sum()),
-        "returns_restocked_pct": (100.0 * ret["restocked_units"].sum()
-                                  / ret["returned_units"].sum()
-                                  if ret["returned_units"].sum() else math.nan),
+        "returns_restocked_pct": (100.0 * inspected["restocked_units"].sum()
+                                  / inspected["returned_units"].sum()
+                                  if inspected["returned_units"].sum() else math.nan),
         "total_cost": float(by_cat.sum()),
         "cost_per_order": float(by_cat.sum() / n_shipped) if n_shipped else math.nan,
         "cost_per_order_by_category": {k: float(v / n_shipped) if n_shipped else math.nan

@@ -159,8 +159,13 @@ class Network:
         now = self.env.now
         ship_day = int(now // 24.0)
         ct = self.carriers
+        sku = np.concatenate([s.sku for s in going])
+        qty = np.concatenate([s.qty for s in going])
+        bounds = np.cumsum([0] + [len(s.sku) for s in going])
+        cat = self.catalogue
+        weight = np.add.reduceat(cat.weight_kg[sku] * qty, bounds[:-1])
+        value = np.add.reduceat(cat.unit_value[sku] * qty, bounds[:-1])
         dist = np.array([s.distance_km for s in going])
-        weight = np.array([s.weight_kg for s in going])
         days_left = np.array([s.promised_day for s in going], float) - ship_day
         band = ct.band(dist)
         row = ct.choose(band, days_left, weight)
@@ -171,11 +176,8 @@ class Network:
                     if node.spec.mode == "3pl" else 1.0)
         cost = ct.rate(row, band, weight) * discount
 
-        sku = np.concatenate([s.sku for s in going])
-        qty = np.concatenate([s.qty for s in going])
         rng = self.streams["returns.units"]
-        returned = rng.binomial(qty, self.catalogue.return_rate[sku])
-        bounds = np.cumsum([0] + [len(s.sku) for s in going])
+        returned = rng.binomial(qty, cat.return_rate[sku])
         per_ship = np.add.reduceat(returned, bounds[:-1])
         back_days = self.scenario.returns.transit_days
         for i, s in enumerate(going):
@@ -183,6 +185,8 @@ class Network:
             s.delivered_h = float(delivered[i])
             s.carrier = int(row[i])
             s.shipping_cost = float(cost[i])
+            s.weight_kg = float(weight[i])
+            s.value = float(value[i])
             s.state = "in_transit"
             if per_ship[i]:
                 s.returned_units = int(per_ship[i])

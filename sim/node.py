@@ -35,6 +35,7 @@ class Shipment:
 
     __slots__ = (
         "allocated_h", "carrier", "created_h", "delivered_h", "distance_km", "filled_on_arrival",
+        "inspected_h",
         "node", "order", "packed_h", "picked_h", "point", "promised_day", "qty", "released_h",
         "restocked_units", "return_received_h", "returned_units", "routed_h", "shipped_h",
         "shipping_cost", "short", "sku", "split", "state", "units", "value", "weight_kg",
@@ -49,7 +50,7 @@ class Shipment:
         self.split = False
         nan = math.nan
         self.allocated_h = self.released_h = self.picked_h = self.packed_h = nan
-        self.shipped_h = self.delivered_h = self.return_received_h = nan
+        self.shipped_h = self.delivered_h = self.return_received_h = self.inspected_h = nan
         self.short: np.ndarray | None = None  # units still to allocate, per line
         self.filled_on_arrival = 0
         self.returned_units = self.restocked_units = 0
@@ -100,12 +101,10 @@ class NodeSim:
 
     # ------------------------------------------------------------ outbound
     def accept(self, sh: Shipment) -> None:
-        """Take a routed shipment: allocate its stock (or backorder it) or pass it to the supplier."""
+        """Take a routed shipment: allocate stock (or backorder), or hand it to the supplier."""
         self.open_shipments += 1
         net = self.net
         sh.distance_km = float(net.dist_km[self.index, sh.point])
-        sh.weight_kg = float(net.catalogue.weight_kg[sh.sku] @ sh.qty)
-        sh.value = float(net.catalogue.unit_value[sh.sku] @ sh.qty)
         now = self.env.now
         if not self.stocking:
             sh.allocated_h = sh.released_h = now
@@ -115,18 +114,24 @@ class NodeSim:
             self.staged.append(sh)
             sh.packed_h = ready  # the supplier hands it over ready to ship at this time
             return
+        # Scalar loops: orders have a line or two, where numpy's per-call cost dominates.
         on_hand = net.on_hand[self.index]
-        take = np.minimum(on_hand[sh.sku], sh.qty)
-        on_hand[sh.sku] -= take
-        sh.filled_on_arrival = int(take.sum())
-        short = sh.qty - take
-        if short.any():
-            sh.short = short
-            sh.state = "backordered"
-            for j in np.flatnonzero(short):
-                s = int(sh.sku[j])
-                net.backordered[self.index, s] += short[j]
+        filled = 0
+        for j, (s, q) in enumerate(zip(sh.sku.tolist(), sh.qty.tolist(), strict=True)):
+            have = int(on_hand[s])
+            take = q if have >= q else max(have, 0)
+            if take:
+                on_hand[s] = have - take
+                filled += take
+            if take < q:
+                if sh.short is None:
+                    sh.short = np.zeros(len(sh.sku), np.int64)
+                sh.short[j] = q - take
+                net.backordered[self.index, s] += q - take
                 self.backorders.setdefault(s, deque()).append(sh)
+        sh.filled_on_arrival = filled
+        if sh.short is not None:
+            sh.state = "backordered"
         else:
             self._allocated(sh)
 
@@ -284,6 +289,7 @@ class NodeSim:
         net = self.net
         net.returns_in_inspection[self.index] -= sh.returned_units
         net.returns_inspected[self.index] += sh.returned_units
+        sh.inspected_h = self.env.now
         rate = net.scenario.returns.restock_share
         # Restock each returned unit with the restock share; the rest is disposed.
         per_line = net.returned_lines.pop(id(sh))

@@ -57,8 +57,12 @@ class NearestWithStock:
         ranked = [n for n in view.nearest[view.orders.point[order]] if view.up[n]]
         if not ranked:  # every node is down: wait at the nearest one
             ranked = list(view.nearest[view.orders.point[order]])
+        lines = list(zip(sku.tolist(), qty.tolist(), strict=True))
         for n in ranked:
-            if not view.stocked[n] or np.all(view.on_hand[n, sku] >= qty):
+            if not view.stocked[n]:
+                return [Part(n, sku, qty)]
+            row = view.on_hand[n]
+            if all(row[s] >= q for s, q in lines):
                 return [Part(n, sku, qty)]
         stocking = [n for n in ranked if view.stocked[n]]
         home = stocking[0]

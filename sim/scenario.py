@@ -7,6 +7,7 @@ Unknown keys are errors, so a typo never passes silently.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -26,8 +27,8 @@ from pydantic import (
 __all__ = [
     "Carrier",
     "CarrierService",
-    "Dist",
     "Disruption",
+    "Dist",
     "Node",
     "Scenario",
     "load_scenario",
@@ -49,9 +50,9 @@ class Dist(Strict):
     `lognormal`, `gamma` (mean and cv), `geometric` or `poisson` (shifted so the minimum is
     `min`), in the unit of the field that holds it."""
 
-    dist: Literal["fixed", "exponential", "normal", "lognormal", "gamma", "geometric", "poisson"] = (
-        "fixed"
-    )
+    dist: Literal[
+        "fixed", "exponential", "normal", "lognormal", "gamma", "geometric", "poisson"
+    ] = "fixed"
     mean: NonNegativeFloat
     cv: NonNegativeFloat = 0.0
     min: NonNegativeFloat = 0.0
@@ -395,14 +396,14 @@ class Carrier(Strict):
 class Carriers(Strict):
     """Distance bands (upper bounds, km; the last band is open-ended) and the carriers."""
 
-    distance_bands_km: list[PositiveFloat] = [250.0, 650.0, 1300.0, 2600.0]
+    distance_bands_km: list[PositiveFloat] = [400.0, 965.0, 1600.0, 2250.0]
     carriers: list[Carrier] = Field(min_length=1)
     rule: Literal["cheapest_meeting_promise", "cheapest", "fastest"] = "cheapest_meeting_promise"
 
     @model_validator(mode="after")
     def _bands_match(self) -> Carriers:
         bands = self.distance_bands_km
-        if any(b2 <= b1 for b1, b2 in zip(bands, bands[1:], strict=False)):
+        if any(b2 <= b1 for b1, b2 in itertools.pairwise(bands)):
             raise ValueError("distance_bands_km must increase")
         n = len(bands) + 1
         for c in self.carriers:
@@ -430,7 +431,7 @@ class Inventory(Strict):
     """Stock policy at every stocking node; levels derived from the target unless given."""
 
     policy: Literal["order_up_to", "s_S"] = "order_up_to"
-    review_period_days: PositiveFloat = 7.0
+    review_period_days: PositiveInt = 7
     target_kind: Literal["fill_rate", "cycle_service"] = "fill_rate"
     target: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.97
     supplier: Supplier = Supplier()
@@ -561,7 +562,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if not isinstance(data, dict):
         raise yaml.YAMLError(f"{path}: the top level must be a mapping of sections")
     scenario = Scenario.model_validate(data)
-    if scenario.geography.points_csv is not None and not scenario.geography.points_csv.is_absolute():
+    csv = scenario.geography.points_csv
+    if csv is not None and not csv.is_absolute():
         # CSV paths are relative to the scenario file, so a scenario folder can move as one.
         scenario.geography.points_csv = path.parent / scenario.geography.points_csv
     return scenario

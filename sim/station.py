@@ -19,7 +19,8 @@ from sim.scenario import Crew
 __all__ = ["Station", "shift_change_points"]
 
 
-def shift_change_points(crew: Crew, horizon_days: int, start_weekday: int) -> list[tuple[float, int]]:
+def shift_change_points(crew: Crew, horizon_days: int, start_weekday: int
+                        ) -> list[tuple[float, int]]:
     """Times (h) at which the scheduled head count changes, with the new head count."""
     deltas: dict[float, int] = {}
     for day in range(horizon_days + 1):

@@ -13,7 +13,7 @@ _SHIPMENT_FIELDS = (
     "order", "node", "units", "created_h", "routed_h", "allocated_h", "released_h", "picked_h",
     "packed_h", "shipped_h", "delivered_h", "promised_day", "distance_km", "weight_kg", "value",
     "shipping_cost", "filled_on_arrival", "split", "returned_units", "restocked_units",
-    "return_received_h", "carrier", "state",
+    "return_received_h", "inspected_h", "carrier", "state",
 )  # fmt: skip
 
 
@@ -23,12 +23,14 @@ def _shipments(net: Network) -> pd.DataFrame:
     df.insert(0, "shipment", np.arange(len(df)))
     if len(df):
         horizon = net.horizon_h
-        df.loc[(df["state"] == "in_transit") & (df["delivered_h"] <= horizon), "state"] = "delivered"
+        arrived = (df["state"] == "in_transit") & (df["delivered_h"] <= horizon)
+        df.loc[arrived, "state"] = "delivered"
         df.loc[df["delivered_h"] > horizon, "delivered_h"] = np.nan
         df.loc[df["return_received_h"] > horizon, "return_received_h"] = np.nan
+        df.loc[df["inspected_h"] > horizon, "inspected_h"] = np.nan
     ids = np.array([n.id for n in net.scenario.nodes])
     df["node"] = ids[df["node"].to_numpy(int)] if len(df) else df["node"].astype(str)
-    names = np.array(net.carriers.names + ("",))
+    names = np.array((*net.carriers.names, ""))
     df["carrier"] = names[df["carrier"].to_numpy(int)] if len(df) else df["carrier"].astype(str)
     df["units"] = df["units"].astype(np.int64)
     return df

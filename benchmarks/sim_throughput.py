@@ -1,0 +1,126 @@
+"""Simulated orders per wall-clock second: the full model vs a bare SimPy order flow.
+
+    .venv/bin/python benchmarks/sim_throughput.py            # 1k, 10k, 100k orders/day
+    .venv/bin/python benchmarks/sim_throughput.py --quick    # 1k and 10k, a week each
+
+The reference is the minimal order flow any SimPy user would write first (Poisson arrivals,
+one process per order, a picker pool and a packer pool as `simpy.Resource`, a wait for the
+daily carrier cut-off, a transit delay, six timestamps per order), measured in the same
+process so the ratio does not depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import time
+
+import numpy as np
+import simpy
+
+from sim.api import load_scenario, run, with_changes
+
+
+def bare_simpy_orders_per_s(n_orders: int, orders_per_day: float, seed: int = 0) -> float:
+    """Orders per second of the minimal SimPy order flow (hours as the time unit)."""
+    rng = np.random.default_rng(seed)
+    env = simpy.Environment()
+    lam_h = orders_per_day / 24.0
+    pickers = simpy.Resource(env, capacity=max(1, int(lam_h * 0.05 / 0.8) + 1))
+    packers = simpy.Resource(env, capacity=max(1, int(lam_h * 0.04 / 0.8) + 1))
+    gaps = rng.exponential(1.0 / lam_h, n_orders)
+    pick = rng.exponential(0.05, n_orders)
+    pack = rng.exponential(0.04, n_orders)
+    transit = rng.integers(1, 5, n_orders) * 24.0
+    stamps = [[0.0] * 6 for _ in range(n_orders)]
+    cutoff = {"event": env.event()}
+
+    def carrier():
+        while True:
+            yield env.timeout(24.0 - env.now % 24.0 + 17.0 if env.now % 24 >= 17 else
+                              17.0 - env.now % 24.0)
+            cutoff["event"].succeed()
+            cutoff["event"] = env.event()
+
+    def order(i: int):
+        ts = stamps[i]
+        ts[0] = env.now
+        with pickers.request() as req:
+            yield req
+            ts[1] = env.now
+            yield env.timeout(pick[i])
+        with packers.request() as req:
+            yield req
+            ts[2] = env.now
+            yield env.timeout(pack[i])
+        ts[3] = env.now
+        yield cutoff["event"]
+        ts[4] = env.now
+        yield env.timeout(transit[i])
+        ts[5] = env.now
+
+    def source():
+        for i in range(n_orders):
+            yield env.timeout(gaps[i])
+            env.process(order(i))
+
+    env.process(carrier())
+    env.process(source())
+    t0 = time.perf_counter()
+    env.run(until=float(gaps.sum()) + 24.0 * 8)
+    return n_orders / (time.perf_counter() - t0)
+
+
+def full_model_orders_per_s(orders_per_day: float, days: int, profile: bool = False
+                            ) -> tuple[float, int, str]:
+    """Orders per second of the full model on the two-node example, tables and checks included."""
+    sc = load_scenario("scenarios/us_two_node_black_friday.yaml")
+    scale = orders_per_day / sc.demand.orders_per_day
+    changes: dict[str, object] = {"demand.orders_per_day": orders_per_day,
+                                  "run.horizon_days": days, "run.warmup_days": 1,
+                                  "disruptions": [], "demand.spikes": []}
+    for i, node in enumerate(sc.nodes):  # crews scale with volume, so the flow stays stable
+        for crew in ("receivers", "pickers", "packers"):
+            count = getattr(node.resources, crew).count
+            changes[f"nodes[{i}].resources.{crew}.count"] = max(1, int(np.ceil(count * scale)))
+    sc = with_changes(sc, changes)
+    prof = cProfile.Profile() if profile else None
+    t0 = time.perf_counter()
+    if prof:
+        prof.enable()
+    result = run(sc)
+    if prof:
+        prof.disable()
+    elapsed = time.perf_counter() - t0
+    top = ""
+    if prof:
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(12)
+        top = buf.getvalue()
+    n = len(result.orders)
+    return n / elapsed, n, top
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1k and 10k orders/day for a week")
+    ap.add_argument("--days", type=int, default=30, help="simulated days per case")
+    ap.add_argument("--profile", action="store_true", help="print the top of a profile")
+    args = ap.parse_args()
+    cases = [(1_000, 7), (10_000, 7)] if args.quick else [(1_000, args.days),
+                                                          (10_000, args.days),
+                                                          (100_000, args.days)]
+    ref = bare_simpy_orders_per_s(200_000, 10_000)
+    print(f"bare SimPy reference: {ref:,.0f} orders/s (200,000 orders, 6 timestamps each)")
+    print(f"{'orders/day':>10} {'days':>5} {'orders':>10} {'orders/s':>10} {'ratio':>7}")
+    for per_day, days in cases:
+        rate, n, top = full_model_orders_per_s(per_day, days, profile=args.profile)
+        print(f"{per_day:>10,} {days:>5} {n:>10,} {rate:>10,.0f} {rate / ref:>7.2f}")
+        if top:
+            print(top)
+
+
+if __name__ == "__main__":
+    main()
