@@ -17,7 +17,7 @@ from sim.geography_source import demand_points_for
 from sim.node import DELIVERY_HOUR, NodeSim, Shipment
 from sim.picking import PickPlanner
 from sim.routing import NearestWithStock, NetworkView, RoutingPolicy
-from sim.scenario import Dist, Scenario
+from sim.scenario import Scenario
 from sim.stock_levels import stock_levels
 from sim.streams import Sampler, Streams
 
@@ -82,9 +82,6 @@ class Network:
         self.hourly: list[tuple] = []
         self.daily: list[tuple] = []
 
-        sup = sc.inventory.supplier
-        lt = lead_time_dist_days(sup.lead_time_days_mean, sup.lead_time_days_sd)
-        self.lead_time_days = Sampler(self.streams["supplier.lead_time"], lt)
         self.returns_delay_days = Sampler(self.streams["returns.delay"], sc.returns.delay_days)
         self.env.process(self._router())
         self.env.process(self._monitor())
@@ -215,17 +212,18 @@ class Network:
 
     def review(self, node: NodeSim) -> None:
         """Periodic review at one node: order up to S (or up to S when at or below s)."""
-        i, inv, now = node.index, self.scenario.inventory, self.env.now
+        i, now = node.index, self.env.now
+        policy = self.scenario.stock_policy(i)
         position = self.on_hand[i] + self.on_order[i] - self.backordered[i]
         target = self.order_up_to[i]
-        if inv.policy == "order_up_to":
+        if policy.policy == "order_up_to":
             need = np.where(position < target, target - position, 0)
         else:
             need = np.where(position <= self.reorder_point[i], target - position, 0)
         skus = np.flatnonzero(need > 0)
         if not len(skus):
             return
-        lead_days = self.lead_time_days() + self._supplier_delay(node.spec.id, now)
+        lead_days = node.lead_time_days() + self._supplier_delay(node.spec.id, now)
         units = need[skus]
         self.on_order[i, skus] += units
         total = int(units.sum())
@@ -293,11 +291,3 @@ class Network:
                      for k in ("receivers", "pickers", "packers")]
             self.daily.append((now, n.index, int(self.on_hand[n.index].sum()),
                                float(value[n.index]), *[x for h in hours for x in h]))
-
-
-def lead_time_dist_days(mean: float, sd: float) -> Dist:
-    """Supplier lead time distribution in days (gamma with the given mean and sd)."""
-    if sd == 0:
-        return Dist(dist="fixed", mean=mean)
-    return Dist(dist="gamma", mean=mean, cv=sd / mean)
-

@@ -91,6 +91,8 @@ class NodeSim:
             self.pick_override = (Sampler(rng[f"pick.{spec.id}"], pk.pick_time_s, S_TO_H)
                                   if pk.pick_time_s is not None else None)
             self.qc_rng = rng[f"qc.{spec.id}"]
+            supplier = sc.stock_policy(index).supplier
+            self.lead_time_days = Sampler(rng[f"supplier.{spec.id}"], supplier.lead_time_dist())
             self.env.process(self._releases())
             self.env.process(self._returns_dock())
             self.env.process(self._reviews())
@@ -242,8 +244,7 @@ class NodeSim:
                 self._allocated(sh)
 
     def _reviews(self):
-        inv = self.net.scenario.inventory
-        period_h = 24.0 * inv.review_period_days
+        period_h = 24.0 * self.net.scenario.stock_policy(self.index).review_period_days
         yield self.env.timeout(REVIEW_HOUR)
         while True:
             self.net.review(self)

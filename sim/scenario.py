@@ -31,6 +31,7 @@ __all__ = [
     "Dist",
     "Node",
     "Scenario",
+    "StockPolicy",
     "load_scenario",
 ]
 
@@ -241,6 +242,30 @@ class Geography(Strict):
 # ---------------------------------------------------------------- nodes
 
 
+class Supplier(Strict):
+    """Replenishment supplier: lead time in days (mean and standard deviation)."""
+
+    lead_time_days_mean: PositiveFloat = 7.0
+    lead_time_days_sd: NonNegativeFloat = 1.5
+
+    def lead_time_dist(self) -> Dist:
+        """Lead time in days: gamma with this mean and standard deviation (fixed if sd = 0)."""
+        if self.lead_time_days_sd == 0:
+            return Dist(dist="fixed", mean=self.lead_time_days_mean)
+        return Dist(dist="gamma", mean=self.lead_time_days_mean,
+                    cv=self.lead_time_days_sd / self.lead_time_days_mean)
+
+
+class StockPolicy(Strict):
+    """How a node reviews and replenishes stock: policy, review period, service target."""
+
+    policy: Literal["order_up_to", "s_S"] = "order_up_to"
+    review_period_days: PositiveInt = 7
+    target_kind: Literal["fill_rate", "cycle_service"] = "fill_rate"
+    target: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.97
+    supplier: Supplier = Supplier()
+
+
 class Location(Strict):
     """A site in degrees."""
 
@@ -353,6 +378,7 @@ class Node(Strict):
     sla: Sla | None = None  # 3PL only
     dropship: DropshipSupplier | None = None  # dropship only
     stock_multiplier: PositiveFloat = 1.0  # scales this node's share of stock levels
+    inventory: StockPolicy | None = None  # overrides the scenario's inventory policy here
 
     @model_validator(mode="after")
     def _mode_fields(self) -> Node:
@@ -420,21 +446,10 @@ class Carriers(Strict):
 # ---------------------------------------------------------------- inventory, returns, costs
 
 
-class Supplier(Strict):
-    """Replenishment supplier: lead time in days (mean and standard deviation)."""
+class Inventory(StockPolicy):
+    """Stock policy at every stocking node (a node may override it); levels are derived
+    from the target unless given per node and SKU."""
 
-    lead_time_days_mean: PositiveFloat = 7.0
-    lead_time_days_sd: NonNegativeFloat = 1.5
-
-
-class Inventory(Strict):
-    """Stock policy at every stocking node; levels derived from the target unless given."""
-
-    policy: Literal["order_up_to", "s_S"] = "order_up_to"
-    review_period_days: PositiveInt = 7
-    target_kind: Literal["fill_rate", "cycle_service"] = "fill_rate"
-    target: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.97
-    supplier: Supplier = Supplier()
     initial_stock: Literal["order_up_to", "zero"] = "order_up_to"
     units_per_pallet: PositiveInt = 200
     order_up_to: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> S
@@ -547,6 +562,10 @@ class Scenario(Strict):
                 if node not in ids:
                     raise ValueError(f"inventory.{field} names unknown node {node!r}")
         return self
+
+    def stock_policy(self, node: int) -> StockPolicy:
+        """The stock policy in force at node number `node`."""
+        return self.nodes[node].inventory or self.inventory
 
     @property
     def horizon_h(self) -> float:

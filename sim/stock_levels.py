@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from optimize.safety_stock import order_up_to_levels
 from sim.demand import Catalogue
-from sim.scenario import Dist, Scenario
+from sim.scenario import Dist, Scenario, StockPolicy
 
 __all__ = ["daily_demand_by_node", "stock_levels"]
 
@@ -44,23 +45,21 @@ def daily_demand_by_node(scenario: Scenario, catalogue: Catalogue, dist_km: np.n
 def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
                  point_weight: np.ndarray, stocked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(order-up-to S, reorder point s) in units, [node, sku]; zero at dropship nodes."""
-    from optimize.safety_stock import order_up_to_levels
-
     inv = scenario.inventory
     mean, sd = daily_demand_by_node(scenario, catalogue, dist_km, point_weight, stocked)
-    levels = order_up_to_levels(
-        demand_mean=mean, demand_sd=sd,
-        lead_time_mean=inv.supplier.lead_time_days_mean,
-        lead_time_sd=inv.supplier.lead_time_days_sd,
-        review_period=inv.review_period_days,
-        target=inv.target, target_kind=inv.target_kind, distribution="normal",
-    )
+    pols = [scenario.stock_policy(i) for i in range(len(scenario.nodes))]
+
+    def per_node(get) -> np.ndarray:
+        return np.array([get(p) for p in pols], float)[:, None]
+
+    levels_up_to = np.vstack([_levels(mean[i], sd[i], p) for i, p in enumerate(pols)])
     mult = np.array([n.stock_multiplier for n in scenario.nodes])[:, None]
-    up_to = np.ceil(np.asarray(levels.order_up_to) * mult)
+    up_to = np.ceil(levels_up_to * mult)
     # (s, S): reorder at the level that protects the lead time and review; order a cycle more.
     reorder = up_to.copy()
-    up_to_s_s = reorder + np.ceil(mean * inv.review_period_days)
-    order_up_to = up_to_s_s if inv.policy == "s_S" else up_to
+    up_to_s_s = reorder + np.ceil(mean * per_node(lambda p: p.review_period_days))
+    uses_s_s = per_node(lambda p: p.policy == "s_S").astype(bool)
+    order_up_to = np.where(uses_s_s, up_to_s_s, up_to)
     ids = [n.id for n in scenario.nodes]
     sku_index = {s: i for i, s in enumerate(catalogue.ids)}
     for table, target in ((inv.order_up_to, order_up_to), (inv.reorder_point, reorder)):
@@ -70,3 +69,11 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
     order_up_to[~stocked] = 0
     reorder[~stocked] = 0
     return order_up_to.astype(np.int64), reorder.astype(np.int64)
+
+
+def _levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy) -> np.ndarray:
+    return np.asarray(order_up_to_levels(
+        demand_mean=mean, demand_sd=sd, lead_time_mean=p.supplier.lead_time_days_mean,
+        lead_time_sd=p.supplier.lead_time_days_sd, review_period=p.review_period_days,
+        target=p.target, target_kind=p.target_kind, distribution="normal",
+    ).order_up_to)
