@@ -2,7 +2,12 @@
 textbook heuristics, and order batching."""
 
 from optimize.pick_routing.batching import BATCHING_METHODS, BatchResult, batch_orders
-from optimize.pick_routing.distances import distance_matrix_m, leg_m, tour_length_m
+from optimize.pick_routing.distances import (
+    distance_matrix_m,
+    leg_m,
+    tour_length_m,
+    tour_path_m,
+)
 from optimize.pick_routing.layout import Layout, check_locations
 from optimize.pick_routing.result import TourResult
 from optimize.pick_routing.tour import METHODS, route, route_length_m
@@ -20,4 +25,5 @@ __all__ = [
     "route",
     "route_length_m",
     "tour_length_m",
+    "tour_path_m",
 ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
 
 from optimize.pick_routing.layout import Layout, Point
 
-__all__ = ["distance_matrix_m", "leg_m", "tour_length_m"]
+__all__ = ["distance_matrix_m", "leg_m", "tour_length_m", "tour_path_m"]
 
 
 def _vertical_m(layout: Layout, y1: float, y2: float) -> float:
@@ -48,3 +49,16 @@ def distance_matrix_m(layout: Layout, locations: np.ndarray | Sequence[Point]) -
     via = np.abs(y[:, None, None] - cross) + np.abs(cross - y[None, :, None])
     other_aisle = np.abs(x[:, None] - x[None, :]) + via.min(axis=2)
     return np.where(x[:, None] == x[None, :], np.abs(y[:, None] - y[None, :]), other_aisle)
+
+
+def tour_path_m(layout: Layout, sequence: Sequence[Point] | np.ndarray) -> np.ndarray:
+    """Corner points (x_m, y_m) of the walked tour, depot to depot, for drawing it."""
+    w = layout.aisle_spacing_m
+    stops = [(layout.depot_x_m, 0.0), *((a * w, y) for a, y in sequence), (layout.depot_x_m, 0.0)]
+    path = [stops[0]]
+    for (x1, y1), (x2, y2) in itertools.pairwise(stops):
+        if x1 != x2:  # change aisle on the cross aisle that gives the shortest leg
+            c = min(layout.cross_aisle_y_m, key=lambda c: abs(y1 - c) + abs(c - y2))
+            path += [(x1, c), (x2, c)]
+        path.append((x2, y2))
+    return np.array(path)

@@ -45,12 +45,12 @@ class Layout:
         if not isinstance(data, Mapping):
             raise InvalidInput(FieldProblem(prefix or "(root)", "must be an object", data))
         names = [f.name for f in fields(cls)]
+        missing = [f.name for f in fields(cls) if f.default is MISSING and f.name not in data]
         problems = [FieldProblem(_join(prefix, k), "unknown field", data[k])
                     for k in data if k not in names]
-        problems += [FieldProblem(_join(prefix, f.name), "missing", None)
-                     for f in fields(cls) if f.default is MISSING and f.name not in data]
-        if not problems:
-            problems = layout_problems(data, prefix)
+        problems += [FieldProblem(_join(prefix, k), "missing", None) for k in missing]
+        missing_paths = {_join(prefix, k) for k in missing}
+        problems += [p for p in layout_problems(data, prefix) if p.path not in missing_paths]
         if problems:
             raise InvalidInput(problems)
         return cls(**{k: data[k] for k in names if k in data})
