@@ -274,7 +274,8 @@ class Network:
             if now % 24.0 == 0.0:
                 self._snapshot_day(now)
             for n in self.nodes:
-                self.hourly.append((now, n.index, n.open_shipments, len(n.ready),
+                area = n.open_area_until(now)
+                self.hourly.append((now, n.index, n.open_shipments, area, len(n.ready),
                                     n.pickers.waiting if n.stocking else 0,
                                     n.packers.waiting if n.stocking else 0,
                                     len(n.staged), int(self.backordered[n.index].sum())))

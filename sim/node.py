@@ -75,6 +75,8 @@ class NodeSim:
         self.backorders: dict[int, deque[Shipment]] = {}
         self.returns_due: list[tuple[float, Shipment]] = []
         self.open_shipments = 0
+        self.open_area_h = 0.0  # integral of open shipments over time (shipment-hours)
+        self._open_since = 0.0
         self.released_today = 0
         if self.stocking:
             res = spec.resources
@@ -104,7 +106,7 @@ class NodeSim:
     # ------------------------------------------------------------ outbound
     def accept(self, sh: Shipment) -> None:
         """Take a routed shipment: allocate stock (or backorder), or hand it to the supplier."""
-        self.open_shipments += 1
+        self._count_open(+1)
         net = self.net
         sh.distance_km = float(net.dist_km[self.index, sh.point])
         now = self.env.now
@@ -220,8 +222,18 @@ class NodeSim:
             self.staged = [s for s in self.staged if s.packed_h > now]
         if not going:
             return
-        self.open_shipments -= len(going)
+        self._count_open(-len(going))
         self.net.ship(self, going)
+
+    def _count_open(self, delta: int) -> None:
+        now = self.env.now
+        self.open_area_h += self.open_shipments * (now - self._open_since)
+        self._open_since = now
+        self.open_shipments += delta
+
+    def open_area_until(self, t_h: float) -> float:
+        """Shipment-hours spent open at this node from the start up to time `t_h` (>= last change)."""
+        return self.open_area_h + self.open_shipments * (t_h - self._open_since)
 
     # ------------------------------------------------------------ stock arriving
     def add_stock(self, sku: int, units: int) -> None:

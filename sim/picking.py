@@ -54,8 +54,8 @@ class PickPlanner:
         if pk.batching == "fcfs":
             return [shipments[i:i + cap] for i in range(0, len(shipments), cap)]
         pick_lists = [self.locations[node][s.sku] for s in shipments]
-        groups = pick_routing.batch_orders(
+        result = pick_routing.batch_orders(
             self.layouts[node], pick_lists, capacity_orders=cap, method=pk.batching,
             routing=self.methods[node],
         )
-        return [[shipments[i] for i in g] for g in groups]
+        return [[shipments[i] for i in g] for g in result.batches]

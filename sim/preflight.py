@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from optimize.errors import FieldProblem, InvalidInput
+from optimize.pick_routing import METHODS
 from sim.demand import sku_ids
 from sim.geography_source import demand_points_for
 from sim.scenario import Scenario
@@ -13,6 +14,11 @@ __all__ = ["preflight"]
 def preflight(scenario: Scenario) -> None:
     """Raise InvalidInput naming every field that refers to data that is not there."""
     problems = []
+    for i, node in enumerate(scenario.nodes):
+        if node.picking.routing not in METHODS:
+            problems.append(FieldProblem(f"nodes[{i}].picking.routing",
+                                         f"must be one of {', '.join(METHODS)}",
+                                         node.picking.routing))
     known = set(sku_ids(scenario).tolist())
     for field in ("order_up_to", "reorder_point"):
         for node, per_sku in (getattr(scenario.inventory, field) or {}).items():

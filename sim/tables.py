@@ -95,9 +95,12 @@ def _daily(net: Network) -> pd.DataFrame:
 
 
 def _hourly(net: Network) -> pd.DataFrame:
-    cols = ["t_h", "node", "open_shipments", "ready", "pick_queue", "pack_queue", "staged",
-            "backordered_units"]
+    cols = ["t_h", "node", "open_shipments", "open_area_h", "ready", "pick_queue", "pack_queue",
+            "staged", "backordered_units"]
     df = pd.DataFrame(net.hourly, columns=cols)
+    # Time-average of open shipments over the hour before each sample (exact, not sampled).
+    df["open_shipments_avg"] = df.groupby("node")["open_area_h"].diff()
+    df = df.drop(columns="open_area_h")
     ids = np.array([n.id for n in net.scenario.nodes])
     df["node"] = ids[df["node"].to_numpy(int)]
     return df
