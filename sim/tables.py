@@ -83,7 +83,7 @@ def _orders(net: Network, ships: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _daily(net: Network) -> pd.DataFrame:
+def _daily(net: Network, ships: pd.DataFrame) -> pd.DataFrame:
     cols = ["t_h", "node", "on_hand_units", "on_hand_value"]
     for r in ("receivers", "pickers", "packers"):
         cols += [f"{r}_staffed_h", f"{r}_overtime_h", f"{r}_busy_h", f"{r}_available_h"]
@@ -91,6 +91,14 @@ def _daily(net: Network) -> pd.DataFrame:
     ids = np.array([n.id for n in net.scenario.nodes])
     df["day"] = (df["t_h"] // 24).astype(int)
     df["node"] = ids[df["node"].to_numpy(int)]
+    # Flow through each node per day: shipments routed to it, shipped and delivered.
+    for col, stamp in (("shipments_routed", "routed_h"), ("shipments_shipped", "shipped_h"),
+                       ("shipments_delivered", "delivered_h")):
+        done = ships.dropna(subset=[stamp])
+        counts = done.groupby([done["node"], (done[stamp] // 24).astype(int)]).size()
+        counts.index.names = ["node", "day"]
+        df = df.join(counts.rename(col), on=["node", "day"])
+        df[col] = df[col].fillna(0).astype(np.int64)
     return df.reset_index(drop=True)
 
 
@@ -122,7 +130,7 @@ def build_tables(net: Network) -> dict[str, pd.DataFrame]:
     return {
         "shipments": ships,
         "orders": _orders(net, ships),
-        "daily": _daily(net),
+        "daily": _daily(net, ships),
         "hourly": _hourly(net),
         "inbound": _inbound(net),
     }

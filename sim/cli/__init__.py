@@ -9,7 +9,12 @@ from sim.cli.app import app
 __all__ = ["app", "main"]
 
 # Each module registers its commands on `app` when imported.
-_COMMAND_MODULES = ("sim.cli.scenario_commands",)
+_COMMAND_MODULES = (
+    "sim.cli.scenario_commands",
+    "sim.cli.pick_route_command",
+    "sim.cli.route_orders_command",
+    "sim.cli.safety_stock_command",
+)
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(_name)
