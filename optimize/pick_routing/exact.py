@@ -13,6 +13,7 @@ subgraph is then walked as an Euler circuit to give the visiting order.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import math
@@ -158,11 +159,12 @@ class _Column:
 
 
 def _columns(layout: Layout, pts: list[Point]) -> tuple[list[_Column], int]:
-    w, length = layout.aisle_spacing_m, layout.aisle_length_m
-    depot_aisle = layout.depot_x_m / w
-    on_aisle = abs(depot_aisle - round(depot_aisle)) < 1e-9
-    lo = min(pts[0][0], math.floor(depot_aisle + 1e-9))
-    hi = max(pts[-1][0], math.ceil(depot_aisle - 1e-9))
+    w, length, depot_x = layout.aisle_spacing_m, layout.aisle_length_m, layout.depot_x_m
+    # Aisles from the first to the last one holding picks or next to the depot; an extra empty
+    # aisle at either end costs nothing, so the range is taken generously against rounding.
+    near = int(depot_x // w)
+    lo = max(0, min(pts[0][0], near - 1))
+    hi = min(layout.n_aisles - 1, max(pts[-1][0], near + 2))
     cols = {a: _Column(a * w) for a in range(lo, hi + 1)}
     for a, y in pts:
         col = cols[a]
@@ -173,11 +175,11 @@ def _columns(layout: Layout, pts: list[Point]) -> tuple[list[_Column], int]:
         else:
             col.ys.append(y)
     ordered = [cols[a] for a in range(lo, hi + 1)]
-    if on_aisle:
-        depot_col = round(depot_aisle) - lo
-    else:  # the depot sits between two aisles: a column without an aisle of its own
-        depot_col = math.floor(depot_aisle) - lo + 1
-        ordered.insert(depot_col, _Column(layout.depot_x_m, virtual=True))
+    xs = [c.x for c in ordered]
+    depot_col = bisect.bisect_left(xs, depot_x)
+    if depot_col == len(xs) or xs[depot_col] != depot_x:
+        # the depot sits between two aisles: a column without an aisle of its own
+        ordered.insert(depot_col, _Column(depot_x, virtual=True))
     ordered[depot_col].req_a = True
     return ordered, depot_col
 
@@ -244,13 +246,16 @@ def ratliff_rosenthal(layout: Layout, pts: list[Point]) -> tuple[list[Point], fl
 def _euler_order(layout: Layout, cols: list[_Column], depot_col: int,
                  choices: list[object]) -> list[Point]:
     """Visiting order of the picks along an Euler circuit of the chosen edge multiset."""
-    adj: dict[object, list[object]] = defaultdict(list)
+    adj: dict[object, list[tuple[object, int]]] = defaultdict(list)
+    n_edges = 0
 
     def add(path: list[object], times: int) -> None:
+        nonlocal n_edges
         for u, v in itertools.pairwise(path):
             for _ in range(times):
-                adj[u].append(v)
-                adj[v].append(u)
+                adj[u].append((v, n_edges))
+                adj[v].append((u, n_edges))
+                n_edges += 1
 
     w = layout.aisle_spacing_m
     vertical = choices[0::2]
@@ -273,13 +278,17 @@ def _euler_order(layout: Layout, cols: list[_Column], depot_col: int,
     for j, (hf, hb) in enumerate(horizontal):
         add([("a", j), ("a", j + 1)], hf)
         add([("b", j), ("b", j + 1)], hb)
-    # Hierholzer's algorithm, iteratively, from the depot.
+    # Hierholzer's algorithm, iteratively, from the depot; each edge used once by its id.
+    used = bytearray(n_edges)
     circuit, stack = [], [("a", depot_col)]
     while stack:
         v = stack[-1]
-        if adj[v]:
-            u = adj[v].pop()
-            adj[u].remove(v)
+        edges = adj[v]
+        while edges and used[edges[-1][1]]:
+            edges.pop()
+        if edges:
+            u, e = edges.pop()
+            used[e] = 1
             stack.append(u)
         else:
             circuit.append(stack.pop())
