@@ -1,0 +1,171 @@
+"""The exact model as sparse arrays, solved by an OR-Tools MIP/LP backend (model_builder).
+
+Variables: y[p] in {0, 1} per candidate shipment p = (order, node); x[a] >= 0 units per
+arc a = (line, node); u[l] >= 0 unfilled units per line. Rows: x + u = qty per line;
+x <= stock per (node, SKU); x <= capacity per node; x[a] <= ub[a] * y[p(a)]. With y fixed
+the rest is a network flow (integral), so only y is declared integer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from ortools.linear_solver.python import model_builder_helper as mbh
+
+from optimize.order_routing.instance import RoutingInstance
+
+__all__ = ["Model", "build_model", "solve_model"]
+
+
+@dataclass(frozen=True)
+class Model:
+    """The model's arrays and the index maps back to the instance."""
+
+    pair_order: np.ndarray
+    pair_node: np.ndarray
+    arc_line: np.ndarray
+    arc_node: np.ndarray
+    arc_pair: np.ndarray
+    objective: np.ndarray
+    var_lb: np.ndarray
+    var_ub: np.ndarray
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    matrix: sp.csr_matrix
+    stock_rows: np.ndarray  # [node * n_skus + sku] -> row index, -1 when not binding
+    capacity_rows: np.ndarray  # [node] -> row index, -1 when not binding
+
+    @property
+    def n_pairs(self) -> int:
+        """Number of shipment variables y."""
+        return len(self.pair_order)
+
+    @property
+    def n_arcs(self) -> int:
+        """Number of unit variables x."""
+        return len(self.arc_line)
+
+
+def build_model(inst: RoutingInstance, only_pairs: np.ndarray | None = None) -> Model:
+    """Candidate shipments and arcs, bounds, costs and the sparse constraint matrix.
+
+    `only_pairs[order, node]`, when given, restricts the shipments to those pairs.
+    """
+    n_lines, n_nodes, n_skus = inst.n_lines, inst.n_nodes, len(inst.sku_ids)
+    allowed = inst.allowed if only_pairs is None else inst.allowed & only_pairs
+    usable = (allowed[inst.line_order] & (inst.stock[:, inst.line_sku].T > 0)
+              & (inst.capacity_units[None, :] > 0))
+    arc_line, arc_node = np.nonzero(usable)
+    pair_key, arc_pair = np.unique(inst.line_order[arc_line] * n_nodes + arc_node,
+                                   return_inverse=True)
+    pair_order, pair_node = pair_key // n_nodes, pair_key % n_nodes
+    arc_sku = inst.line_sku[arc_line]
+    arc_ub = np.minimum.reduce([inst.line_qty[arc_line], inst.stock[arc_node, arc_sku],
+                                inst.capacity_units[arc_node]])
+    n_pairs, n_arcs = len(pair_key), len(arc_line)
+    x0, u0 = n_pairs, n_pairs + n_arcs
+    n_vars = u0 + n_lines
+
+    objective = np.concatenate([inst.shipment_cost[pair_order, pair_node],
+                                inst.line_unit_cost[arc_line, arc_node],
+                                np.full(n_lines, inst.cost.unfilled_unit_penalty)])
+    var_lb = np.zeros(n_vars)
+    unfilled_ub = np.where(inst.hard_order[inst.line_order], 0, inst.line_qty)
+    var_ub = np.concatenate([np.ones(n_pairs), arc_ub, unfilled_ub]).astype(float)
+
+    rows, cols, vals, lbs, ubs = [], [], [], [], []
+    arcs = np.arange(n_arcs)
+    # demand: every line is shipped or unfilled
+    rows += [arc_line, np.arange(n_lines)]
+    cols += [x0 + arcs, u0 + np.arange(n_lines)]
+    vals += [np.ones(n_arcs), np.ones(n_lines)]
+    lbs.append(inst.line_qty)
+    ubs.append(inst.line_qty)
+    next_row = n_lines
+
+    # stock and capacity rows only where the arcs could exceed them (else they never bind)
+    stock_key = arc_node * n_skus + arc_sku
+    want = np.bincount(stock_key, weights=arc_ub, minlength=n_nodes * n_skus)
+    binding = np.flatnonzero(want > inst.stock.ravel())
+    stock_rows = np.full(n_nodes * n_skus, -1)
+    stock_rows[binding] = next_row + np.arange(len(binding))
+    on = stock_rows[stock_key] >= 0
+    rows.append(stock_rows[stock_key][on])
+    cols.append(x0 + arcs[on])
+    vals.append(np.ones(int(on.sum())))
+    lbs.append(np.full(len(binding), -np.inf))
+    ubs.append(inst.stock.ravel()[binding])
+    next_row += len(binding)
+
+    want = np.bincount(arc_node, weights=arc_ub, minlength=n_nodes)
+    binding = np.flatnonzero(want > inst.capacity_units)
+    capacity_rows = np.full(n_nodes, -1)
+    capacity_rows[binding] = next_row + np.arange(len(binding))
+    on = capacity_rows[arc_node] >= 0
+    rows.append(capacity_rows[arc_node][on])
+    cols.append(x0 + arcs[on])
+    vals.append(np.ones(int(on.sum())))
+    lbs.append(np.full(len(binding), -np.inf))
+    ubs.append(inst.capacity_units[binding])
+    next_row += len(binding)
+
+    # linking: x[a] - ub[a] * y[p(a)] <= 0
+    link = next_row + arcs
+    rows += [link, link]
+    cols += [x0 + arcs, arc_pair]
+    vals += [np.ones(n_arcs), -arc_ub.astype(float)]
+    lbs.append(np.full(n_arcs, -np.inf))
+    ubs.append(np.zeros(n_arcs))
+    next_row += n_arcs
+
+    matrix = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                           shape=(next_row, n_vars))
+    return Model(pair_order=pair_order, pair_node=pair_node, arc_line=arc_line,
+                 arc_node=arc_node, arc_pair=arc_pair, objective=objective, var_lb=var_lb,
+                 var_ub=var_ub, row_lb=np.concatenate(lbs).astype(float),
+                 row_ub=np.concatenate(ubs).astype(float), matrix=matrix,
+                 stock_rows=stock_rows, capacity_rows=capacity_rows)
+
+
+@dataclass(frozen=True)
+class ModelSolution:
+    """What a backend returned: status, values, objective, bound and row duals (LP only)."""
+
+    status: mbh.SolveStatus
+    values: np.ndarray | None
+    objective: float
+    bound: float
+    duals: np.ndarray | None
+
+
+def solve_model(model: Model, *, integral: bool, backend: str, time_limit_s: float,
+                hint_pairs: np.ndarray | None = None, threads: int = 1,
+                log: bool = False, params: str = "") -> ModelSolution:
+    """Solve the MIP (y integral) or its LP relaxation with an OR-Tools backend by name."""
+    helper = mbh.ModelBuilderHelper()
+    helper.fill_model_from_sparse_data(model.var_lb, model.var_ub, model.objective,
+                                       model.row_lb, model.row_ub, model.matrix)
+    if integral:
+        for p in range(model.n_pairs):
+            helper.set_var_integrality(p, True)
+        # the HiGHS interface in ortools 9.15 crashes on solution hints, so none for it
+        if hint_pairs is not None and backend != "highs":
+            for p in range(model.n_pairs):
+                helper.add_hint(p, float(hint_pairs[p]))
+    solver = mbh.ModelSolverHelper(backend)
+    solver.enable_output(log)
+    solver.set_time_limit_in_seconds(time_limit_s)
+    if backend == "sat":
+        params = f"num_workers:{max(threads, 1)}" + (f",{params}" if params else "")
+    if params:
+        solver.set_solver_specific_parameters(params)
+    solver.solve(helper)
+    status = solver.status()
+    if not solver.has_solution():
+        return ModelSolution(status, None, np.nan, np.nan, None)
+    values = solver.variable_values()
+    bound = solver.best_objective_bound() if integral else solver.objective_value()
+    duals = None if integral else solver.dual_values()
+    return ModelSolution(status, values, solver.objective_value(), bound, duals)
