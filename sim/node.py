@@ -232,7 +232,7 @@ class NodeSim:
         self.open_shipments += delta
 
     def open_area_until(self, t_h: float) -> float:
-        """Shipment-hours spent open at this node from the start up to time `t_h` (>= last change)."""
+        """Shipment-hours open at this node from the start up to `t_h` (>= the last change)."""
         return self.open_area_h + self.open_shipments * (t_h - self._open_since)
 
     # ------------------------------------------------------------ stock arriving

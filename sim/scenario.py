@@ -526,6 +526,16 @@ class Disruption(Strict):
         return self
 
 
+class Alternatives(Strict):
+    """How `fulfil compare` builds each fulfilment mode from this scenario's network."""
+
+    three_pl_capacity_factor: PositiveFloat = 1.5  # SLA orders/day over the node's mean load
+    dropship_supplier: Location | None = None  # where the supplier ships from (default: node 0)
+    dropship_processing_days: Dist = Dist(dist="gamma", mean=1.5, cv=0.4)
+    hybrid_rule: Literal["fast_movers_in_house", "overflow_to_3pl"] = "fast_movers_in_house"
+    fast_mover_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2  # of SKUs, by popularity
+
+
 # ---------------------------------------------------------------- the scenario
 
 
@@ -544,6 +554,7 @@ class Scenario(Strict):
     returns: Returns = Returns()
     costs: Costs = Costs()
     disruptions: list[Disruption] = []
+    alternatives: Alternatives = Alternatives()
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
