@@ -102,8 +102,8 @@ class DiscreteDemand:
         return self.mean * self._cdf_shifted(np.asarray(x, float) - 1.0, 1)
 
     def _factorial2(self) -> np.ndarray:
-        """E[D (D - 1)]: mean^2 (Poisson), mean^2 (r + 1) / r (negative binomial)."""
-        return self.mean**2 * (1.0 + 1.0 / self.shape)
+        """E[D (D - 1)] = variance + mean^2 - mean (variance = mean / prob; prob = 1: Poisson)."""
+        return self.mean / self.prob + self.mean**2 - self.mean
 
     def loss(self, x: np.ndarray) -> np.ndarray:
         """n(x) = mean - x + x F(x) - E[D 1{D <= x}]  (x integer)."""
@@ -134,8 +134,16 @@ DemandDistribution = NormalDemand | DiscreteDemand
 
 
 def smallest_integer_where(ok, upper: np.ndarray, lower: np.ndarray | float = 0.0) -> np.ndarray:
-    """Vectorised bisection: smallest integer x in [lower, upper] with ok(x), ok monotone."""
+    """Vectorised bisection: smallest integer x >= lower with ok(x), ok monotone.
+
+    `upper` is a first guess; it doubles where ok(upper) fails (heavy negative-binomial tails).
+    """
     hi = np.asarray(upper, float).copy()
+    for _ in range(64):
+        short = ~np.asarray(ok(hi), bool)
+        if not short.any():
+            break
+        hi = np.where(short, 2.0 * hi + 1.0, hi)
     lo = np.broadcast_to(np.asarray(lower, float) - 1.0, hi.shape).copy()  # ok(lo) is False
     while True:
         open_ = hi - lo > 1.0
@@ -176,7 +184,7 @@ def demand_over(
     else:
         raise ValueError(f"distribution must be one of {DISTRIBUTIONS}, got {kind!r}")
     mean, var = np.broadcast_arrays(mean, var)
-    over = var > mean * (1.0 + 1e-12)
+    over = (var > mean * (1.0 + 1e-12)) & (mean > 0)
     safe_var = np.where(over, var, 1.0)
     shape = np.where(over, mean**2 / np.where(over, var - mean, 1.0), np.inf)
     prob = np.where(over, mean / safe_var, 1.0)

@@ -34,7 +34,8 @@ def solve_gsm_cpsat(network: GsmNetwork, *, time_limit_s: float = 60.0, num_work
     unit = network.unit_cost_per_sqrt_period
     nlt_up = si_up + T
     worst = float(np.sum(unit * np.sqrt(nlt_up)))
-    scale = _SCALE_TOTAL / worst if worst > 0 else 1.0
+    # Below 1e-6 currency per period the whole network's cost is treated as noise.
+    scale = _SCALE_TOTAL / max(worst, 1e-6)
 
     m = cp_model.CpModel()
     S = [m.new_int_var(0, int(s_up[k]), f"S[{k}]") for k in range(n)]

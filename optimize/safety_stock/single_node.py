@@ -126,7 +126,8 @@ def _mean_floor(dist: DemandDistribution) -> np.ndarray:
 def _rs_fill_rate(S, over_lr, over_l, cycle_demand) -> np.ndarray:
     short = over_lr.loss(S) - over_l.loss(S)
     safe = np.where(cycle_demand > 0, cycle_demand, 1.0)
-    return np.where(cycle_demand > 0, 1.0 - short / safe, 1.0)
+    with np.errstate(over="ignore"):  # a tiny demand with any shortage: fill rate -> -inf
+        return np.where(cycle_demand > 0, 1.0 - short / safe, 1.0)
 
 
 def order_up_to_levels(
