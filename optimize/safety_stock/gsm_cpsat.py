@@ -4,7 +4,8 @@ Integer service times; SI_k = max(external inbound, predecessors' S_i) as a max-
 NLT_k = SI_k + T_k - S_k; the (concave) cost h_k z_k sigma_k sqrt(NLT_k) of every possible net
 lead time is tabulated and looked up with an element constraint. Table costs are scaled to
 integers (relative rounding error below 1e-9 of the largest possible cost); the reported cost
-is recomputed in floating point from the chosen service times.
+is recomputed in floating point from the chosen service times. On a network that is not a
+tree, the tree DP on a spanning forest gives CP-SAT a feasible starting solution.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from optimize.result import Status
+from optimize.safety_stock.gsm_dp import solve_gsm_dp
 from optimize.safety_stock.gsm_model import GsmResult
 from optimize.safety_stock.network import GsmNetwork
 
@@ -23,9 +25,33 @@ __all__ = ["solve_gsm_cpsat"]
 _SCALE_TOTAL = 1e12  # the largest possible total cost maps to this many integer units
 
 
-def solve_gsm_cpsat(network: GsmNetwork, *, time_limit_s: float = 60.0, num_workers: int = 4,
+def _spanning_tree_hint(network: GsmNetwork) -> list[int]:
+    """Tree-DP service times on a spanning forest: feasible for the whole network, because
+    extra predecessors can only raise a node's inbound time."""
+    parent = list(range(len(network.nodes)))
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    kept = []
+    for u, v in network.edges:
+        ru, rv = root(network.index[u]), root(network.index[v])
+        if ru != rv:
+            parent[ru] = rv
+            kept.append((u, v))
+    forest = GsmNetwork(nodes=network.nodes, edges=tuple(kept))
+    return list(solve_gsm_dp(forest).outbound_cst.values())
+
+
+def solve_gsm_cpsat(network: GsmNetwork, *, time_limit_s: float = 60.0, num_workers: int = 1,
                     seed: int = 0) -> GsmResult:
-    """Optimal outbound service times (periods) minimising total safety-stock holding cost."""
+    """Optimal outbound service times (periods) minimising total safety-stock holding cost.
+
+    One search worker by default: on a small shared machine it proved optimality fastest.
+    """
     start = time.perf_counter()
     n = len(network.nodes)
     T = network.processing_time
@@ -57,6 +83,9 @@ def solve_gsm_cpsat(network: GsmNetwork, *, time_limit_s: float = 60.0, num_work
         m.add_element(nlt, table, c)
         cost_vars.append(c)
     m.minimize(sum(cost_vars))
+    if not network.is_forest:
+        for var, value in zip(S, _spanning_tree_hint(network), strict=True):
+            m.add_hint(var, value)
 
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit_s)
