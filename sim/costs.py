@@ -16,7 +16,7 @@ __all__ = ["CATEGORIES", "cost_ledger"]
 CATEGORIES = (
     "labour", "rent", "equipment", "packaging", "carrier", "holding", "returns_handling",
     "3pl_account", "3pl_storage", "3pl_receiving", "3pl_pick_pack", "3pl_returns",
-    "dropship_fee", "dropship_markup",
+    "dropship_fee", "dropship_markup", "marketplace_fulfilment", "marketplace_storage",
 )  # fmt: skip
 
 MONTH_DAYS = 365.0 / 12.0
@@ -84,6 +84,14 @@ def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataF
             parts.append(_rows(sday, spec.id, "packaging", n_ship * t.packaging_per_order))
             parts.append(_rows(ret_units.index.to_numpy(), spec.id, "3pl_returns",
                                ret_units.to_numpy() * t.returns_per_unit))
+        elif spec.mode == "marketplace":
+            m = spec.marketplace
+            parts.append(_rows(sday, spec.id, "marketplace_fulfilment",
+                               by_day["fee"].sum().to_numpy()))
+            rate = np.array([m.storage_peak_per_m3_month if scenario.is_peak_day(int(d))
+                             else m.storage_per_m3_month for d in snap_day])
+            parts.append(_rows(snap_day, spec.id, "marketplace_storage",
+                               snap["on_hand_cube_m3"].to_numpy()[:-1] * rate / MONTH_DAYS))
         else:
             d = c.dropship
             parts.append(_rows(sday, spec.id, "dropship_fee", n_ship * d.fee_per_order))

@@ -16,10 +16,10 @@ from sim.demand import build_catalogue, generate_orders
 from sim.geography_source import demand_points_for
 from sim.node import DELIVERY_HOUR, NodeSim, Shipment
 from sim.picking import PickPlanner
-from sim.routing import NearestWithStock, NetworkView, RoutingPolicy
+from sim.routing import NetworkView, RoutingPolicy, make_policy
 from sim.scenario import Scenario
-from sim.stock_levels import stock_levels
-from sim.streams import Sampler, Streams
+from sim.stock_levels import assortment_mask, stock_levels
+from sim.streams import Sampler, Streams, draw
 
 __all__ = ["Network"]
 
@@ -71,10 +71,12 @@ class Network:
 
         self.nodes = [NodeSim(self, i, spec) for i, spec in enumerate(sc.nodes)]
         self.picking = PickPlanner(sc, self.catalogue, self.streams)
-        self.policy = routing if routing is not None else NearestWithStock()
+        self.policy = routing if routing is not None else make_policy(sc.routing)
         self.view = NetworkView(on_hand=self.on_hand, stocked=stocked,
                                 up=np.ones(n_nodes, bool), dist_km=self.dist_km,
-                                nearest=self.nearest, orders=self.orders)
+                                nearest=self.nearest, orders=self.orders,
+                                carries=assortment_mask(sc, self.catalogue, stocked),
+                                open_shipments=np.zeros(n_nodes, np.int64))
         self.shipments: list[Shipment] = []
         self.po_lines: list[list] = []
         self.order_routed = np.zeros(self.orders.n, bool)
@@ -138,6 +140,8 @@ class Network:
             plans = None
         cutoff = [n.spec.cutoff_h for n in self.nodes]
         promise = [s.promise_days for s in self.scenario.demand.service_levels]
+        own_promise = [n.spec.marketplace.promise_days if n.spec.marketplace else None
+                       for n in self.nodes]
         for k, o in enumerate(live):
             parts = plans[k] if plans is not None else self.policy.route(view, o)
             created = float(orders.created_h[o])
@@ -145,7 +149,11 @@ class Network:
             late = (created % 24.0) >= cutoff[self.nearest[point, 0]]
             promised_day = int(created // 24.0) + promise[orders.service[o]] + int(late)
             for p in parts:
-                sh = Shipment(o, p.node, p.sku, p.qty, created, now, promised_day, point)
+                promised = promised_day
+                if own_promise[p.node] is not None:  # a marketplace keeps its own promise
+                    late_there = (created % 24.0) >= cutoff[p.node]
+                    promised = int(created // 24.0) + own_promise[p.node] + int(late_there)
+                sh = Shipment(o, p.node, p.sku, p.qty, created, now, promised, point)
                 sh.split = len(parts) > 1
                 self.shipments.append(sh)
                 self.nodes[p.node].accept(sh)
@@ -162,16 +170,27 @@ class Network:
         cat = self.catalogue
         weight = np.add.reduceat(cat.weight_kg[sku] * qty, bounds[:-1])
         value = np.add.reduceat(cat.unit_value[sku] * qty, bounds[:-1])
-        dist = np.array([s.distance_km for s in going])
-        days_left = np.array([s.promised_day for s in going], float) - ship_day
-        band = ct.band(dist)
-        row = ct.choose(band, days_left, weight)
-        transit = ct.transit(row, band, self.streams["carrier.transit"])
-        transit = transit + self._carrier_delay(row, now)
+        market = node.spec.marketplace
+        if market is not None:
+            # The marketplace delivers through its own network; its fee per unit (by unit
+            # weight tier) covers shipping.
+            row = np.full(len(going), -1)
+            transit = draw(self.streams[f"marketplace.{node.id}"], market.transit_days, len(going))
+            cost = np.zeros(len(going))
+            tier = np.searchsorted(market.fee_tiers_kg, cat.weight_kg[sku], side="left")
+            fee = np.add.reduceat(np.asarray(market.fee_per_unit)[tier] * qty, bounds[:-1])
+        else:
+            dist = np.array([s.distance_km for s in going])
+            days_left = np.array([s.promised_day for s in going], float) - ship_day
+            band = ct.band(dist)
+            row = ct.choose(band, days_left, weight)
+            transit = ct.transit(row, band, self.streams["carrier.transit"])
+            transit = transit + self._carrier_delay(row, now)
+            discount = (1.0 - self.scenario.costs.three_pl.carrier_discount
+                        if node.spec.mode == "3pl" else 1.0)
+            cost = ct.rate(row, band, weight) * discount
+            fee = np.zeros(len(going))
         delivered = (ship_day + transit) * 24.0 + DELIVERY_HOUR
-        discount = (1.0 - self.scenario.costs.three_pl.carrier_discount
-                    if node.spec.mode == "3pl" else 1.0)
-        cost = ct.rate(row, band, weight) * discount
 
         rng = self.streams["returns.units"]
         returned = rng.binomial(qty, cat.return_rate[sku])
@@ -182,6 +201,7 @@ class Network:
             s.delivered_h = float(delivered[i])
             s.carrier = int(row[i])
             s.shipping_cost = float(cost[i])
+            s.fee = float(fee[i])
             s.weight_kg = float(weight[i])
             s.value = float(value[i])
             s.state = "in_transit"
@@ -285,10 +305,12 @@ class Network:
 
     def _snapshot_day(self, now: float) -> None:
         value = self.on_hand @ self.catalogue.unit_value
+        cube = self.on_hand @ self.catalogue.cube_m3
         for n in self.nodes:
             st = {s.name.rsplit(".", 1)[1]: s for s in n.stations}
             hours = [(st[k].staffed_h, st[k].overtime_h, st[k].busy_h, st[k].available_h)
                      if k in st else (0.0, 0.0, 0.0, 0.0)
                      for k in ("receivers", "pickers", "packers")]
             self.daily.append((now, n.index, int(self.on_hand[n.index].sum()),
-                               float(value[n.index]), *[x for h in hours for x in h]))
+                               float(value[n.index]), float(cube[n.index]),
+                               *[x for h in hours for x in h]))

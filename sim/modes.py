@@ -6,13 +6,14 @@ replication see the same orders (common random numbers) and differ only in fulfi
 
 from __future__ import annotations
 
+import copy
 import math
 
 from sim.scenario import Scenario
 
 __all__ = ["MODES", "scenario_for_mode"]
 
-MODES = ("in_house", "3pl", "dropship")
+MODES = ("in_house", "3pl", "dropship", "marketplace", "hybrid")
 
 
 def _node_load_per_day(scenario: Scenario) -> float:
@@ -28,22 +29,43 @@ def scenario_for_mode(scenario: Scenario, mode: str) -> Scenario:
     alt = scenario.alternatives
     nodes = data["nodes"]
     data["name"] = f"{scenario.name}-{mode}"
+    capacity = math.ceil(alt.three_pl_capacity_factor * _node_load_per_day(scenario))
+    stocking = [n for n in nodes if n["mode"] != "dropship"]
+    for node in stocking:
+        node.update(mode="in_house", sla=None, marketplace=None, assortment="all")
     if mode == "dropship":
-        first = nodes[0]
-        where = alt.dropship_supplier or scenario.nodes[0].location
-        data["nodes"] = [{
-            "id": "dropship_supplier", "location": where.model_dump(), "mode": "dropship",
-            "dropship": {"processing_days": alt.dropship_processing_days.model_dump()},
-            "cutoff_h": first["cutoff_h"], "pickup_h": first["pickup_h"],
-            "pickup_days": first["pickup_days"],
-        }]
+        data["nodes"] = [_supplier_node(scenario)]
         data["disruptions"] = [d for d in data["disruptions"] if d.get("node") is None]
         data["inventory"]["order_up_to"] = data["inventory"]["reorder_point"] = None
-        return Scenario.model_validate(data)
-    capacity = math.ceil(alt.three_pl_capacity_factor * _node_load_per_day(scenario))
-    for node in nodes:
-        if node["mode"] == "dropship":
-            continue
-        node["mode"] = mode
-        node["sla"] = {"capacity_orders_per_day": capacity} if mode == "3pl" else None
+    elif mode == "3pl":
+        for node in stocking:
+            node.update(mode="3pl", sla={"capacity_orders_per_day": capacity})
+    elif mode == "marketplace":
+        for node in stocking:
+            # The marketplace's network picks up every day and works continuously.
+            node.update(mode="marketplace", marketplace=alt.marketplace.model_dump(),
+                        pickup_days=list(range(7)), release={"mode": "continuous"})
+    elif mode == "hybrid" and alt.hybrid_rule == "fast_movers_in_house":
+        for node in stocking:
+            node["assortment"] = "fast_movers"
+        nodes.append(_supplier_node(scenario))
+        data["routing"]["policy"] = "assortment_split"
+    elif mode == "hybrid":  # overflow_to_3pl: a 3PL beside each node takes what it cannot
+        for node in list(stocking):
+            twin = copy.deepcopy(node)
+            twin.update(id=f"{node['id']}_3pl", mode="3pl",
+                        sla={"capacity_orders_per_day": capacity}, stock_multiplier=0.6)
+            node["stock_multiplier"] = 1.6  # co-located nodes split the sized demand
+            nodes.append(twin)
+        data["routing"]["policy"] = "overflow"
+        data["routing"]["overflow_open_shipments"] = math.ceil(_node_load_per_day(scenario))
     return Scenario.model_validate(data)
+
+
+def _supplier_node(scenario: Scenario) -> dict:
+    alt, first = scenario.alternatives, scenario.nodes[0]
+    where = alt.dropship_supplier or first.location
+    return {"id": "dropship_supplier", "location": where.model_dump(), "mode": "dropship",
+            "dropship": {"processing_days": alt.dropship_processing_days.model_dump()},
+            "cutoff_h": first.cutoff_h, "pickup_h": first.pickup_h,
+            "pickup_days": list(first.pickup_days)}

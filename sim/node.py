@@ -34,11 +34,35 @@ class Shipment:
     """The part of an order one node ships: its lines and the times it passes each stage."""
 
     __slots__ = (
-        "allocated_h", "carrier", "created_h", "delivered_h", "distance_km", "filled_on_arrival",
+        "allocated_h",
+        "carrier",
+        "created_h",
+        "delivered_h",
+        "distance_km",
+        "fee",
+        "filled_on_arrival",
         "inspected_h",
-        "node", "order", "packed_h", "picked_h", "point", "promised_day", "qty", "released_h",
-        "restocked_units", "return_received_h", "returned_units", "routed_h", "shipped_h",
-        "shipping_cost", "short", "sku", "split", "state", "units", "value", "weight_kg",
+        "node",
+        "order",
+        "packed_h",
+        "picked_h",
+        "point",
+        "promised_day",
+        "qty",
+        "released_h",
+        "restocked_units",
+        "return_received_h",
+        "returned_units",
+        "routed_h",
+        "shipped_h",
+        "shipping_cost",
+        "short",
+        "sku",
+        "split",
+        "state",
+        "units",
+        "value",
+        "weight_kg",
     )  # fmt: skip
 
     def __init__(self, order: int, node: int, sku: np.ndarray, qty: np.ndarray,
@@ -55,7 +79,7 @@ class Shipment:
         self.filled_on_arrival = 0
         self.returned_units = self.restocked_units = 0
         self.carrier = -1
-        self.distance_km = self.weight_kg = self.shipping_cost = self.value = 0.0
+        self.distance_km = self.weight_kg = self.shipping_cost = self.value = self.fee = 0.0
         self.state = "routed"
 
 
@@ -230,6 +254,7 @@ class NodeSim:
         self.open_area_h += self.open_shipments * (now - self._open_since)
         self._open_since = now
         self.open_shipments += delta
+        self.net.view.open_shipments[self.index] = self.open_shipments
 
     def open_area_until(self, t_h: float) -> float:
         """Shipment-hours open at this node from the start up to `t_h` (>= the last change)."""

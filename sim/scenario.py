@@ -8,6 +8,7 @@ Unknown keys are errors, so a typo never passes silently.
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -76,10 +77,13 @@ class RunSettings(Strict):
     seed: NonNegativeInt = 0
     replications: PositiveInt = 1
     start_weekday: Weekday = 0  # 0 = Monday
+    start_date: date | None = None  # calendar date of day 0; sets start_weekday when given
     dispatch_interval_min: NonNegativeFloat = 1.0  # orders are routed in buckets this long
 
     @model_validator(mode="after")
     def _warmup_inside_horizon(self) -> RunSettings:
+        if self.start_date is not None and self.start_weekday != self.start_date.weekday():
+            self.start_weekday = self.start_date.weekday()
         if self.warmup_days >= self.horizon_days:
             raise ValueError(
                 f"warmup_days ({self.warmup_days}) must be < horizon_days ({self.horizon_days})"
@@ -361,12 +365,34 @@ class DropshipSupplier(Strict):
     processing_days: Dist = Dist(dist="gamma", mean=1.5, cv=0.4)
 
 
+class Marketplace(Strict):
+    """A marketplace's own fulfilment network (FBA/FBS model): the seller sends stock in
+    bulk, pays a fee per unit by weight tier and storage per cubic metre per month (higher
+    from October to December), and the marketplace delivers on its own promise.
+    Defaults approximate Amazon FBA's 2025 US fees converted to kg and m3."""
+
+    fee_tiers_kg: list[PositiveFloat] = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0]
+    fee_per_unit: list[NonNegativeFloat] = [3.3, 3.7, 4.5, 5.9, 7.5, 9.6, 14.0]
+    storage_per_m3_month: NonNegativeFloat = 27.5  # 0.78 USD per cubic foot
+    storage_peak_per_m3_month: NonNegativeFloat = 84.8  # 2.40 USD per cubic foot, Oct-Dec
+    transit_days: Dist = Dist(dist="poisson", mean=1.6, min=1)  # its own network, door to door
+    promise_days: PositiveInt = 2
+
+    @model_validator(mode="after")
+    def _one_fee_per_tier(self) -> Marketplace:
+        if len(self.fee_per_unit) != len(self.fee_tiers_kg) + 1:
+            raise ValueError(f"fee_per_unit needs {len(self.fee_tiers_kg) + 1} values (one per "
+                             f"weight tier and one above), got {len(self.fee_per_unit)}")
+        return self
+
+
 class Node(Strict):
     """A fulfilment node: location, mode, crews, times, layout, cut-off and carrier pickup."""
 
     id: str
     location: Location
-    mode: Literal["in_house", "3pl", "dropship"] = "in_house"
+    mode: Literal["in_house", "3pl", "dropship", "marketplace"] = "in_house"
+    assortment: Literal["all", "fast_movers", "slow_movers"] = "all"  # SKUs stocked here
     resources: Resources = Resources()
     process_times: ProcessTimes = ProcessTimes()
     layout: Layout = Layout()
@@ -377,6 +403,7 @@ class Node(Strict):
     pickup_days: list[Weekday] = [0, 1, 2, 3, 4]
     sla: Sla | None = None  # 3PL only
     dropship: DropshipSupplier | None = None  # dropship only
+    marketplace: Marketplace | None = None  # marketplace only
     stock_multiplier: PositiveFloat = 1.0  # scales this node's share of stock levels
     inventory: StockPolicy | None = None  # overrides the scenario's inventory policy here
 
@@ -386,6 +413,10 @@ class Node(Strict):
             self.dropship = DropshipSupplier()
         if self.mode != "dropship" and self.dropship is not None:
             raise ValueError(f"dropship settings given but mode is {self.mode!r}")
+        if self.mode == "marketplace" and self.marketplace is None:
+            self.marketplace = Marketplace()
+        if self.mode != "marketplace" and self.marketplace is not None:
+            raise ValueError(f"marketplace settings given but mode is {self.mode!r}")
         if self.mode == "3pl" and self.sla is None:
             self.sla = Sla()
         if self.mode != "3pl" and self.sla is not None:
@@ -526,6 +557,14 @@ class Disruption(Strict):
         return self
 
 
+class RoutingSettings(Strict):
+    """Which order routing policy the run uses, and its parameters."""
+
+    policy: Literal["nearest_with_stock", "assortment_split", "overflow"] = "nearest_with_stock"
+    fast_mover_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2  # of SKUs, by popularity
+    overflow_open_shipments: PositiveInt = 5_000  # above it, a node's new orders go elsewhere
+
+
 class Alternatives(Strict):
     """How `fulfil compare` builds each fulfilment mode from this scenario's network."""
 
@@ -533,7 +572,7 @@ class Alternatives(Strict):
     dropship_supplier: Location | None = None  # where the supplier ships from (default: node 0)
     dropship_processing_days: Dist = Dist(dist="gamma", mean=1.5, cv=0.4)
     hybrid_rule: Literal["fast_movers_in_house", "overflow_to_3pl"] = "fast_movers_in_house"
-    fast_mover_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2  # of SKUs, by popularity
+    marketplace: Marketplace = Marketplace()
 
 
 # ---------------------------------------------------------------- the scenario
@@ -554,6 +593,7 @@ class Scenario(Strict):
     returns: Returns = Returns()
     costs: Costs = Costs()
     disruptions: list[Disruption] = []
+    routing: RoutingSettings = RoutingSettings()
     alternatives: Alternatives = Alternatives()
 
     @model_validator(mode="after")
@@ -577,6 +617,11 @@ class Scenario(Strict):
     def stock_policy(self, node: int) -> StockPolicy:
         """The stock policy in force at node number `node`."""
         return self.nodes[node].inventory or self.inventory
+
+    def is_peak_day(self, day: int) -> bool:
+        """True on days in October to December (needs run.start_date; else never)."""
+        start = self.run.start_date
+        return start is not None and (start + timedelta(days=day)).month >= 10
 
     @property
     def horizon_h(self) -> float:

@@ -8,7 +8,7 @@ from optimize.safety_stock import order_up_to_levels
 from sim.demand import Catalogue
 from sim.scenario import Dist, Scenario, StockPolicy
 
-__all__ = ["daily_demand_by_node", "stock_levels"]
+__all__ = ["assortment_mask", "daily_demand_by_node", "fast_movers", "stock_levels"]
 
 
 def _count_moments(d: Dist) -> tuple[float, float]:
@@ -25,20 +25,47 @@ def _count_moments(d: Dist) -> tuple[float, float]:
     return d.mean, var + d.mean**2
 
 
+def fast_movers(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:
+    """Boolean per SKU: the `routing.fast_mover_share` most popular SKUs."""
+    k = int(np.ceil(scenario.routing.fast_mover_share * catalogue.n))
+    fast = np.zeros(catalogue.n, bool)
+    fast[np.argsort(-catalogue.popularity, kind="stable")[:k]] = True
+    return fast
+
+
+def assortment_mask(scenario: Scenario, catalogue: Catalogue, stocked: np.ndarray) -> np.ndarray:
+    """Boolean [node, sku]: which SKUs each stocking node carries (none at dropship nodes)."""
+    fast = fast_movers(scenario, catalogue)
+    rows = {"all": np.ones(catalogue.n, bool), "fast_movers": fast, "slow_movers": ~fast}
+    mask = np.array([rows[n.assortment] for n in scenario.nodes])
+    mask[~stocked] = False
+    return mask
+
+
+def _nearest_share(dist_km: np.ndarray, point_weight: np.ndarray, nodes: np.ndarray
+                   ) -> np.ndarray:
+    # Co-located nodes (equal distances) split their customers evenly.
+    share = np.zeros(dist_km.shape[0])
+    if not nodes.any():
+        return share
+    d = np.where(nodes[:, None], dist_km, np.inf)
+    tied = d <= d.min(axis=0, keepdims=True) + 1e-9
+    share += (tied * (point_weight / tied.sum(axis=0))).sum(axis=1)
+    return share / point_weight.sum()
+
+
 def daily_demand_by_node(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
-                         point_weight: np.ndarray, stocked: np.ndarray
+                         point_weight: np.ndarray, carries: np.ndarray
                          ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of units per day, [node, sku], assuming each customer is
-    served by the nearest stocking node (compound Poisson: var = line rate * E[units^2])."""
-    share = np.zeros(len(stocked))
-    if stocked.any():
-        idx = np.flatnonzero(stocked)
-        nearest = idx[np.argmin(dist_km[idx], axis=0)]
-        np.add.at(share, nearest, point_weight)
-        share /= point_weight.sum()
+    served by the nearest node carrying the SKU (compound Poisson: var = rate * E[units^2])."""
+    share = np.zeros(carries.shape)
+    for pattern in np.unique(carries, axis=1).T:  # SKUs carried by the same set of nodes
+        cols = (carries == pattern[:, None]).all(axis=0)
+        share[:, cols] = _nearest_share(dist_km, point_weight, pattern)[:, None]
     lines, _ = _count_moments(scenario.demand.lines_per_order)
     units_mean, units_m2 = _count_moments(scenario.demand.units_per_line)
-    line_rate = scenario.demand.orders_per_day * lines * share[:, None] * catalogue.popularity
+    line_rate = scenario.demand.orders_per_day * lines * share * catalogue.popularity
     return line_rate * units_mean, np.sqrt(line_rate * units_m2)
 
 
@@ -46,7 +73,8 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
                  point_weight: np.ndarray, stocked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(order-up-to S, reorder point s) in units, [node, sku]; zero at dropship nodes."""
     inv = scenario.inventory
-    mean, sd = daily_demand_by_node(scenario, catalogue, dist_km, point_weight, stocked)
+    carries = assortment_mask(scenario, catalogue, stocked)
+    mean, sd = daily_demand_by_node(scenario, catalogue, dist_km, point_weight, carries)
     pols = [scenario.stock_policy(i) for i in range(len(scenario.nodes))]
 
     def per_node(get) -> np.ndarray:
@@ -66,8 +94,8 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
         for node, per_sku in (table or {}).items():
             for sku, level in per_sku.items():
                 target[ids.index(node), sku_index[sku]] = level
-    order_up_to[~stocked] = 0
-    reorder[~stocked] = 0
+    order_up_to[~carries] = 0
+    reorder[~carries] = 0
     return order_up_to.astype(np.int64), reorder.astype(np.int64)
 
 

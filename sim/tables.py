@@ -12,7 +12,7 @@ __all__ = ["build_tables"]
 _SHIPMENT_FIELDS = (
     "order", "node", "units", "created_h", "routed_h", "allocated_h", "released_h", "picked_h",
     "packed_h", "shipped_h", "delivered_h", "promised_day", "distance_km", "weight_kg", "value",
-    "shipping_cost", "filled_on_arrival", "split", "returned_units", "restocked_units",
+    "shipping_cost", "fee", "filled_on_arrival", "split", "returned_units", "restocked_units",
     "return_received_h", "inspected_h", "carrier", "state",
 )  # fmt: skip
 
@@ -30,7 +30,7 @@ def _shipments(net: Network) -> pd.DataFrame:
         df.loc[df["inspected_h"] > horizon, "inspected_h"] = np.nan
     ids = np.array([n.id for n in net.scenario.nodes])
     df["node"] = ids[df["node"].to_numpy(int)] if len(df) else df["node"].astype(str)
-    names = np.array((*net.carriers.names, ""))
+    names = np.array((*net.carriers.names, "marketplace"))
     df["carrier"] = names[df["carrier"].to_numpy(int)] if len(df) else df["carrier"].astype(str)
     df["units"] = df["units"].astype(np.int64)
     return df
@@ -84,7 +84,7 @@ def _orders(net: Network, ships: pd.DataFrame) -> pd.DataFrame:
 
 
 def _daily(net: Network, ships: pd.DataFrame) -> pd.DataFrame:
-    cols = ["t_h", "node", "on_hand_units", "on_hand_value"]
+    cols = ["t_h", "node", "on_hand_units", "on_hand_value", "on_hand_cube_m3"]
     for r in ("receivers", "pickers", "packers"):
         cols += [f"{r}_staffed_h", f"{r}_overtime_h", f"{r}_busy_h", f"{r}_available_h"]
     df = pd.DataFrame(net.daily, columns=cols).drop_duplicates(["t_h", "node"], keep="last")
