@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from optimize.errors import FieldProblem, InvalidInput
-from optimize.pick_routing.distances import distance_matrix_m
 from optimize.pick_routing.layout import Layout
 
 __all__ = ["SLOTTING_POLICIES", "abc_classes", "slot", "storage_locations"]
@@ -30,7 +29,9 @@ def storage_locations(layout: Layout, n: int) -> np.ndarray:
     y = (np.arange(per_aisle) + 0.5) * (layout.aisle_length_m / per_aisle)
     aisle = np.repeat(np.arange(layout.n_aisles), per_aisle)
     locs = np.column_stack([aisle, np.tile(y, layout.n_aisles)]).astype(float)
-    from_depot_m = distance_matrix_m(layout, locs)[0, 1:]
+    # The depot is on the front cross aisle (y = 0), so the walk to any location is the
+    # distance along that aisle plus the depth into the aisle; no full matrix is needed.
+    from_depot_m = np.abs(locs[:, 0] * layout.aisle_spacing_m - layout.depot_x_m) + locs[:, 1]
     # Stable sort on (distance, aisle, y) so ties are broken the same way every time.
     rank = np.lexsort((locs[:, 1], locs[:, 0], from_depot_m))
     return locs[rank]

@@ -61,3 +61,15 @@ def test_bad_input_names_fields():
         slot(LAYOUT, np.array([1.0, -1.0]), None, "cube_per_order", class_boundaries=(0.6, 0.3))
     assert {p.path for p in err.value.problems} == {"pick_frequency", "cube_m3",
                                                      "class_boundaries"}
+
+
+def test_storage_locations_are_nearest_first_by_exact_walking_distance():
+    import numpy as np
+
+    from optimize.pick_routing import Layout, distance_matrix_m
+    from optimize.slotting import storage_locations
+
+    for layout in (Layout(12, 20, 3, 2, 0.0), Layout(9, 30, 2.5, 4, 7.5)):
+        locs = storage_locations(layout, 300)
+        from_depot = distance_matrix_m(layout, locs)[0, 1:]
+        assert np.all(np.diff(from_depot) >= -1e-9)
