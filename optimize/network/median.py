@@ -18,10 +18,14 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from optimize.errors import FieldProblem, InvalidInput
-from optimize.network.mip import DEFAULT_BACKEND, solve_mip
+from optimize.network.mip import solve_mip
 from optimize.result import SolverResult, Status
 
-__all__ = ["LocationResult", "fixed_charge_location", "p_median"]
+__all__ = ["LOCATION_BACKEND", "LocationResult", "fixed_charge_location", "p_median"]
+
+# Measured on US p-median k = 3, 1,500 towns x 60 candidates in km: HiGHS 18 s, SCIP 44 s
+# (transit days: 2.1 s and 3.8 s). The assignment LP dominates, where HiGHS is faster.
+LOCATION_BACKEND = "highs"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,7 +193,7 @@ def _location(cost: ArrayLike, weights: ArrayLike, *, k: int | None, max_sites: 
                           split_weight=split, **common)
 
 
-def p_median(cost: ArrayLike, weights: ArrayLike, k: int, *, backend: str = DEFAULT_BACKEND,
+def p_median(cost: ArrayLike, weights: ArrayLike, k: int, *, backend: str = LOCATION_BACKEND,
              time_limit_s: float | None = None) -> LocationResult:
     """Choose exactly k sites minimising the weighted average cost [point, site] (km or
     transit days) from each point to its nearest chosen site."""
@@ -200,7 +204,7 @@ def p_median(cost: ArrayLike, weights: ArrayLike, k: int, *, backend: str = DEFA
 def fixed_charge_location(cost: ArrayLike, weights: ArrayLike, fixed_cost: ArrayLike, *,
                           capacity: ArrayLike | None = None, cost_per_unit: float = 1.0,
                           k: int | None = None, max_sites: int | None = None,
-                          backend: str = DEFAULT_BACKEND, time_limit_s: float | None = None
+                          backend: str = LOCATION_BACKEND, time_limit_s: float | None = None
                           ) -> LocationResult:
     """Open sites to minimise fixed cost (currency per site) plus `cost_per_unit` (currency
     per weight unit per cost unit, e.g. per order-km) times weighted cost; capacities (weight
