@@ -168,7 +168,7 @@ def instance_from_dict(data: object) -> RoutingInstance:
 
     cost_data = r.obj(top.get("cost", {}), "cost", _COST_FIELDS, _COST_REQUIRED)
     cost = CostModel(**{key: r.number(cost_data[key], f"cost.{key}", 0.0)
-                        for key in _COST_FIELDS if key in cost_data})  # type: ignore[arg-type]
+                        if key in cost_data else 0.0 for key in _COST_FIELDS})
     promise_data = r.obj(top.get("promise", {}), "promise", _PROMISE_FIELDS)
     hard = promise_data.get("hard", False)
     if not isinstance(hard, bool):
@@ -191,15 +191,21 @@ def instance_from_dict(data: object) -> RoutingInstance:
                 if "capacity_units" in v else 0 for i, v in enumerate(nodes)]
     order_ids = [r.text(v.get("id"), f"orders[{o}].id") if "id" in v else f"#{o}"
                  for o, v in enumerate(orders)]
+    try:
+        inst = RoutingInstance(
+            node_ids=tuple(node_ids), node_lat=node_lat, node_lon=node_lon,
+            capacity_units=capacity, sku_ids=tuple(sku_index), stock=stock,
+            order_ids=tuple(order_ids), order_lat=order_lat, order_lon=order_lon,
+            line_order=line_order, line_sku=line_sku, line_qty=line_qty, cost=cost, name=name,
+            promise_days=promise, placed_hour=placed, cutoff_hour=cutoff,
+            transit_days=transit, unit_cost=unit_cost, promise=rules)
+    except InvalidInput as err:
+        # value problems too, but a field that failed to parse is reported once, as such
+        seen = {p.path for p in r.problems}
+        r.problems += [p for p in err.problems if p.path not in seen]
     if r.problems:
         raise InvalidInput(r.problems)
-    return RoutingInstance(
-        node_ids=tuple(node_ids), node_lat=node_lat, node_lon=node_lon,
-        capacity_units=capacity, sku_ids=tuple(sku_index), stock=stock,
-        order_ids=tuple(order_ids), order_lat=order_lat, order_lon=order_lon,
-        line_order=line_order, line_sku=line_sku, line_qty=line_qty, cost=cost, name=name,
-        promise_days=promise, placed_hour=placed, cutoff_hour=cutoff, transit_days=transit,
-        unit_cost=unit_cost, promise=rules)
+    return inst
 
 
 def instance_to_dict(inst: RoutingInstance) -> dict:

@@ -24,6 +24,8 @@ DEFAULT_BACKEND = "highs"
 FULL_MIP_PAIRS = 20_000
 # relative difference under which a plan's cost is taken to meet the bound
 _TOLERANCE = 1e-7
+# cheapest whole-order nodes every order may also use in the lp-guided second round
+_NEAREST_ALTERNATIVES = 2
 
 
 def promise_shortfall(inst: RoutingInstance) -> dict[str, str]:
@@ -77,8 +79,10 @@ def solve(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str = D
     or infeasible (hard promises that cannot be met, named in the message). `backend` is an
     OR-Tools model_builder MIP solver: "highs" or "scip". `strategy` "full" branches on every
     candidate shipment; "lp-guided" solves the LP relaxation (the bound), then the MIP over
-    the shipments the LP uses (optimal when it meets the bound); "auto" picks "full" up to
-    `FULL_MIP_PAIRS` candidate shipments.
+    the shipments the LP uses (orders the LP ships integrally fixed), then, time permitting,
+    over those plus each order's two cheapest nodes: proven optimal only when the plan meets
+    the LP bound. "auto" picks "full" up to `FULL_MIP_PAIRS` candidate shipments. The greedy
+    plan is always a fallback, so a feasible instance always gets a plan.
     """
     t0 = time.perf_counter()
     if (bad := _infeasible(inst, "optimal", t0)) is not None:
@@ -94,20 +98,30 @@ def solve(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str = D
     candidates = [greedy_flow(inst)]
     bound = np.nan
     proven = False
-    if strategy == "lp-guided":
+    if strategy == "full":
+        models = [model]
+    else:
         lp = solve_model(model, integral=False, backend=backend,
                          time_limit_s=_left(t0, time_limit_s))
+        models = []
         if lp.status == mbh.SolveStatus.OPTIMAL:
-            bound = lp.bound
-            model = _restricted_model(inst, model, lp.values[: model.n_pairs])
-    sol = _solve_mip(inst, model, candidates[0], backend, _left(t0, time_limit_s), threads, log)
-    if sol.values is not None:
-        # re-derive units by min-cost flow on the chosen shipments: integral, never costlier
-        candidates.append(units_for_shipments(
-            inst, _open_pairs(inst, model, sol.values[: model.n_pairs])))
-    if strategy == "full" and np.isfinite(sol.bound):
-        bound = sol.bound
-        proven = sol.status == mbh.SolveStatus.OPTIMAL
+            bound, y = lp.bound, lp.values[: model.n_pairs]
+            # round 1 is small and quick; round 2 widens the choice if time is left
+            models = [_restricted_model(inst, model, y, fix=True, alternatives=0),
+                      _restricted_model(inst, model, y, fix=False,
+                                        alternatives=_NEAREST_ALTERNATIVES)]
+    for mip in models:
+        if time.perf_counter() - t0 >= time_limit_s:
+            break
+        sol = _solve_mip(inst, mip, candidates[0], backend, _left(t0, time_limit_s), threads,
+                         log)
+        if sol.values is not None:
+            # units by min-cost flow on the chosen shipments: integral, never costlier
+            candidates.append(units_for_shipments(
+                inst, _open_pairs(inst, mip, sol.values[: mip.n_pairs])))
+        if strategy == "full" and np.isfinite(sol.bound):
+            bound = sol.bound
+            proven = sol.status == mbh.SolveStatus.OPTIMAL
     feasible = [f for f in candidates if not plan_violations(inst, f)]
     if not feasible:
         return make_result(inst, np.zeros((inst.n_lines, inst.n_nodes), dtype=np.int64),
@@ -121,24 +135,36 @@ def solve(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str = D
     if proven:
         bound = min(bound, cost) if np.isfinite(bound) else cost
     status = Status.OPTIMAL if proven else Status.FEASIBLE
-    message = (f"{backend} {strategy}: {'proven optimal' if proven else 'time limit reached'}; "
-               f"{model.n_pairs} candidate shipments in the MIP")
+    done = "proven optimal" if proven else f"gap {100 * (cost - bound) / max(cost, 1e-9):.3f} %"
+    message = f"{backend} {strategy}: {done}; {model.n_pairs} candidate shipments"
     return make_result(inst, flow, method="optimal", status=status, bound=bound,
                        time_s=time.perf_counter() - t0, message=message)
 
 
-def _restricted_model(inst: RoutingInstance, model: Model, y: np.ndarray) -> Model:
-    """Relax-and-fix: keep only the shipments the LP uses, and fix those of orders whose LP
-    shipments are all integral, so branching is left to the orders the LP splits fractionally.
+def _restricted_model(inst: RoutingInstance, model: Model, y: np.ndarray, *, fix: bool,
+                      alternatives: int) -> Model:
+    """The MIP over the shipments the LP uses plus each order's `alternatives` cheapest
+    whole-order nodes; with `fix`, orders whose LP shipments are all integral keep them, so
+    branching is left to the orders the LP splits fractionally.
     """
-    support = _open_pairs(inst, model, y)
+    keep = _open_pairs(inst, model, y)
+    if alternatives:
+        candidate = np.zeros_like(keep)
+        candidate[model.pair_order, model.pair_node] = True
+        whole = inst.shipment_cost.copy()
+        np.add.at(whole, inst.line_order, inst.line_unit_cost * inst.line_qty[:, None])
+        whole[~candidate] = np.inf
+        nearest = np.zeros_like(keep)
+        np.put_along_axis(nearest, np.argsort(whole, axis=1)[:, :alternatives], True, axis=1)
+        keep |= nearest & candidate
+    restricted = build_model(inst, only_pairs=keep)
+    if not fix:
+        return restricted
     fractional = np.zeros(inst.n_orders, dtype=bool)
-    frac = (y > 1e-6) & (y < 1 - 1e-6)
-    fractional[model.pair_order[frac]] = True
-    restricted = build_model(inst, only_pairs=support)
+    fractional[model.pair_order[(y > 1e-6) & (y < 1 - 1e-6)]] = True
     var_lb = restricted.var_lb.copy()
     var_lb[: restricted.n_pairs] = ~fractional[restricted.pair_order]
-    return dataclasses.replace(restricted, var_lb=var_lb.astype(float))
+    return dataclasses.replace(restricted, var_lb=var_lb)
 
 
 def _left(t0: float, time_limit_s: float) -> float:
