@@ -190,7 +190,8 @@ def lp_bound(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str 
 
     The plan returned opens every shipment the LP uses and routes units by min-cost flow, so
     it is feasible; `stock_dual[node, sku]` and `capacity_dual[node]` are the LP shadow prices
-    (currency saved per extra unit), the stock values of Acimovic and Graves' look-ahead.
+    (currency saved per extra unit), the stock values of Acimovic and Graves' look-ahead;
+    `backend` "glop" (default, gives duals) or "highs" (faster on large batches, duals nan).
     """
     t0 = time.perf_counter()
     if (bad := _infeasible(inst, "lp", t0)) is not None:
@@ -212,6 +213,9 @@ def lp_bound(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str 
     capacity_dual = np.zeros(inst.n_nodes)
     rows = model.capacity_rows >= 0
     capacity_dual[rows] = np.maximum(-sol.duals[model.capacity_rows[rows]], 0.0)
+    if backend == "highs":
+        # the HiGHS interface in ortools 9.15 returns no usable row duals (seen: all ones)
+        stock_dual[:], capacity_dual[:] = np.nan, np.nan
     cost = plan_cost(inst, flow)
     status = Status.OPTIMAL if cost <= sol.bound * (1 + 1e-9) + 1e-9 else Status.FEASIBLE
     return make_result(inst, flow, method="lp", status=status, bound=sol.bound,
