@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import time
 
+import numpy as np
+
 from optimize.order_routing import greedy, lp_bound, random_instance, solve
 from optimize.order_routing.model import build_model
 
@@ -37,7 +39,7 @@ def main() -> None:
         g = greedy(inst)
         lp = lp_bound(inst, time_limit_s=limit, backend="highs")
         opt = solve(inst, time_limit_s=limit)
-        bound = max(opt.bound, lp.bound)
+        bound = float(np.fmax(opt.bound, lp.bound))
         rows.append((f"{orders}x{nodes}x{skus}", inst.n_lines, pairs, gen_s, g, lp, opt, bound))
     head = (f"{'instance':>16} {'lines':>6} {'cand.ship':>9} | {'method':>7} {'status':>10} "
             f"{'cost':>12} {'gap vs bound':>12} {'vs optimal':>10} {'split':>6} "
