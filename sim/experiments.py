@@ -143,7 +143,7 @@ def window_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame], start_day: 
         "orders": o[o["created_h"] < hi_h],
         "shipments": s[s["created_h"] < hi_h],
         "inbound": inb[inb["dock_h"] < hi_h],
-        "daily": daily[daily["day"] < end_day],
+        "daily": daily[daily["day"] <= end_day],  # the snapshot at end_day closes the window
         "costs": costs[costs["day"] < end_day],
     })
     tours = tables.get("pick_tours")

@@ -218,8 +218,9 @@ def _mode_of(task: Task) -> str:
 
 def _error_text(err: BaseException) -> str:
     msg = "; ".join(str(p) for p in err.problems) if isinstance(err, InvalidInput) else str(err)
-    where = traceback.extract_tb(err.__traceback__)
-    at = f" (at {Path(where[-1].filename).name}:{where[-1].lineno})" if where else ""
+    frames = traceback.extract_tb(err.__traceback__)
+    ours = [f for f in frames if "site-packages" not in f.filename] or frames
+    at = f" (at {Path(ours[-1].filename).name}:{ours[-1].lineno})" if ours else ""
     return f"{type(err).__name__}: {msg}{at}"
 
 
