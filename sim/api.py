@@ -20,7 +20,8 @@ from sim.tables import build_tables
 
 __all__ = ["RunResult", "load_scenario", "run", "with_changes"]
 
-TABLES = ("orders", "shipments", "daily", "hourly", "inbound", "costs", "utilisation")
+TABLES = ("orders", "shipments", "daily", "hourly", "inbound", "pick_tours", "costs",
+          "utilisation")
 
 
 @dataclass

@@ -82,6 +82,28 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict:
     by_cat = c.groupby("category")["amount"].sum()
     n_shipped = int(live["shipped_h"].notna().sum())
     util = tables["utilisation"]
+    tours = tables["pick_tours"]
+    tours = tours[tours["released_h"] >= warm_h]
+    picking = {}
+    for node, t in tours.groupby("node"):
+        labour = util[(util["node"] == node) & (util["resource"] == "pickers")]
+        paid_h = float((labour["staffed_h"] + labour["overtime_h"]).sum())
+        picking[node] = {
+            "distance_per_order_m": float(t["length_m"].sum() / t["orders"].sum()),
+            "distance_per_line_m": float(t["length_m"].sum() / t["lines"].sum()),
+            "picks_per_labour_hour": float(t["units"].sum() / paid_h) if paid_h else math.nan,
+        }
+    # Orders confirmed before their node's cut-off on a pickup day: did they leave that day?
+    first = s.drop_duplicates("order").set_index("order")
+    spec = {n.id: n for n in scenario.nodes}
+    day = np.floor(first["created_h"] / 24.0)
+    cutoff = first["node"].map({k: v.cutoff_h for k, v in spec.items()})
+    weekday = ((day + scenario.run.start_weekday) % 7).astype(int)
+    pickup_day = [wd in spec[n].pickup_days for n, wd in zip(first["node"], weekday, strict=True)]
+    eligible = first[(first["created_h"] - 24.0 * day < cutoff) & np.array(pickup_day, bool)
+                     & ((day + 1) * 24.0 <= horizon_h)]
+    shipped_day = live.set_index("order").loc[eligible.index, "shipped_h"] // 24.0
+    same_day = (shipped_day == day.loc[eligible.index]).astype(float)
 
     return {
         "orders": len(o),
@@ -99,11 +121,13 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict:
                                if s_stock["units"].sum() else math.nan),
         "backorder_pct": _pct((s_stock["filled_on_arrival"] < s_stock["units"])
                               .groupby(s_stock["order"]).any()),
+        "shipped_by_cutoff_pct": _pct(same_day),
         "split_shipment_pct": _pct(live.loc[live["n_shipments"] > 0, "split"]),
         "avg_on_hand_units": avg_units,
         "avg_on_hand_value": avg_value,
         "inventory_turns": turns,
         "utilisation": {f"{r.node}.{r.resource}": r.utilisation for r in util.itertuples()},
+        "picking": picking,
         "dock_to_stock_p50_h": _q(inb["dock_to_stock_h"], 0.5),
         "returns_received_units": int(ret["returned_units"].sum()),
         "returns_restocked_pct": (100.0 * inspected["restocked_units"].sum()

@@ -58,20 +58,26 @@ class Network:
         self.putaway_units = np.zeros(n_nodes, np.int64)
         self.returns_in_inspection = np.zeros(n_nodes, np.int64)
         self.returns_inspected = np.zeros(n_nodes, np.int64)
-        self.walked_m = np.zeros(n_nodes)
+        self.pick_tours: list[tuple] = []  # released_h, node, orders, lines, units, m, hours
         self.returned_lines: dict[int, np.ndarray] = {}
 
         stocked = np.array([n.mode != "dropship" for n in sc.nodes])
         self.order_up_to, self.reorder_point = stock_levels(sc, self.catalogue, self.dist_km,
                                                             self.points["weight"].to_numpy(),
                                                             stocked)
+        # Levels in force from each day on: (day, S[node, sku]); one entry unless pre-building.
+        self.level_schedule: list[tuple[float, np.ndarray]] = [(0.0, self.order_up_to)]
+        if sc.inventory.spike_prebuild and sc.demand.spikes:
+            from sim.prebuild import level_schedule
+
+            self.level_schedule = level_schedule(self)
         if sc.inventory.initial_stock == "order_up_to":
             self.on_hand[:] = self.order_up_to
         self.initial_units = self.on_hand.sum(axis=1).copy()
 
         self.nodes = [NodeSim(self, i, spec) for i, spec in enumerate(sc.nodes)]
         self.picking = PickPlanner(sc, self.catalogue, self.streams)
-        self.policy = routing if routing is not None else make_policy(sc.routing)
+        self.policy = routing if routing is not None else make_policy(sc.routing, self)
         self.view = NetworkView(on_hand=self.on_hand, stocked=stocked,
                                 up=np.ones(n_nodes, bool), dist_km=self.dist_km,
                                 nearest=self.nearest, orders=self.orders,
@@ -235,7 +241,7 @@ class Network:
         i, now = node.index, self.env.now
         policy = self.scenario.stock_policy(i)
         position = self.on_hand[i] + self.on_order[i] - self.backordered[i]
-        target = self.order_up_to[i]
+        target = self.levels_at(now)[i]
         if policy.policy == "order_up_to":
             need = np.where(position < target, target - position, 0)
         else:
@@ -259,6 +265,14 @@ class Network:
             node.receive_po(lines)
 
         self.env.timeout(24.0 * lead_days).callbacks.append(arrive)
+
+    def levels_at(self, t_h: float) -> np.ndarray:
+        """Order-up-to levels S[node, sku] in force at time `t_h`."""
+        current = self.level_schedule[0][1]
+        for day, levels in self.level_schedule:
+            if 24.0 * day <= t_h:
+                current = levels
+        return current
 
     def _supplier_delay(self, node_id: str, now: float) -> float:
         return sum(d.extra_days for d in self.scenario.disruptions

@@ -199,16 +199,18 @@ class NodeSim:
             self.pickers.submit(self._pick_time_h(batch), self._picked, batch)
 
     def _pick_time_h(self, batch: list[Shipment]) -> float:
-        if self.pick_override is not None:
-            return self.pick_override()
-        pk = self.spec.picking
         sku = batch[0].sku if len(batch) == 1 else np.concatenate([s.sku for s in batch])
-        length_m = self.net.tour_length_m(self, sku)
         units = sum(s.units for s in batch)
-        self.net.walked_m[self.index] += length_m
-        seconds = (length_m / pk.walk_speed_m_s + pk.time_per_line_s * len(sku)
-                   + pk.time_per_unit_s * units + pk.setup_per_tour_s)
-        return seconds * S_TO_H
+        if self.pick_override is not None:
+            length_m, hours = 0.0, self.pick_override()
+        else:
+            pk = self.spec.picking
+            length_m = self.net.tour_length_m(self, sku)
+            hours = S_TO_H * (length_m / pk.walk_speed_m_s + pk.time_per_line_s * len(sku)
+                              + pk.time_per_unit_s * units + pk.setup_per_tour_s)
+        self.net.pick_tours.append((self.env.now, self.index, len(batch), len(sku), units,
+                                    length_m, hours))
+        return hours
 
     def _picked(self, batch: list[Shipment]) -> None:
         now = self.env.now

@@ -53,9 +53,15 @@ class PickPlanner:
             return [[s] for s in shipments]
         if pk.batching == "fcfs":
             return [shipments[i:i + cap] for i in range(0, len(shipments), cap)]
-        pick_lists = [self.locations[node][s.sku] for s in shipments]
-        result = pick_routing.batch_orders(
-            self.layouts[node], pick_lists, capacity_orders=cap, method=pk.batching,
-            routing=self.methods[node],
-        )
-        return [[shipments[i] for i in g] for g in result.batches]
+        # Seed and savings batching grow quadratically with the wave, so a large wave is
+        # batched in consecutive windows (as a WMS batches the orders it has in view).
+        jobs = []
+        window = pk.batching_window_orders
+        for start in range(0, len(shipments), window):
+            chunk = shipments[start:start + window]
+            result = pick_routing.batch_orders(
+                self.layouts[node], [self.locations[node][s.sku] for s in chunk],
+                capacity_orders=cap, method=pk.batching, routing=self.methods[node],
+            )
+            jobs += [[chunk[i] for i in g] for g in result.batches]
+        return jobs

@@ -339,6 +339,7 @@ class Picking(Strict):
     routing: str = "s_shape"
     batching: Literal["none", "fcfs", "seed", "savings"] = "none"
     cart_capacity_orders: PositiveInt = 1
+    batching_window_orders: PositiveInt = 60  # seed/savings batch within windows this large
     walk_speed_m_s: PositiveFloat = 1.0
     time_per_line_s: NonNegativeFloat = 12.0
     time_per_unit_s: NonNegativeFloat = 3.0
@@ -482,6 +483,7 @@ class Inventory(StockPolicy):
     from the target unless given per node and SKU."""
 
     initial_stock: Literal["order_up_to", "zero"] = "order_up_to"
+    spike_prebuild: bool = False  # raise levels ahead of demand spikes (sim.prebuild)
     units_per_pallet: PositiveInt = 200
     order_up_to: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> S
     reorder_point: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> s
@@ -560,7 +562,12 @@ class Disruption(Strict):
 class RoutingSettings(Strict):
     """Which order routing policy the run uses, and its parameters."""
 
-    policy: Literal["nearest_with_stock", "assortment_split", "overflow"] = "nearest_with_stock"
+    policy: Literal[
+        "nearest_with_stock", "assortment_split", "overflow",
+        "cheapest_single_node", "batch_optimal", "lookahead",
+    ] = "nearest_with_stock"
+    batch_interval_h: PositiveFloat = 1.0  # batch_optimal: orders collected this long
+    time_limit_s: PositiveFloat = 2.0  # batch_optimal / lookahead: per solve
     fast_mover_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2  # of SKUs, by popularity
     overflow_open_shipments: PositiveInt = 5_000  # above it, a node's new orders go elsewhere
 

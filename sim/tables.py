@@ -124,10 +124,19 @@ def _inbound(net: Network) -> pd.DataFrame:
     return df
 
 
+def _pick_tours(net: Network) -> pd.DataFrame:
+    df = pd.DataFrame(net.pick_tours, columns=["released_h", "node", "orders", "lines", "units",
+                                               "length_m", "pick_h"])
+    ids = np.array([n.id for n in net.scenario.nodes])
+    df["node"] = ids[df["node"].to_numpy(int)] if len(df) else df["node"].astype(str)
+    return df
+
+
 def build_tables(net: Network) -> dict[str, pd.DataFrame]:
-    """shipments, orders, daily, hourly and inbound tables of a finished run."""
+    """shipments, orders, daily, hourly, inbound and pick-tour tables of a finished run."""
     ships = _shipments(net)
     return {
+        "pick_tours": _pick_tours(net),
         "shipments": ships,
         "orders": _orders(net, ships),
         "daily": _daily(net, ships),

@@ -14,6 +14,7 @@ _COMMAND_MODULES = (
     "sim.cli.pick_route_command",
     "sim.cli.route_orders_command",
     "sim.cli.safety_stock_command",
+    "sim.cli.coverage_command",
 )
 
 for _name in _COMMAND_MODULES:

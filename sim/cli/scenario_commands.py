@@ -61,18 +61,18 @@ def run(
     replication: int = typer.Option(0, min=0, help="Replication number (independent streams)."),
     seed: int | None = typer.Option(None, min=0, help="Override run.seed."),
     days: int | None = typer.Option(None, "--days", min=1, help="Override run.horizon_days."),
+    routing: str | None = typer.Option(None, help="Override routing.policy, e.g. lookahead."),
     plots: bool = typer.Option(True, help="Write PNG plots."),
 ) -> None:
     """Run a scenario: print the KPI summary, write summary.json, Parquet tables and plots."""
     from sim.api import run as run_scenario
+    from sim.api import with_changes
     from sim.plots import plot_run
 
     sc = _load(scenario)
-    with bad_input_exits(str(scenario)):
-        if seed is not None:
-            sc.run.seed = seed
-        if days is not None:
-            sc.run.horizon_days = days
+    overrides = {"run.seed": seed, "run.horizon_days": days, "routing.policy": routing}
+    with bad_input_exits("command-line options"):
+        sc = with_changes(sc, {k: v for k, v in overrides.items() if v is not None})
     t0 = time.perf_counter()
     with Progress(TextColumn("simulating {task.description}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
