@@ -1,0 +1,94 @@
+"""`fulfil compare SCENARIO.yaml --modes ... --replications N --out report/`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from optimize.errors import FieldProblem, InvalidInput
+from sim.cli.app import app
+from sim.cli.errors import bad_input_exits
+from sim.modes import MODES
+from sim.preflight import preflight
+from sim.report import CompareSettings, build_report, plan_compare
+from sim.scenario import load_scenario
+from sim.store import ResultStore
+from sim.sweep import execute
+
+console = Console()
+
+
+def _modes(text: str) -> tuple[str, ...]:
+    modes = tuple(m.strip() for m in text.split(",") if m.strip())
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise InvalidInput(FieldProblem("--modes", "each mode must be one of "
+                                        f"{', '.join(MODES)} (unknown: "
+                                        f"{', '.join(unknown) or 'none given'})", text))
+    return modes
+
+
+def _volumes(text: str) -> tuple[float, ...]:
+    try:
+        vols = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        vols = ()
+    if not vols or any(v <= 0 for v in vols):
+        raise InvalidInput(FieldProblem("--volumes", "needs positive multiples of the "
+                                        "scenario's orders/day, e.g. 0.25,0.5,1,1.5", text))
+    return vols
+
+
+@app.command("compare")
+def compare(
+    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    modes: str = typer.Option(",".join(MODES), "--modes",
+                              help="Comma-separated fulfilment modes to compare."),
+    replications: int = typer.Option(CompareSettings.replications, "--replications", min=2,
+                                     help="Replications per mode (common random numbers)."),
+    out: Path = typer.Option(Path("report"), "--out", help="Report folder (index.html, "
+                             "report.md, CSVs, PNGs; the results store in out/store)."),
+    workers: int | None = typer.Option(None, "--workers", min=0,
+                                       help="Local worker processes (default: all cores)."),
+    scheduler: str | None = typer.Option(None, "--scheduler",
+                                         help="Dask scheduler address, e.g. tcp://host:8786."),
+    volumes: str = typer.Option(",".join(f"{v:g}" for v in CompareSettings.volumes),
+                                "--volumes", help="Break-even volumes, as multiples of the "
+                                "scenario's orders/day."),
+    sensitivity_replications: int = typer.Option(
+        CompareSettings.sensitivity_replications, "--sensitivity-replications", min=1,
+        help="Replications per break-even / tornado point."),
+    sensitivity: bool = typer.Option(True, help="Run the break-even and tornado analyses."),
+    full_horizon: bool = typer.Option(False, "--full-horizon", help="Keep every day of the "
+                                      "scenario (default: quiet days before the first spike "
+                                      "are dropped, weekdays kept)."),
+) -> None:
+    """Compare fulfilment modes on the same demand, normal period and under the spikes."""
+    with bad_input_exits(str(scenario)):
+        settings = CompareSettings(
+            modes=_modes(modes), replications=replications, condense=not full_horizon,
+            sensitivity=sensitivity, volumes=_volumes(volumes),
+            sensitivity_replications=sensitivity_replications)
+        sc = load_scenario(scenario)
+        preflight(sc)
+        plan = plan_compare(sc, settings)
+    console.print(f"compare {sc.name!r}: {', '.join(settings.modes)} x {replications} "
+                  f"replications over {plan.main.run.horizon_days} days, plus "
+                  f"{len(plan.tasks) - len(settings.modes) * replications} break-even/tornado "
+                  f"runs ({len(plan.tasks)} in all)")
+    t0 = time.perf_counter()
+    store = ResultStore(out / "store")
+    report = execute(plan.tasks, store, workers=workers, scheduler=scheduler)
+    tables = build_report(plan, store, out)
+    failed = int((tables.runs["status"] != "ok").sum()) if len(tables.runs) else 0
+    console.print(f"{report.ran} run(s) now, {report.skipped} already stored, {failed} failed; "
+                  f"{time.perf_counter() - t0:.0f} s. Report: {out / 'index.html'}, "
+                  f"{out / 'report.md'}")
+    for line in (out / "report.md").read_text().split("## Assumptions")[0].splitlines()[3:]:
+        if line.strip():
+            console.print(line.replace("**", ""))
+    if failed:
+        raise typer.Exit(1)
