@@ -17,6 +17,15 @@ _SHIPMENT_FIELDS = (
 )  # fmt: skip
 
 
+def _names(names: np.ndarray, index: pd.Series) -> np.ndarray | pd.Series:
+    """Replace integer indices (node, SKU or carrier numbers) by their names."""
+    return names[index.to_numpy(int)] if len(index) else index.astype(str)
+
+
+def _node_ids(net: Network) -> np.ndarray:
+    return np.array([n.id for n in net.scenario.nodes])
+
+
 def _shipments(net: Network) -> pd.DataFrame:
     ships = net.shipments
     df = pd.DataFrame({f: [getattr(s, f) for s in ships] for f in _SHIPMENT_FIELDS})
@@ -28,10 +37,8 @@ def _shipments(net: Network) -> pd.DataFrame:
         df.loc[df["delivered_h"] > horizon, "delivered_h"] = np.nan
         df.loc[df["return_received_h"] > horizon, "return_received_h"] = np.nan
         df.loc[df["inspected_h"] > horizon, "inspected_h"] = np.nan
-    ids = np.array([n.id for n in net.scenario.nodes])
-    df["node"] = ids[df["node"].to_numpy(int)] if len(df) else df["node"].astype(str)
-    names = np.array((*net.carriers.names, "marketplace"))
-    df["carrier"] = names[df["carrier"].to_numpy(int)] if len(df) else df["carrier"].astype(str)
+    df["node"] = _names(_node_ids(net), df["node"])
+    df["carrier"] = _names(np.array((*net.carriers.names, "marketplace")), df["carrier"])
     df["units"] = df["units"].astype(np.int64)
     return df
 
@@ -88,9 +95,8 @@ def _daily(net: Network, ships: pd.DataFrame) -> pd.DataFrame:
     for r in ("receivers", "pickers", "packers"):
         cols += [f"{r}_staffed_h", f"{r}_overtime_h", f"{r}_busy_h", f"{r}_available_h"]
     df = pd.DataFrame(net.daily, columns=cols).drop_duplicates(["t_h", "node"], keep="last")
-    ids = np.array([n.id for n in net.scenario.nodes])
     df["day"] = (df["t_h"] // 24).astype(int)
-    df["node"] = ids[df["node"].to_numpy(int)]
+    df["node"] = _names(_node_ids(net), df["node"])
     # Flow through each node per day: shipments routed to it, shipped and delivered.
     for col, stamp in (("shipments_routed", "routed_h"), ("shipments_shipped", "shipped_h"),
                        ("shipments_delivered", "delivered_h")):
@@ -109,17 +115,15 @@ def _hourly(net: Network) -> pd.DataFrame:
     # Time-average of open shipments over the hour before each sample (exact, not sampled).
     df["open_shipments_avg"] = df.groupby("node")["open_area_h"].diff()
     df = df.drop(columns="open_area_h")
-    ids = np.array([n.id for n in net.scenario.nodes])
-    df["node"] = ids[df["node"].to_numpy(int)]
+    df["node"] = _names(_node_ids(net), df["node"])
     return df
 
 
 def _inbound(net: Network) -> pd.DataFrame:
     df = pd.DataFrame(net.po_lines, columns=["po", "sku", "units", "ordered_h", "dock_h",
                                              "putaway_h", "node"])
-    ids = np.array([n.id for n in net.scenario.nodes])
-    df["node"] = ids[df["node"].to_numpy(int)] if len(df) else df["node"].astype(str)
-    df["sku"] = net.catalogue.ids[df["sku"].to_numpy(int)] if len(df) else df["sku"].astype(str)
+    df["node"] = _names(_node_ids(net), df["node"])
+    df["sku"] = _names(net.catalogue.ids, df["sku"])
     df["dock_to_stock_h"] = df["putaway_h"] - df["dock_h"]
     return df
 
@@ -127,8 +131,7 @@ def _inbound(net: Network) -> pd.DataFrame:
 def _pick_tours(net: Network) -> pd.DataFrame:
     df = pd.DataFrame(net.pick_tours, columns=["released_h", "node", "orders", "lines", "units",
                                                "length_m", "pick_h"])
-    ids = np.array([n.id for n in net.scenario.nodes])
-    df["node"] = ids[df["node"].to_numpy(int)] if len(df) else df["node"].astype(str)
+    df["node"] = _names(_node_ids(net), df["node"])
     return df
 
 
