@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -16,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optimize.errors import FieldProblem, InvalidInput
+from optimize.geo import distance_matrix_km
 from optimize.network import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -34,7 +36,16 @@ from sim import geography
 from sim.cli.app import app
 from sim.cli.errors import bad_input_exits
 
-__all__ = ["CoveragePlan", "coverage", "network_scenario", "parse_k", "plot_coverage_map"]
+__all__ = [
+    "CoveragePlan",
+    "coverage",
+    "coverage_plan",
+    "demand_shares",
+    "network_scenario",
+    "parse_k",
+    "plot_coverage_map",
+    "write_scenario",
+]
 
 console = Console()
 
@@ -100,9 +111,11 @@ class CoveragePlan:
     instance: CoverageInstance
 
 
-def _plan(region: str | None, points_csv: Path | None, candidates_csv: Path | None,
-          days: int | None, bands_spec: str, max_km: float | None, circuity: float,
-          cutoff_h: float | None) -> CoveragePlan:
+def coverage_plan(region: str | None = None, points_csv: Path | None = None,
+                  candidates_csv: Path | None = None, days: int | None = None,
+                  bands_spec: str = "default", max_km: float | None = None,
+                  circuity: float = 1.0, cutoff_h: float | None = None) -> CoveragePlan:
+    """The coverage problem `fulfil coverage` solves for these options (days or km)."""
     reg = (region or "us").lower()
     if region is not None and reg not in geography.REGIONS:
         raise InvalidInput(FieldProblem("--region", f"expected one of {geography.REGIONS}",
@@ -243,18 +256,38 @@ def _rebanded(values: list, old_bounds: list[float], new_bounds: list[float]) ->
     return [values[i] for i in idx] + [values[-1]]
 
 
+def demand_shares(plan: CoveragePlan, sites: tuple[int, ...]) -> np.ndarray:
+    """Share of the demand weight whose nearest chosen site is each of `sites` (the
+    simulation sends an order to its nearest node while that node has stock)."""
+    pts, cand = plan.points, plan.sites.iloc[list(sites)]
+    dist = distance_matrix_km(pts["lat"], pts["lon"], cand["lat"], cand["lon"])
+    w = pts["weight"].to_numpy(float)
+    return np.bincount(dist.argmin(axis=1), weights=w, minlength=len(sites)) / w.sum()
+
+
+def _scaled_crews(resources: dict, share: float) -> dict:
+    # The template's crews serve all of its demand from one node: a node serving a share of
+    # it gets that share of each crew (at least one worker where the template has any).
+    return {name: {**crew, "count": max(1, round(crew["count"] * share)) if crew["count"]
+                   else 0}
+            for name, crew in resources.items()}
+
+
 def network_scenario(plan: CoveragePlan, sites: tuple[int, ...], *,
                      points_csv: Path | None, out_path: Path) -> dict:
     """A runnable scenario (as a dict) of the chosen network: the region's template with one
-    node per chosen site, the same demand points and, with bands, the same transit bands."""
+    node per chosen site, its crews scaled to the site's share of demand, the same demand
+    points and, with bands, the same transit bands."""
     template = _REPO_SCENARIOS / _TEMPLATES[plan.region]
     with template.open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     node_template = data["nodes"][0]
     taken: set[str] = set()
     nodes = []
-    for j in sites:
-        node = dict(node_template)
+    for j, share in zip(sites, demand_shares(plan, sites), strict=True):
+        node = copy.deepcopy(node_template)
+        if "resources" in node:
+            node["resources"] = _scaled_crews(node["resources"], float(share))
         node["id"] = _slug(str(plan.sites["name"].iloc[j]), taken)
         node["location"] = {"lat": round(float(plan.sites["lat"].iloc[j]), 5),
                             "lon": round(float(plan.sites["lon"].iloc[j]), 5)}
@@ -289,8 +322,9 @@ def network_scenario(plan: CoveragePlan, sites: tuple[int, ...], *,
     return data
 
 
-def _write_scenario(plan: CoveragePlan, sites: tuple[int, ...], points_csv: Path | None,
-                    out: Path) -> None:
+def write_scenario(plan: CoveragePlan, sites: tuple[int, ...], points_csv: Path | None,
+                   out: Path) -> dict:
+    """Validate and write the network's scenario YAML to `out`; return its data."""
     from sim.scenario import Scenario
 
     data = network_scenario(plan, sites, points_csv=points_csv, out_path=out)
@@ -302,6 +336,7 @@ def _write_scenario(plan: CoveragePlan, sites: tuple[int, ...], points_csv: Path
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
                    encoding="utf-8")
+    return data
 
 
 @app.command("coverage", help=_HELP)
@@ -343,7 +378,8 @@ def coverage(
             raise InvalidInput(FieldProblem("--target", "give --k or --target, not both",
                                             target))
         ks = parse_k(k) if k is not None else list(range(1, 9))
-        plan = _plan(region, points, candidates, days, bands, max_km, circuity, cutoff_h)
+        plan = coverage_plan(region, points, candidates, days, bands, max_km, circuity,
+                             cutoff_h)
         m = plan.instance.n_sites
         if target is None and ks[-1] > m:
             raise InvalidInput(FieldProblem("--k", f"at most {m} (the candidate sites)", k))
@@ -384,7 +420,7 @@ def coverage(
             console.print(f"map: {map_path}")
     if scenario_out is not None and chosen:
         with bad_input_exits(str(scenario_out)):
-            _write_scenario(plan, chosen, points, scenario_out)
+            write_scenario(plan, chosen, points, scenario_out)
         if not as_json:
             console.print(f"scenario: {scenario_out}")
     if failed:
