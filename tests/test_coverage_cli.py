@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import sim.cli.coverage_command  # noqa: F401  (registers the command)
+import sim.cli.coverage_command
 from sim import geography
 from sim.cli.app import app
 from sim.scenario import load_scenario
@@ -130,3 +130,30 @@ def test_scenario_out_with_user_points(csvs, tmp_path):
     sc = load_scenario(out)
     assert sc.geography.points_csv == p  # written relative to the scenario, loaded back
     assert [n.id for n in sc.nodes] == ["nyc", "lax"]  # candidate order
+
+
+def test_scenario_out_crews_follow_demand_shares(csvs, tmp_path):
+    from optimize.geo import haversine_km
+    from sim.cli.coverage_command import coverage_plan, demand_shares
+
+    p, c = csvs
+    out = tmp_path / "net.yaml"
+    res = runner.invoke(app, ["coverage", "--points", str(p), "--candidates", str(c),
+                              "--days", "2", "--k", "2", "--json", "--scenario-out", str(out)])
+    assert res.exit_code == 0, res.output
+    sc = load_scenario(out)
+    template = load_scenario(Path(sim.cli.coverage_command.__file__).parents[2] / "scenarios"
+                             / "us_one_node_in_house.yaml").nodes[0].resources
+    plan = coverage_plan(points_csv=p, candidates_csv=c, days=2)
+    shares = demand_shares(plan, (0, 1))  # NYC, LAX
+    # brute force: each point's weight goes to its nearest chosen site
+    pts = [(40.71, -74.00, 50), (40.80, -73.90, 30), (34.05, -118.24, 40),
+           (34.10, -118.30, 20), (38.00, -97.00, 10)]
+    near_ny = [haversine_km(a, b, 40.72, -74.00) < haversine_km(a, b, 34.05, -118.25)
+               for a, b, _ in pts]
+    ny = sum(w for (_, _, w), n in zip(pts, near_ny, strict=True) if n) / 150
+    assert shares == pytest.approx([ny, 1 - ny])
+    for node, share in zip(sc.nodes, shares, strict=True):
+        for crew in ("receivers", "pickers", "packers"):
+            want = max(1, round(getattr(template, crew).count * share))
+            assert getattr(node.resources, crew).count == want
