@@ -1,0 +1,139 @@
+"""Time-varying order-up-to levels that pre-build stock ahead of the scenario's demand spikes.
+
+A review at time t (days) raises the inventory position to S; its order reaches the shelf after
+the supplier lead time L plus the receiving allowance delta, and the next review's order R days
+later, so S protects the demand over the window [t, t + L + delta + R) (the L + R protection
+interval of `optimize.safety_stock.order_up_to_levels`). A spike (start a, duration d,
+multiplier m) adds
+
+    extra = (m - 1) mu E|[t, t + L + delta + R) n [a, a + d)|   units
+
+to the mean demand of that window (mu units/day per SKU at the node, the expectation over the
+supplier's gamma lead time, so a spike just beyond the mean arrival still counts when a late
+order would meet it). The level in force at that review is
+
+    S_t = S_base + ceil(extra + max(ss(f) - ss(1), 0)),   f = 1 + extra / (mu (L + delta + R)),
+
+where ss(f) is the safety stock `order_up_to_levels` sizes for the node's target, review period
+and lead time when the window's demand is spread evenly over it: f mu per day with variance
+f sigma^2 per day (compound Poisson demand: the variance grows with the rate). The pre-build is
+thus the spike's extra expected demand plus the extra safety stock the larger demand needs, added
+on top of the base levels (explicit levels and stock multipliers included). Reviews whose window
+misses every spike keep the base level; the model never orders a negative quantity, so what was
+bought for the spike is sold down after it.
+
+The receiving allowance delta is the time the node's receivers (their staffed hours per day)
+take to put away a purchase order of the base size: one line per SKU with demand in the review
+period, receive + QC + put-away per line and receive time per unit. A spike that starts sooner
+than one lead time after day 0 cannot be pre-built (the first orders arrive too late).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from optimize.safety_stock import order_up_to_levels
+from sim.node import REVIEW_HOUR
+from sim.scenario import Scenario, Spike, StockPolicy, Supplier
+from sim.stock_levels import assortment_mask, daily_demand_by_node
+
+__all__ = ["expected_spike_days", "level_schedule", "receiving_allowance_days"]
+
+_LEAD_TIME_QUANTILES = 256  # midpoint rule over the lead-time distribution
+
+
+def _lead_time_quantiles(supplier: Supplier) -> np.ndarray:
+    mean, sd = supplier.lead_time_days_mean, supplier.lead_time_days_sd
+    if sd == 0:
+        return np.array([mean])
+    shape = (mean / sd) ** 2  # gamma with this mean and sd, as Supplier.lead_time_dist draws
+    p = (np.arange(_LEAD_TIME_QUANTILES) + 0.5) / _LEAD_TIME_QUANTILES
+    return stats.gamma.ppf(p, shape, scale=mean / shape)
+
+
+def expected_spike_days(review_day: np.ndarray, review_period_days: float, supplier: Supplier,
+                        receiving_days: float, spikes: list[Spike]) -> np.ndarray:
+    """Extra spike demand in each review's protection window, in days of base demand:
+    sum over spikes of (multiplier - 1) E|[t, t + L + receiving + R) n spike| (days)."""
+    t = np.asarray(review_day, float)[:, None]
+    end = t + _lead_time_quantiles(supplier)[None, :] + receiving_days + review_period_days
+    out = np.zeros(len(t))
+    for s in spikes:
+        overlap = np.minimum(end, s.start_day + s.duration_days) - np.maximum(t, s.start_day)
+        out += (s.multiplier - 1.0) * np.maximum(overlap, 0.0).mean(axis=1)
+    return out
+
+
+def receiving_allowance_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
+    """Days the node's receivers take to put away a base-size purchase order (`daily_units`:
+    mean units/day per SKU); 0 without receivers."""
+    spec = scenario.nodes[node]
+    crew = spec.resources.receivers
+    staffed_h_per_day = crew.count * sum(b - a for a, b in crew.shifts) * len(crew.days) / 7.0
+    if staffed_h_per_day <= 0:
+        return 0.0
+    R = scenario.stock_policy(node).review_period_days
+    pt = spec.process_times
+    lines_per_day = np.asarray(daily_units, float) / scenario.demand.units_per_line.mean
+    lines = float((-np.expm1(-lines_per_day * R)).sum())  # SKUs with any demand in a period
+    units = float(np.sum(daily_units)) * R
+    work_s = (lines * (pt.receive_s_per_line.mean + pt.putaway_s_per_line.mean
+                       + pt.qc_share * pt.qc_s_per_line) + units * pt.receive_s_per_unit)
+    return work_s / 3600.0 / staffed_h_per_day
+
+
+def _safety_stock(mean: np.ndarray, sd: np.ndarray, policy: StockPolicy, lead_days: float,
+                  factor: float) -> np.ndarray:
+    return np.asarray(order_up_to_levels(
+        demand_mean=mean * factor, demand_sd=sd * np.sqrt(factor), lead_time_mean=lead_days,
+        lead_time_sd=policy.supplier.lead_time_days_sd, review_period=policy.review_period_days,
+        target=policy.target, target_kind=policy.target_kind, distribution="normal",
+    ).safety_stock)
+
+
+def _node_changes(scenario: Scenario, node: int, base: np.ndarray, mean: np.ndarray,
+                  sd: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """(day, S[sku]) whenever this node's level changes: at the start of each review day."""
+    policy = scenario.stock_policy(node)
+    R = policy.review_period_days
+    review_day = np.arange(0, scenario.run.horizon_days, R, dtype=float)
+    receiving = receiving_allowance_days(scenario, node, mean)
+    lead_days = policy.supplier.lead_time_days_mean + receiving
+    extra_days = expected_spike_days(review_day + REVIEW_HOUR / 24.0, R, policy.supplier,
+                                     receiving, scenario.demand.spikes)
+    ss_base = _safety_stock(mean, sd, policy, lead_days, 1.0)
+    changes, current = [], base
+    for day, extra in zip(review_day, extra_days, strict=True):
+        level = base
+        if extra > 0:
+            factor = 1.0 + extra / (lead_days + R)
+            more_ss = np.maximum(_safety_stock(mean, sd, policy, lead_days, factor) - ss_base, 0)
+            level = base + np.floor(extra * mean + more_ss + 0.5).astype(np.int64)
+        if not np.array_equal(level, current):
+            changes.append((float(day), level))
+            current = level
+    return changes
+
+
+def level_schedule(network) -> list[tuple[float, np.ndarray]]:
+    """Order-up-to levels in force from each day on, [(day, S[node, sku]) ...] (units, int64),
+    raised ahead of each demand spike and back to the network's base levels after."""
+    sc = network.scenario
+    base = np.asarray(network.order_up_to, np.int64)
+    stocked = np.array([n.mode != "dropship" for n in sc.nodes])
+    carries = assortment_mask(sc, network.catalogue, stocked)
+    mean, sd = daily_demand_by_node(sc, network.catalogue, network.dist_km,
+                                    network.points["weight"].to_numpy(), carries)
+    per_node = [_node_changes(sc, i, base[i], mean[i], sd[i]) if stocked[i] else []
+                for i in range(len(sc.nodes))]
+    days = sorted({0.0} | {d for changes in per_node for d, _ in changes})
+    schedule = []
+    rows = base.copy()
+    for day in days:
+        for i, changes in enumerate(per_node):
+            for d, level in changes:
+                if d == day:
+                    rows[i] = level
+        schedule.append((day, rows.copy()))
+    return schedule
