@@ -183,3 +183,13 @@ def test_frontier_investment_grows_with_fill_rate_and_abc_split():
     assert np.all(np.diff(fr["on_hand_value"]) > 0)
     assert np.allclose(fr["achieved_fill_rate"], fr["fill_rate"], atol=0.05)
     assert abc_classes([100, 1, 50, 5, 3]).tolist() == ["A", "C", "A", "B", "C"]
+
+
+def test_demand_below_resolution_is_no_demand():
+    # Found by hypothesis: a subnormal mean (5e-324) overflowed every ratio after it.
+    for dist in ("normal", "poisson", "negbin"):
+        lv = order_up_to_levels(5e-324, 2.0, 0.0, 0.0, 1, 0.5, "fill_rate", dist)
+        assert lv.order_up_to == 0 and lv.achieved_service == 1.0
+        assert lv.expected_on_hand == 0 and lv.expected_backorders == 0
+        sq = reorder_point_order_up_to(5e-324, 1.0, 0.0, 0.0, 1, 1.0, 0.5, "fill_rate", dist)
+        assert sq.achieved_service == 1.0

@@ -104,6 +104,16 @@ def _check_common(checks: ArrayChecks, demand_mean, demand_sd, lead_time_mean, l
         checks.add("distribution", f"must be one of {DISTRIBUTIONS}", distribution)
 
 
+MIN_DEMAND = 1e-9  # units per period: below it a SKU is treated as having no demand
+
+
+def _no_demand_below_resolution(mu: np.ndarray, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Means under MIN_DEMAND (e.g. subnormal floats) become zero demand, spread included:
+    dividing by them would overflow every ratio that follows."""
+    none = mu < MIN_DEMAND
+    return np.where(none, 0.0, mu), np.where(none, 0.0, sd)
+
+
 def _solve_level(dist: DemandDistribution, met, floor: np.ndarray) -> np.ndarray:
     """Smallest level >= floor at which `met(level)` holds (met is monotone in the level)."""
     if isinstance(dist, DiscreteDemand):
@@ -152,6 +162,7 @@ def order_up_to_levels(
     mu, sd, lt_m, lt_s, R, tgt, h, p = np.broadcast_arrays(
         *(np.asarray(x, float) for x in (demand_mean, demand_sd, lead_time_mean, lead_time_sd,
                                          review_period, target, holding_cost, stockout_cost)))
+    mu, sd = _no_demand_below_resolution(mu, sd)
     over_lr = demand_over(distribution, mu, sd, lt_m, lt_s, R)
     over_l = demand_over(distribution, mu, sd, lt_m, lt_s, 0.0)
     floor = _mean_floor(over_lr)
@@ -222,6 +233,7 @@ def reorder_point_order_up_to(
         *(np.asarray(x, float) for x in (demand_mean, demand_sd, lead_time_mean, lead_time_sd,
                                          review_period, order_quantity, target, holding_cost,
                                          stockout_cost)))
+    mu, sd = _no_demand_below_resolution(mu, sd)
     over = demand_over(distribution, mu, sd, lt_m, lt_s, R)
     discrete = isinstance(over, DiscreteDemand)
     if discrete:
