@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["EARTH_RADIUS_KM", "haversine_km", "distance_matrix_km"]
+__all__ = ["EARTH_RADIUS_KM", "distance_matrix_km", "haversine_km"]
 
 EARTH_RADIUS_KM = 6371.0
 
