@@ -1,0 +1,397 @@
+"""Optimising order routing policies: cheapest single node, batch re-optimisation, look-ahead.
+
+`sim.routing.make_policy` builds them through `build_policy(settings, network)`. All three
+price a shipment with the scenario's carrier rate card as the model will charge it: the
+distance band from node to customer and the cheapest service that still meets the order's
+promise from the day the node would ship (the carrier table's own choice rule), split into a
+base rate per shipment and a rate per kg (the minimum billable weight is ignored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from optimize.order_routing import CostModel, RoutingInstance, greedy, lp_bound, solve
+from optimize.result import Status
+from sim.demand import rate_per_hour
+from sim.routing import NearestWithStock, NetworkView, Part
+
+__all__ = [
+    "TIE_BREAK_PER_KM",
+    "UNFILLED_UNIT_PENALTY",
+    "BatchOptimal",
+    "CarrierPricing",
+    "CheapestSingleNode",
+    "LookAhead",
+    "PricedInstance",
+    "build_policy",
+    "plan_parts",
+]
+
+# Currency per unit a plan leaves unshipped (it backorders): above any shipment's cost, so
+# the optimiser ships whatever stock exists, as the myopic rule does.
+UNFILLED_UNIT_PENALTY = 100.0
+# Currency per km added to each shipment: rate cards are flat within a distance band, and
+# without it an optimiser picks among a band's nodes at random, draining stock that nearer
+# customers need and lengthening transit (measured: +40 km and +0.6 % cost per order).
+TIE_BREAK_PER_KM = 0.0005
+
+
+@dataclass(frozen=True, eq=False)
+class PricedInstance(RoutingInstance):
+    """A routing instance priced by a carrier rate card instead of per-km rates.
+
+    Shipment (order o, node n) costs `carrier_shipment_cost[o, n]`; each unit of SKU k costs
+    `carrier_unit_cost[o, n] + carrier_per_kg[o, n] * sku_weight_kg[k]` plus `unit_cost[n, k]`
+    (currency). The `cost` model's rates are unused; its unfilled-unit penalty applies.
+    """
+
+    carrier_shipment_cost: np.ndarray | None = None  # [order, node]
+    carrier_unit_cost: np.ndarray | None = None  # [order, node]
+    carrier_per_kg: np.ndarray | None = None  # [order, node]
+    sku_weight_kg: np.ndarray | None = None  # [sku]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        want = {"carrier_shipment_cost": (self.n_orders, self.n_nodes),
+                "carrier_unit_cost": (self.n_orders, self.n_nodes),
+                "carrier_per_kg": (self.n_orders, self.n_nodes),
+                "sku_weight_kg": (len(self.sku_ids),)}
+        for name, shape in want.items():
+            value = np.ascontiguousarray(getattr(self, name), dtype=float)
+            if value.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
+            object.__setattr__(self, name, value)
+
+    @cached_property
+    def shipment_cost(self) -> np.ndarray:
+        """[order, node] currency charged once per shipment."""
+        return self.carrier_shipment_cost
+
+    @cached_property
+    def line_unit_cost(self) -> np.ndarray:
+        """[line, node] currency per unit of the line shipped from the node."""
+        out = (self.carrier_unit_cost[self.line_order]
+               + self.carrier_per_kg[self.line_order] * self.sku_weight_kg[self.line_sku, None])
+        if self.unit_cost is not None:
+            out = out + self.unit_cost[:, self.line_sku].T
+        return out
+
+
+class CarrierPricing:
+    """A network's carrier rates and geography as routing costs, per order and node."""
+
+    def __init__(self, network) -> None:
+        sc = network.scenario
+        self.scenario = sc
+        self.carriers = network.carriers
+        self.orders = network.orders
+        self.catalogue = network.catalogue
+        self.dist_km = network.dist_km  # [node, point]
+        self.band = self.carriers.band(network.dist_km)
+        self.nearest_node = network.nearest[:, 0]
+        self.node_lat = np.array([n.location.lat for n in sc.nodes])
+        self.node_lon = np.array([n.location.lon for n in sc.nodes])
+        self.point_lat = network.points["lat"].to_numpy()
+        self.point_lon = network.points["lon"].to_numpy()
+        self.point_weight = network.points["weight"].to_numpy().astype(float)
+        self.cutoff_h = np.array([n.cutoff_h for n in sc.nodes])
+        self.promise_days = np.array([s.promise_days for s in sc.demand.service_levels])
+        self.service_share = np.array([s.share for s in sc.demand.service_levels])
+        self.pickup = np.array([[wd in n.pickup_days for wd in range(7)] for n in sc.nodes])
+        ob = self.orders
+        cum = np.concatenate([[0.0], np.cumsum(self.catalogue.weight_kg[ob.line_sku]
+                                               * ob.line_qty)])
+        self.order_weight_kg = cum[ob.line_start[1:]] - cum[ob.line_start[:-1]]
+
+    def ship_day(self, now_h: float) -> np.ndarray:
+        """[node] the day each node would ship an order routed at `now_h`, by its cut-off
+        and pickup days (its backlog is not looked at)."""
+        today = int(now_h // 24.0)
+        day = np.where(now_h % 24.0 < self.cutoff_h, today, today + 1)
+        nodes = np.arange(len(day))
+        for _ in range(7):
+            day = day + ~self.pickup[nodes, (day + self.scenario.run.start_weekday) % 7]
+        return day
+
+    def promised_day(self, orders: np.ndarray) -> np.ndarray:
+        """[order] the promised delivery day, as the model sets it."""
+        ob = self.orders
+        created = ob.created_h[orders]
+        late = created % 24.0 >= self.cutoff_h[self.nearest_node[ob.point[orders]]]
+        return (created // 24.0).astype(np.int64) + self.promise_days[ob.service[orders]] + late
+
+    def rates(self, orders: np.ndarray, now_h: float) -> tuple[np.ndarray, np.ndarray]:
+        """([order, node] base rate per shipment, [order, node] rate per kg), currency, for
+        orders routed at `now_h`; the base carries the `TIE_BREAK_PER_KM` distance term."""
+        orders = np.asarray(orders, np.int64)
+        band = self.band[:, self.orders.point[orders]].T
+        days_left = self.promised_day(orders)[:, None] - self.ship_day(now_h)[None, :]
+        weight = np.broadcast_to(self.order_weight_kg[orders, None], band.shape)
+        base, per_kg = self._rates(band, days_left, weight)
+        return base + TIE_BREAK_PER_KM * self.dist_km[:, self.orders.point[orders]].T, per_kg
+
+    def _rates(self, band: np.ndarray, days_left: np.ndarray, weight_kg: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        shape = band.shape
+        band = band.ravel()
+        days = np.broadcast_to(days_left, shape).ravel().astype(float)
+        row = self.carriers.choose(band, days, np.asarray(weight_kg, float).ravel())
+        return (self.carriers.base_rate[row, band].reshape(shape),
+                self.carriers.per_kg_rate[row, band].reshape(shape))
+
+    def mix_rates(self, band: np.ndarray, weight_kg: float) -> tuple[np.ndarray, np.ndarray]:
+        """(base, per kg) rates for distance bands, averaged over the service levels' shares,
+        each shipped the day it is ordered: for forecast demand, whose service is unknown."""
+        base, per_kg = np.zeros(band.shape), np.zeros(band.shape)
+        weight = np.full(band.shape, weight_kg)
+        for days, share in zip(self.promise_days, self.service_share, strict=True):
+            b, k = self._rates(band, np.full(band.shape, days), weight)
+            base += share * b
+            per_kg += share * k
+        return base, per_kg
+
+    def instance(self, view: NetworkView, orders: np.ndarray,
+                 unit_cost: np.ndarray | None = None) -> PricedInstance:
+        """The batch problem of `orders` on the live stock of the stocking nodes that are up;
+        capacity does not bind (the simulation models the crews)."""
+        ob = self.orders
+        orders = np.asarray(orders, np.int64)
+        counts = ob.line_start[orders + 1] - ob.line_start[orders]
+        idx = np.concatenate([np.arange(ob.line_start[o], ob.line_start[o + 1])
+                              for o in orders])
+        used, line_sku = np.unique(ob.line_sku[idx], return_inverse=True)
+        usable = usable_nodes(view)
+        line_qty = ob.line_qty[idx]
+        base, per_kg = self.rates(orders, view.now_h)
+        point = ob.point[orders]
+        return PricedInstance(
+            node_ids=tuple(str(n) for n in range(len(usable))),
+            node_lat=self.node_lat, node_lon=self.node_lon,
+            capacity_units=np.where(usable, int(line_qty.sum()), 0),
+            sku_ids=tuple(str(k) for k in used),
+            stock=np.where(usable[:, None], view.on_hand[:, used], 0),
+            order_ids=tuple(str(o) for o in orders),
+            order_lat=self.point_lat[point], order_lon=self.point_lon[point],
+            line_order=np.repeat(np.arange(len(orders)), counts), line_sku=line_sku,
+            line_qty=line_qty, cost=CostModel(0.0, 0.0, 0.0, UNFILLED_UNIT_PENALTY),
+            unit_cost=None if unit_cost is None else unit_cost[:, used],
+            carrier_shipment_cost=base, carrier_unit_cost=np.zeros(base.shape),
+            carrier_per_kg=per_kg, sku_weight_kg=self.catalogue.weight_kg[used])
+
+
+def usable_nodes(view: NetworkView) -> np.ndarray:
+    """[node] stocking nodes that are up (every stocking node when none is up)."""
+    usable = view.stocked & view.up
+    return usable if usable.any() else view.stocked.copy()
+
+
+def plan_parts(view: NetworkView, orders: np.ndarray, inst: RoutingInstance,
+               flow: np.ndarray) -> list[list[Part]]:
+    """Parts per order from a plan `flow[line, node]` of `inst` (built from `orders` in
+    order); units the plan leaves unfilled wait at the nearest stocking node (backorder)."""
+    sku_global = np.array([int(k) for k in inst.sku_ids], np.int64)
+    start = inst.order_line_start
+    unfilled = inst.line_qty - flow.sum(axis=1)
+    out = []
+    for j, o in enumerate(orders.tolist()):
+        lines = np.arange(start[j], start[j + 1])
+        by_node: dict[int, dict[int, int]] = {}
+        for line, n in zip(*np.nonzero(flow[lines]), strict=True):
+            by_node.setdefault(int(n), {})[int(sku_global[inst.line_sku[lines[line]]])] = int(
+                flow[lines[line], n])
+        short = lines[unfilled[lines] > 0]
+        if len(short):
+            ranked = view.ranked(o)
+            home = next((n for n in ranked if view.stocked[n]), ranked[0])
+            units = by_node.setdefault(home, {})
+            for line in short.tolist():
+                sku = int(sku_global[inst.line_sku[line]])
+                units[sku] = units.get(sku, 0) + int(unfilled[line])
+        out.append([Part(n, np.fromiter(u, np.int64), np.fromiter(u.values(), np.int64))
+                    for n, u in sorted(by_node.items())])
+    return out
+
+
+class CheapestSingleNode:
+    """The stocking node (up) that ships the whole order at the lowest carrier cost, ties to
+    the nearer; when no node holds the whole order, nearest-with-stock decides."""
+
+    name = "cheapest_single_node"
+
+    def __init__(self, pricing: CarrierPricing):
+        self.pricing = pricing
+
+    def stock_value(self, view: NetworkView) -> np.ndarray | None:
+        """[node, sku] currency charged per unit taken from stock (none here)."""
+        return None
+
+    def route(self, view: NetworkView, order: int) -> list[Part]:
+        """Parts of `order`: one, from the cheapest node holding it all."""
+        sku, qty = view.orders.lines(order)
+        ranked = np.array([n for n in view.ranked(order) if view.stocked[n]], np.int64)
+        whole = ranked[(view.on_hand[np.ix_(ranked, sku)] >= qty).all(axis=1)]
+        if not len(whole):
+            return NearestWithStock().route(view, order)
+        base, per_kg = self.pricing.rates(np.array([order]), view.now_h)
+        cost = base[0, whole] + per_kg[0, whole] * self.pricing.order_weight_kg[order]
+        value = self.stock_value(view)
+        if value is not None:
+            cost = cost + value[np.ix_(whole, sku)] @ qty
+        return [Part(int(whole[np.argmin(cost)]), sku, qty)]
+
+
+class LookAhead(CheapestSingleNode):
+    """Acimovic and Graves (2015): the cheapest single node when each unit taken from stock
+    is also charged its expected future value, the LP shadow price of that node's stock in a
+    transportation problem of the forecast demand over the next `horizon_days` (customers
+    grouped into regions by their nearest and second-nearest node, SKUs by catalogue
+    popularity), re-solved at the first order of each day on the live stock."""
+
+    name = "lookahead"
+
+    def __init__(self, pricing: CarrierPricing, stocked: np.ndarray, nearest: np.ndarray,
+                 horizon_days: float = 3.0, time_limit_s: float = 10.0):
+        super().__init__(pricing)
+        self.horizon_days = horizon_days
+        self.time_limit_s = time_limit_s
+        self._day = -1
+        self._value: np.ndarray | None = None
+        p = pricing
+        d = p.scenario.demand
+        # customers whose two nearest stocking nodes agree share a region
+        ranks = _stocking_ranks(nearest, stocked)
+        key = ranks[:, 0] * len(stocked) + (ranks[:, 1] if ranks.shape[1] > 1 else 0)
+        _, region = np.unique(key, return_inverse=True)
+        w = p.point_weight
+        wsum = np.bincount(region, w)
+        self.region_share = wsum / w.sum()
+        self.units_per_order = d.units_per_line.mean * d.lines_per_order.mean
+        mean_weight = float(p.catalogue.popularity @ p.catalogue.weight_kg) * self.units_per_order
+        base, per_kg = p.mix_rates(p.band, mean_weight)  # [node, point]
+
+        def by_region(x: np.ndarray) -> np.ndarray:
+            return np.stack([np.bincount(region, w * row) / wsum for row in x], axis=1)
+
+        # a shipment's base rate is shared by the units of its order
+        self.region_unit_cost = by_region(base / self.units_per_order)  # [region, node]
+        self.region_per_kg = by_region(per_kg)
+        self.region_lat = np.bincount(region, w * p.point_lat) / wsum
+        self.region_lon = np.bincount(region, w * p.point_lon) / wsum
+
+    def stock_value(self, view: NetworkView) -> np.ndarray:
+        """[node, sku] the stock's shadow prices, re-computed at the first order of a day."""
+        day = int(view.now_h // 24.0)
+        if day != self._day or self._value is None:
+            self._value = self.shadow_prices(view)
+            self._day = day
+        return self._value
+
+    def forecast_units(self, now_h: float) -> np.ndarray:
+        """[region, sku] expected units ordered in the next `horizon_days`, rounded to whole
+        units by largest remainder so each SKU's total is its rounded expectation."""
+        p = self.pricing
+        hours = now_h + np.arange(0.0, 24.0 * self.horizon_days)
+        orders = float(rate_per_hour(p.scenario, hours).sum())
+        expect = (orders * self.units_per_order * self.region_share[:, None]
+                  * p.catalogue.popularity[None, :])
+        units = np.floor(expect).astype(np.int64)
+        missing = np.rint(expect.sum(axis=0)).astype(np.int64) - units.sum(axis=0)
+        rank = np.argsort(np.argsort(-(expect - units), axis=0, kind="stable"), axis=0)
+        return units + (rank < missing[None, :])
+
+    def shadow_prices(self, view: NetworkView) -> np.ndarray:
+        """[node, sku] LP stock duals of the forecast transportation problem, currency/unit.
+
+        SKUs whose forecast demand fits the stock when every region takes it from its
+        cheapest node have no binding stock row, so zero is their exact shadow price; only
+        the others go to the LP.
+        """
+        p = self.pricing
+        usable = usable_nodes(view)
+        demand = self.forecast_units(view.now_h)  # [region, sku]
+        weight = p.catalogue.weight_kg
+        cost = (self.region_unit_cost[:, :, None]
+                + self.region_per_kg[:, :, None] * weight[None, None, :])  # [region, node, sku]
+        cost[:, ~usable, :] = np.inf
+        cheapest = np.argmin(cost, axis=1)  # [region, sku]
+        n_nodes = len(usable)
+        wanted = np.zeros((n_nodes, demand.shape[1]), np.int64)
+        np.add.at(wanted, (cheapest, np.broadcast_to(np.arange(demand.shape[1]), demand.shape)),
+                  demand)
+        scarce = np.flatnonzero((wanted > np.where(usable[:, None], view.on_hand, 0)).any(axis=0))
+        value = np.zeros(view.on_hand.shape)
+        if not len(scarce):
+            return value
+        sub = demand[:, scarce]
+        region, col = np.nonzero(sub)  # grouped by region, ascending
+        inst = PricedInstance(
+            node_ids=tuple(str(n) for n in range(n_nodes)),
+            node_lat=p.node_lat, node_lon=p.node_lon,
+            capacity_units=np.where(usable, int(sub.sum()), 0),
+            sku_ids=tuple(str(k) for k in scarce),
+            stock=np.where(usable[:, None], view.on_hand[:, scarce], 0),
+            order_ids=tuple(f"region{r}" for r in range(len(self.region_share))),
+            order_lat=self.region_lat, order_lon=self.region_lon,
+            line_order=region, line_sku=col, line_qty=sub[region, col],
+            cost=CostModel(0.0, 0.0, 0.0, UNFILLED_UNIT_PENALTY),
+            carrier_shipment_cost=np.zeros(self.region_unit_cost.shape),
+            carrier_unit_cost=self.region_unit_cost, carrier_per_kg=self.region_per_kg,
+            sku_weight_kg=weight[scarce])
+        res = lp_bound(inst, self.time_limit_s, backend="glop")
+        value[:, scarce] = res.stock_dual
+        return value
+
+
+def _stocking_ranks(nearest: np.ndarray, stocked: np.ndarray) -> np.ndarray:
+    """[point, rank] stocking nodes only, nearest first (all nodes if none stocks)."""
+    keep = stocked[nearest] if stocked.any() else np.ones(nearest.shape, bool)
+    count = int(keep[0].sum())
+    return nearest[keep].reshape(len(nearest), count)
+
+
+class BatchOptimal:
+    """Periodic batch re-optimisation: the orders of each `interval_h` bucket are routed
+    together by the exact batch problem on the live stock (within `time_limit_s`)."""
+
+    name = "batch_optimal"
+
+    def __init__(self, pricing: CarrierPricing, interval_h: float, time_limit_s: float):
+        self.pricing = pricing
+        self.dispatch_interval_h = interval_h
+        self.time_limit_s = time_limit_s
+        self.solves: list[tuple[float, int, str, float]] = []  # now_h, orders, status, time_s
+
+    def route_batch(self, view: NetworkView, orders: np.ndarray) -> list[list[Part]]:
+        """Parts of each order of the bucket, from one optimal plan."""
+        if not len(orders):
+            return []
+        if not view.stocked.any():
+            return [NearestWithStock().route(view, int(o)) for o in orders]
+        inst = self.pricing.instance(view, orders)
+        res = solve(inst, self.time_limit_s)
+        if res.status not in (Status.OPTIMAL, Status.FEASIBLE):
+            res = greedy(inst)
+        self.solves.append((view.now_h, len(orders), str(res.status), res.time_s))
+        return plan_parts(view, orders, inst, res.flow)
+
+    def route(self, view: NetworkView, order: int) -> list[Part]:
+        """Parts of one order (a bucket of one)."""
+        return self.route_batch(view, np.array([order], np.int64))[0]
+
+
+def build_policy(settings, network):
+    """The optimising policy `settings.policy` names, priced on `network`'s carriers."""
+    pricing = CarrierPricing(network)
+    if settings.policy == "cheapest_single_node":
+        return CheapestSingleNode(pricing)
+    if settings.policy == "batch_optimal":
+        return BatchOptimal(pricing, settings.batch_interval_h, settings.time_limit_s)
+    if settings.policy == "lookahead":
+        stocked = np.array([n.mode != "dropship" for n in network.scenario.nodes])
+        return LookAhead(pricing, stocked, network.nearest,
+                         time_limit_s=max(settings.time_limit_s, 10.0))
+    raise ValueError(f"unknown optimising routing policy {settings.policy!r}")
