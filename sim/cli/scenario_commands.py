@@ -45,12 +45,14 @@ def print_summary(summary: dict, title: str) -> None:
     table = Table(title=title, show_header=True, header_style="bold")
     table.add_column("KPI (after warm-up)")
     table.add_column("value", justify="right")
-    for k, v in summary.items():
-        if isinstance(v, dict):
-            for k2, v2 in v.items():
-                table.add_row(f"{k}: {k2}", _fmt(v2))
-        else:
-            table.add_row(k, _fmt(v))
+    def rows(prefix: str, d: dict) -> None:
+        for k, v in d.items():
+            if isinstance(v, dict):
+                rows(f"{prefix}{k}: ", v)
+            else:
+                table.add_row(f"{prefix}{k}", _fmt(v))
+
+    rows("", summary)
     console.print(table)
 
 
