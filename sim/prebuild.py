@@ -1,26 +1,28 @@
 """Time-varying order-up-to levels that pre-build stock ahead of the scenario's demand spikes.
 
-A review at time t (days) raises the inventory position to S; its order reaches the shelf after
-the supplier lead time L plus the receiving allowance delta, and the next review's order R days
-later, so S protects the demand over the window [t, t + L + delta + R) (the L + R protection
-interval of `optimize.safety_stock.order_up_to_levels`). A spike (start a, duration d,
-multiplier m) adds
+A review at time t (days) raises the inventory position to S; the next review's order, placed
+R days later, reaches the shelf after the supplier lead time L (random) plus the receiving
+allowance delta, so S protects the demand over the window [t, t + R + delta + L) (the L + R
+protection interval of `optimize.safety_stock.order_up_to_levels`). A spike (start a, duration
+d, multiplier m) adds (m - 1) mu |window n [a, a + d)| units to that window's demand (mu units/day
+per SKU at the node), so measured in days of base demand the window holds
 
-    extra = (m - 1) mu E|[t, t + L + delta + R) n [a, a + d)|   units
+    W(L) = R + delta + L + x(L),   x(L) = sum over spikes of (m - 1) |window n spike|.
 
-to the mean demand of that window (mu units/day per SKU at the node, the expectation over the
-supplier's gamma lead time, so a spike just beyond the mean arrival still counts when a late
-order would meet it). The level in force at that review is
+The window's demand then has mean mu E[W] and variance (sigma^2 / mu) mu E[W] + mu^2 Var[W]
+(compound Poisson given the window, plus the window's spread over the lead time). A spike edge
+near the next order's arrival makes Var[W] much larger than Var[L]: a late order then meets the
+spike, and that risk needs stock now. The level is sized by `order_up_to_levels` for the node's
+target and review period on the constant-rate equivalent with the same two moments: demand
+f mu per day with variance f sigma^2, lead time mean delta + E[L] and sd sd[W] / f, where
+f = E[W] / (R + delta + E[L]). The level in force at the review is
 
-    S_t = S_base + ceil(extra + max(ss(f) - ss(1), 0)),   f = 1 + extra / (mu (L + delta + R)),
+    S_t = S_base + round(mu E[x] + max(ss_t - ss_base, 0)),
 
-where ss(f) is the safety stock `order_up_to_levels` sizes for the node's target, review period
-and lead time when the window's demand is spread evenly over it: f mu per day with variance
-f sigma^2 per day (compound Poisson demand: the variance grows with the rate). The pre-build is
-thus the spike's extra expected demand plus the extra safety stock the larger demand needs, added
-on top of the base levels (explicit levels and stock multipliers included). Reviews whose window
-misses every spike keep the base level; the model never orders a negative quantity, so what was
-bought for the spike is sold down after it.
+the spike's extra expected demand plus the extra safety stock, added on top of the base levels
+(explicit levels and stock multipliers included). Reviews whose window misses every spike
+keep the base level; the model never orders a negative quantity, so what was bought for the
+spike is sold down after it.
 
 The receiving allowance delta is the time the node's receivers (their staffed hours per day)
 take to put away a purchase order of the base size: one line per SKU with demand in the review
@@ -38,9 +40,14 @@ from sim.node import REVIEW_HOUR
 from sim.scenario import Scenario, Spike, StockPolicy, Supplier
 from sim.stock_levels import assortment_mask, daily_demand_by_node
 
-__all__ = ["expected_spike_days", "level_schedule", "receiving_allowance_days"]
+__all__ = [
+    "expected_spike_days",
+    "level_schedule",
+    "receiving_allowance_days",
+    "window_sd_days",
+]
 
-_LEAD_TIME_QUANTILES = 256  # midpoint rule over the lead-time distribution
+_LEAD_TIME_QUANTILES = 4096  # midpoint rule over the lead time; its far tail matters
 
 
 def _lead_time_quantiles(supplier: Supplier) -> np.ndarray:
@@ -52,17 +59,33 @@ def _lead_time_quantiles(supplier: Supplier) -> np.ndarray:
     return stats.gamma.ppf(p, shape, scale=mean / shape)
 
 
+def _spike_days(review_day: np.ndarray, review_period_days: float, lead_days: np.ndarray,
+                receiving_days: float, spikes: list[Spike]) -> np.ndarray:
+    # x(L) per review (rows) and lead time (columns): extra days of base demand in the window.
+    t = np.asarray(review_day, float)[:, None]
+    end = t + lead_days[None, :] + receiving_days + review_period_days
+    out = np.zeros(end.shape)
+    for s in spikes:
+        overlap = np.minimum(end, s.start_day + s.duration_days) - np.maximum(t, s.start_day)
+        out += (s.multiplier - 1.0) * np.maximum(overlap, 0.0)
+    return out
+
+
 def expected_spike_days(review_day: np.ndarray, review_period_days: float, supplier: Supplier,
                         receiving_days: float, spikes: list[Spike]) -> np.ndarray:
     """Extra spike demand in each review's protection window, in days of base demand:
-    sum over spikes of (multiplier - 1) E|[t, t + L + receiving + R) n spike| (days)."""
-    t = np.asarray(review_day, float)[:, None]
-    end = t + _lead_time_quantiles(supplier)[None, :] + receiving_days + review_period_days
-    out = np.zeros(len(t))
-    for s in spikes:
-        overlap = np.minimum(end, s.start_day + s.duration_days) - np.maximum(t, s.start_day)
-        out += (s.multiplier - 1.0) * np.maximum(overlap, 0.0).mean(axis=1)
-    return out
+    E[x(L)] = sum over spikes of (multiplier - 1) E|[t, t + R + receiving + L) n spike|."""
+    lead = _lead_time_quantiles(supplier)
+    return _spike_days(review_day, review_period_days, lead, receiving_days, spikes).mean(1)
+
+
+def window_sd_days(review_day: np.ndarray, review_period_days: float, supplier: Supplier,
+                   receiving_days: float, spikes: list[Spike]) -> np.ndarray:
+    """Standard deviation over the lead time of each review's window W(L) = R + receiving +
+    L + x(L), in days of base demand (the lead time's sd when no spike is near)."""
+    lead = _lead_time_quantiles(supplier)
+    x = _spike_days(review_day, review_period_days, lead, receiving_days, spikes)
+    return (lead[None, :] + x).std(axis=1)
 
 
 def receiving_allowance_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
@@ -84,10 +107,10 @@ def receiving_allowance_days(scenario: Scenario, node: int, daily_units: np.ndar
 
 
 def _safety_stock(mean: np.ndarray, sd: np.ndarray, policy: StockPolicy, lead_days: float,
-                  factor: float) -> np.ndarray:
+                  lead_sd_days: float, factor: float) -> np.ndarray:
     return np.asarray(order_up_to_levels(
         demand_mean=mean * factor, demand_sd=sd * np.sqrt(factor), lead_time_mean=lead_days,
-        lead_time_sd=policy.supplier.lead_time_days_sd, review_period=policy.review_period_days,
+        lead_time_sd=lead_sd_days, review_period=policy.review_period_days,
         target=policy.target, target_kind=policy.target_kind, distribution="normal",
     ).safety_stock)
 
@@ -96,20 +119,22 @@ def _node_changes(scenario: Scenario, node: int, base: np.ndarray, mean: np.ndar
                   sd: np.ndarray) -> list[tuple[float, np.ndarray]]:
     """(day, S[sku]) whenever this node's level changes: at the start of each review day."""
     policy = scenario.stock_policy(node)
-    R = policy.review_period_days
+    supplier, spikes, R = policy.supplier, scenario.demand.spikes, policy.review_period_days
     review_day = np.arange(0, scenario.run.horizon_days, R, dtype=float)
+    at = review_day + REVIEW_HOUR / 24.0
     receiving = receiving_allowance_days(scenario, node, mean)
-    lead_days = policy.supplier.lead_time_days_mean + receiving
-    extra_days = expected_spike_days(review_day + REVIEW_HOUR / 24.0, R, policy.supplier,
-                                     receiving, scenario.demand.spikes)
-    ss_base = _safety_stock(mean, sd, policy, lead_days, 1.0)
+    lead_days = supplier.lead_time_days_mean + receiving
+    extra_days = expected_spike_days(at, R, supplier, receiving, spikes)
+    sd_days = window_sd_days(at, R, supplier, receiving, spikes)
+    ss_base = _safety_stock(mean, sd, policy, lead_days, supplier.lead_time_days_sd, 1.0)
     changes, current = [], base
-    for day, extra in zip(review_day, extra_days, strict=True):
+    for day, extra, spread in zip(review_day, extra_days, sd_days, strict=True):
         level = base
         if extra > 0:
             factor = 1.0 + extra / (lead_days + R)
-            more_ss = np.maximum(_safety_stock(mean, sd, policy, lead_days, factor) - ss_base, 0)
-            level = base + np.floor(extra * mean + more_ss + 0.5).astype(np.int64)
+            ss = _safety_stock(mean, sd, policy, lead_days, spread / factor, factor)
+            more = extra * mean + np.maximum(ss - ss_base, 0.0)
+            level = base + np.floor(more + 0.5).astype(np.int64)
         if not np.array_equal(level, current):
             changes.append((float(day), level))
             current = level

@@ -15,7 +15,7 @@ from sim.api import load_scenario, run, with_changes
 from sim.experiments import t_interval, window_kpis
 from sim.model import Network
 from sim.node import REVIEW_HOUR
-from sim.prebuild import expected_spike_days, receiving_allowance_days
+from sim.prebuild import expected_spike_days, receiving_allowance_days, window_sd_days
 from sim.scenario import Spike, Supplier
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -88,6 +88,10 @@ def test_expected_spike_days_fixed_lead_time_is_the_overlap(t, lead, receiving, 
     brute = (mult - 1.0) * inside.mean() * (lead + receiving + review)
     assert got == pytest.approx(brute, abs=1e-3 * (mult - 1.0) * (lead + receiving + review)
                                 + 1e-9)
+    assert window_sd_days(np.array([t]), review, Supplier(lead_time_days_mean=lead,
+                                                          lead_time_days_sd=0.0),
+                          receiving, [Spike(start_day=start, duration_days=duration,
+                                            multiplier=mult)])[0] == 0.0
 
 
 def test_expected_spike_days_random_lead_time_matches_monte_carlo():
@@ -96,14 +100,18 @@ def test_expected_spike_days_random_lead_time_matches_monte_carlo():
               Spike(start_day=40, duration_days=1, multiplier=2.0)]
     t = np.array([0.25, 7.25, 14.25, 21.25, 28.25, 35.25])
     got = expected_spike_days(t, 7, supplier, 1.5, spikes)
+    spread = window_sd_days(t, 7, supplier, 1.5, spikes)
     shape = (10.0 / 2.0) ** 2
     lead = np.random.default_rng(3).gamma(shape, 10.0 / shape, 400_000)
     for k, tk in enumerate(t):
         end = tk + lead + 1.5 + 7
-        mc = sum((s.multiplier - 1) * np.clip(np.minimum(end, s.start_day + s.duration_days)
-                                              - max(tk, s.start_day), 0, None).mean()
-                 for s in spikes)
-        assert got[k] == pytest.approx(mc, abs=0.01)
+        x = sum((s.multiplier - 1) * np.clip(np.minimum(end, s.start_day + s.duration_days)
+                                             - max(tk, s.start_day), 0, None)
+                for s in spikes)
+        assert got[k] == pytest.approx(x.mean(), abs=0.01)
+        assert spread[k] == pytest.approx((lead + x).std(), abs=0.02)
+    assert spread[-1] == pytest.approx(2.0, abs=0.02)  # no spike within reach: sd of L
+    assert spread[1] > 2.0 * 2.0  # the spike edge near the arrival: a late order meets it
     assert got[0] > 0  # a very late order from day 0 could still meet the spike
     assert got[2] == pytest.approx(2.5 * 4, rel=1e-2)  # 14.25 + L + 8.5 mostly covers it
 
