@@ -49,6 +49,7 @@ from sim.scenario import Scenario
 
 __all__ = [
     "LOSSES",
+    "STAFFED_WEEK",
     "WEEKS",
     "PlannedNetwork",
     "first_pickup_day",
@@ -58,18 +59,20 @@ __all__ = [
     "plan_vs_practice",
     "practice_runs",
     "practice_table",
+    "scale_crews",
     "size_crews",
     "week_scenario",
 ]
 
 WEEKS = ("normal", "black_friday")
+STAFFED_WEEK = "black_friday_staffed"  # the Black Friday week with seasonal crews
 LOSSES = ("cut_off", "stockout", "review_hold", "capacity", "transit", "other")
 GAIN = "outside_plan"
 SIZED_CREWS = ("pickers", "packers")
 WEEK_DAYS = 7
-# Day 0 is a Thursday, so after a one-week warm-up the measured week runs Thursday to
-# Wednesday and Black Friday is its second day (Black Friday to Cyber Monday: four days).
-START_WEEKDAY = 3
+# The measured week runs Thursday to Wednesday, so Black Friday is its second day (Black
+# Friday to Cyber Monday: four days).
+THURSDAY = 3
 SPIKE_DAYS = 4
 # A crew is never sized above this utilisation, whatever the rounding to whole workers.
 MAX_UTILISATION = 0.9
@@ -125,7 +128,7 @@ def week_scenario(base: Scenario, *, orders_per_day: float | None = None,
     changes: dict[str, object] = {
         "run.warmup_days": warmup_days,
         "run.horizon_days": warmup_days + WEEK_DAYS + days,
-        "run.start_weekday": START_WEEKDAY,
+        "run.start_weekday": (THURSDAY - warmup_days) % 7,  # the warm-up ends on a Thursday
         "run.start_date": None,
         "demand.spikes": [] if spike_multiplier is None else [
             {"name": "black_friday_to_cyber_monday", "start_day": warmup_days + 1,
@@ -302,14 +305,25 @@ def _week_row(network: PlannedNetwork, result: RunResult, week: str) -> dict:
     }
 
 
+def scale_crews(scenario: Scenario, factor: float) -> Scenario:
+    """Picker and packer counts at every node times `factor` (rounded, at least one): a
+    seasonal staffing plan."""
+    return with_changes(scenario, {
+        f"nodes[{i}].resources.{crew}.count":
+            max(1, round(factor * getattr(node.resources, crew).count))
+        for i, node in enumerate(scenario.nodes) for crew in SIZED_CREWS})
+
+
 def practice_runs(network: PlannedNetwork, *, orders_per_day: float = 3000.0,
                   spike_multiplier: float = 3.5, replications: int = 1,
                   target_utilisation: float = 0.75, warmup_days: int = 7,
-                  ground_only: bool = True, seed: int | None = None
-                  ) -> list[tuple[str, RunResult]]:
+                  ground_only: bool = True, seed: int | None = None,
+                  peak_crew_factor: float | None = None) -> list[tuple[str, RunResult]]:
     """Run the network's normal week and Black Friday week (`spike_multiplier` times the
     normal rate from Black Friday to Cyber Monday) with the same seed and crews, sized to
-    `target_utilisation` in the normal week; (week, result) per week and replication."""
+    `target_utilisation` in the normal week; with `peak_crew_factor`, the Black Friday week
+    once more with pickers and packers times that factor (`black_friday_staffed`).
+    Returns (week, result) per week and replication."""
     normal = week_scenario(network.scenario, orders_per_day=orders_per_day,
                            warmup_days=warmup_days, days=network.days,
                            ground_only=ground_only, seed=seed)
@@ -317,8 +331,10 @@ def practice_runs(network: PlannedNetwork, *, orders_per_day: float = 3000.0,
     black_friday = week_scenario(normal, spike_multiplier=spike_multiplier,
                                  warmup_days=warmup_days, days=network.days,
                                  ground_only=ground_only)
-    return [(week, run(sc, r)) for r in range(replications)
-            for week, sc in zip(WEEKS, (normal, black_friday), strict=True)]
+    weeks = [(WEEKS[0], normal), (WEEKS[1], black_friday)]
+    if peak_crew_factor is not None:
+        weeks.append((STAFFED_WEEK, scale_crews(black_friday, peak_crew_factor)))
+    return [(week, run(sc, r)) for r in range(replications) for week, sc in weeks]
 
 
 def practice_table(network: PlannedNetwork, runs: list[tuple[str, RunResult]]
@@ -332,7 +348,7 @@ def plan_vs_practice(region: str = "us", days: int = 2, k: int = 3, *,
                      orders_per_day: float = 3000.0, spike_multiplier: float = 3.5,
                      replications: int = 1, target_utilisation: float = 0.75,
                      warmup_days: int = 7, ground_only: bool = True, seed: int | None = None,
-                     scenario_out: Path | None = None,
+                     scenario_out: Path | None = None, peak_crew_factor: float | None = None,
                      network: PlannedNetwork | None = None) -> pd.DataFrame:
     """The plan's `days`-day share at `k` sites beside the simulated share in a normal week
     and a Black Friday week (see `practice_runs`), with shipped-by-cut-off %, picker/packer
@@ -342,5 +358,6 @@ def plan_vs_practice(region: str = "us", days: int = 2, k: int = 3, *,
     runs = practice_runs(network, orders_per_day=orders_per_day,
                          spike_multiplier=spike_multiplier, replications=replications,
                          target_utilisation=target_utilisation, warmup_days=warmup_days,
-                         ground_only=ground_only, seed=seed)
+                         ground_only=ground_only, seed=seed,
+                         peak_crew_factor=peak_crew_factor)
     return practice_table(network, runs)

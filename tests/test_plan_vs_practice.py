@@ -19,6 +19,7 @@ from sim.plan_vs_practice import (
     plan_network,
     practice_runs,
     practice_table,
+    week_scenario,
 )
 
 PARTS = ["sampling_pp", *(f"{loss}_pp" for loss in LOSSES), "outside_plan_pp"]
@@ -50,6 +51,18 @@ def test_plan_is_the_cli_plan(network):
     w = network.plan.points.set_index(network.plan.points["id"].astype(str))["weight"]
     assert w[covered].sum() / w.sum() == pytest.approx(network.planned_share)
     assert [n.id for n in network.scenario.nodes] == ["raleigh", "wichita", "reno"]
+
+
+@pytest.mark.parametrize("warmup", [1, 4, 7, 10])
+def test_the_measured_week_runs_thursday_to_wednesday(network, warmup):
+    sc = week_scenario(network.scenario, spike_multiplier=3.5, warmup_days=warmup)
+    wd0 = sc.run.start_weekday
+    assert (warmup + wd0) % 7 == 3  # the week starts on a Thursday
+    spike = sc.demand.spikes[0]
+    assert (int(spike.start_day) + wd0) % 7 == 4 and spike.duration_days == 4  # Fri to Mon
+    assert sc.run.horizon_days == warmup + 7 + 2  # two more days to judge the last orders
+    assert [s.name for s in sc.demand.service_levels] == ["standard"]  # all by ground
+    assert [len(c.services) for c in sc.carriers.carriers] == [1]
 
 
 def test_decomposition_adds_up_to_the_gap(table):
