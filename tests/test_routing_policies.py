@@ -1,0 +1,198 @@
+"""Routing policies in the simulation: parts add up, the batch policy is the bucket's optimum,
+the look-ahead's prices are LP shadow prices, whole runs conserve and repeat, CRN holds."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from optimize.order_routing import plan_cost
+from sim.api import load_scenario, run, with_changes
+from sim.demand import rate_per_hour
+from sim.model import Network
+from sim.routing import NearestWithStock
+from sim.routing_policies import (
+    BatchOptimal,
+    CarrierPricing,
+    CheapestSingleNode,
+    LookAhead,
+    build_policy,
+)
+
+POLICIES = ("nearest_with_stock", "cheapest_single_node", "batch_optimal", "lookahead")
+
+
+@pytest.fixture(scope="module")
+def tiny(scenario_dir):
+    """Three of the eight US nodes, 40 SKUs, single-unit lines, four days."""
+    sc = load_scenario(scenario_dir / "us_eight_node_black_friday.yaml")
+    nodes = sc.model_dump(mode="python")["nodes"]
+    return with_changes(sc, {
+        "nodes": [nodes[0], nodes[2], nodes[3]],
+        "run.horizon_days": 4, "run.warmup_days": 0,
+        "demand.orders_per_day": 120, "demand.spikes": [],
+        "demand.units_per_line": {"dist": "fixed", "mean": 1, "min": 1},
+        "skus.generator.count": 40,
+    })
+
+
+@pytest.fixture(scope="module")
+def net(tiny):
+    """A built (not run) network of the tiny scenario."""
+    return Network(tiny, replication=0)
+
+
+def _policy(net: Network, name: str):
+    return build_policy(net.scenario.routing.model_copy(update={"policy": name}), net)
+
+
+def _units(parts) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for p in parts:
+        assert len(set(p.sku.tolist())) == len(p.sku), "a SKU twice in one part"
+        for s, q in zip(p.sku.tolist(), p.qty.tolist(), strict=True):
+            out[s] = out.get(s, 0) + q
+    return out
+
+
+def _as_tuples(parts) -> list[tuple]:
+    return [(p.node, p.sku.tolist(), p.qty.tolist()) for p in parts]
+
+
+def _order_units(net: Network, o: int) -> dict[int, int]:
+    sku, qty = net.orders.lines(o)
+    return dict(zip(sku.tolist(), qty.tolist(), strict=True))
+
+
+@given(seed=st.integers(0, 10_000), scarcity=st.sampled_from([0, 1, 3]))
+@hsettings(max_examples=15, deadline=None)
+def test_parts_add_up_to_the_order(net, seed, scarcity):
+    rng = np.random.default_rng(seed)
+    view = net.view
+    view.on_hand[:] = rng.integers(0, scarcity + 1, view.on_hand.shape)
+    view.now_h = float(rng.uniform(0, 72))
+    orders = np.sort(rng.choice(net.orders.n, 8, replace=False))
+    for name in ("cheapest_single_node", "lookahead"):
+        policy = _policy(net, name)
+        for o in orders.tolist():
+            assert _units(policy.route(view, o)) == _order_units(net, o)
+    plans = _policy(net, "batch_optimal").route_batch(view, orders)
+    for o, parts in zip(orders.tolist(), plans, strict=True):
+        assert _units(parts) == _order_units(net, o)
+
+
+def test_cheapest_single_node_ships_whole_from_cheapest_or_falls_back(net):
+    view = net.view
+    view.now_h = 30.0
+    pricing = CarrierPricing(net)
+    policy = CheapestSingleNode(pricing)
+    for o in range(40):
+        sku, _ = net.orders.lines(o)
+        view.on_hand[:] = 5
+        view.on_hand[:, sku] = 0
+        assert _as_tuples(policy.route(view, o)) == _as_tuples(
+            NearestWithStock().route(view, o))  # no node holds it all
+        view.on_hand[:] = 5
+        parts = policy.route(view, o)
+        assert len(parts) == 1
+        base, per_kg = pricing.rates(np.array([o]), view.now_h)
+        cost = base[0] + per_kg[0] * pricing.order_weight_kg[o]
+        assert cost[parts[0].node] == pytest.approx(cost.min())
+
+
+def _brute_force(inst) -> float:
+    """Least plan cost over every line's node (or none): exact when every line is one unit."""
+    choices = range(inst.n_nodes + 1)
+    best = np.inf
+    for pick in itertools.product(choices, repeat=inst.n_lines):
+        flow = np.zeros((inst.n_lines, inst.n_nodes), np.int64)
+        for line, n in enumerate(pick):
+            if n < inst.n_nodes:
+                flow[line, n] = 1
+        used = np.zeros_like(inst.stock)
+        np.add.at(used.T, inst.line_sku, flow)
+        if (used <= inst.stock).all():
+            best = min(best, plan_cost(inst, flow))
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_batch_policy_equals_the_exact_optimum_of_the_bucket(net, seed):
+    rng = np.random.default_rng(seed)
+    view = net.view
+    view.now_h = 10.0 + seed
+    view.on_hand[:] = rng.integers(0, 2, view.on_hand.shape)
+    start = 40 * seed
+    orders = np.arange(start, start + 20)
+    n_lines = np.diff(net.orders.line_start)[orders]
+    orders = orders[np.cumsum(n_lines) <= 7]  # 4^7 plans to enumerate
+    policy = BatchOptimal(CarrierPricing(net), interval_h=1.0, time_limit_s=30.0)
+    inst = policy.pricing.instance(view, orders)
+    plans = policy.route_batch(view, orders)
+    # the parts as a plan on the instance: units beyond a node's stock are backorders
+    flow = np.zeros((inst.n_lines, inst.n_nodes), np.int64)
+    sku_ids = [int(k) for k in inst.sku_ids]
+    left = inst.stock.copy()
+    for j, parts in enumerate(plans):
+        lines = range(inst.order_line_start[j], inst.order_line_start[j + 1])
+        for p in parts:
+            for s, q in zip(p.sku.tolist(), p.qty.tolist(), strict=True):
+                line = next(i for i in lines if sku_ids[inst.line_sku[i]] == s)
+                k = inst.line_sku[line]
+                take = min(q, left[p.node, k])
+                flow[line, p.node] += take
+                left[p.node, k] -= take
+    assert plan_cost(inst, flow) == pytest.approx(_brute_force(inst), rel=1e-9)
+
+
+def test_lookahead_prices_are_the_forecast_lp_duals(net):
+    view = net.view
+    view.now_h = 5.0
+    view.on_hand[:] = 1000
+    policy = _policy(net, "lookahead")
+    assert isinstance(policy, LookAhead)
+    assert not policy.shadow_prices(view).any()  # ample stock: nothing binds
+    demand = policy.forecast_units(view.now_h)
+    hours = view.now_h + np.arange(24.0 * policy.horizon_days)
+    mean_units = float(rate_per_hour(net.scenario, hours).sum()) * policy.units_per_order
+    assert (demand.sum(axis=0) == np.rint(mean_units * net.catalogue.popularity)).all()
+    view.on_hand[:] = 0
+    view.on_hand[0, :] = demand.sum(axis=0)  # only node 0 stocks: its stock is worth more
+    view.on_hand[1, :] = 1
+    prices = policy.shadow_prices(view)
+    assert (prices >= 0).all()
+    assert prices[1].max() > 0  # a unit at node 1 saves a longer trip from node 0
+    assert not prices[2].any()  # node 2 has nothing, so no stock row binds there
+
+
+@pytest.fixture(scope="module")
+def runs(tiny):
+    """Each policy run twice on the tiny scenario (run() checks conservation)."""
+    return {(name, k): run(with_changes(tiny, {"routing.policy": name}), 0)
+            for name in POLICIES for k in range(2)}
+
+
+@pytest.mark.parametrize("name", POLICIES)
+def test_whole_run_conserves_and_repeats(runs, name):
+    a, b = runs[name, 0], runs[name, 1]
+    assert a.balance == b.balance
+    cols = ["order", "node", "units", "shipped_h", "shipping_cost", "split"]
+    assert a.shipments[cols].equals(b.shipments[cols])
+    # every routed order's parts carry exactly its units (orders still in a bucket at the
+    # horizon are not routed)
+    routed = a.orders[a.orders["n_shipments"] > 0].set_index("order")["units"]
+    shipped = a.shipments.groupby("order")["units"].sum()
+    assert shipped.sort_index().equals(routed.sort_index())
+    assert len(routed) >= 0.95 * int((~a.orders["cancelled"]).sum())
+
+
+def test_same_seed_same_orders_under_every_policy(runs):
+    cols = ["order", "created_h", "units", "cancelled"]
+    first = runs[POLICIES[0], 0].orders[cols]
+    for name in POLICIES[1:]:
+        assert runs[name, 0].orders[cols].equals(first)
