@@ -9,7 +9,7 @@ base rate per shipment and a rate per kg (the minimum billable weight is ignored
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -107,12 +107,12 @@ class CarrierPricing:
                                                * ob.line_qty)])
         self.order_weight_kg = cum[ob.line_start[1:]] - cum[ob.line_start[:-1]]
 
-    def ship_day(self, now_h: float) -> np.ndarray:
-        """[node] the day each node would ship an order routed at `now_h`, by its cut-off
-        and pickup days (its backlog is not looked at)."""
-        today = int(now_h // 24.0)
-        day = np.where(now_h % 24.0 < self.cutoff_h, today, today + 1)
-        nodes = np.arange(len(day))
+    def ship_day(self, now_h: float | np.ndarray) -> np.ndarray:
+        """[..., node] the day each node would ship an order routed at `now_h` (hours; a
+        scalar or one per order), by its cut-off and pickup days (its backlog is ignored)."""
+        now = np.asarray(now_h, float)[..., None]
+        day = (now // 24.0).astype(np.int64) + (now % 24.0 >= self.cutoff_h)
+        nodes = np.arange(len(self.cutoff_h))
         for _ in range(7):
             day = day + ~self.pickup[nodes, (day + self.scenario.run.start_weekday) % 7]
         return day
@@ -124,12 +124,14 @@ class CarrierPricing:
         late = created % 24.0 >= self.cutoff_h[self.nearest_node[ob.point[orders]]]
         return (created // 24.0).astype(np.int64) + self.promise_days[ob.service[orders]] + late
 
-    def rates(self, orders: np.ndarray, now_h: float) -> tuple[np.ndarray, np.ndarray]:
+    def rates(self, orders: np.ndarray, now_h: float | np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
         """([order, node] base rate per shipment, [order, node] rate per kg), currency, for
-        orders routed at `now_h`; the base carries the `TIE_BREAK_PER_KM` distance term."""
+        orders routed at `now_h` (one time, or one per order); the base carries the
+        `TIE_BREAK_PER_KM` distance term."""
         orders = np.asarray(orders, np.int64)
         band = self.band[:, self.orders.point[orders]].T
-        days_left = self.promised_day(orders)[:, None] - self.ship_day(now_h)[None, :]
+        days_left = self.promised_day(orders)[:, None] - self.ship_day(now_h)
         weight = np.broadcast_to(self.order_weight_kg[orders, None], band.shape)
         base, per_kg = self._rates(band, days_left, weight)
         return base + TIE_BREAK_PER_KM * self.dist_km[:, self.orders.point[orders]].T, per_kg
@@ -192,25 +194,30 @@ def usable_nodes(view: NetworkView) -> np.ndarray:
 def plan_parts(view: NetworkView, orders: np.ndarray, inst: RoutingInstance,
                flow: np.ndarray) -> list[list[Part]]:
     """Parts per order from a plan `flow[line, node]` of `inst` (built from `orders` in
-    order); units the plan leaves unfilled wait at the nearest stocking node (backorder)."""
+    order). An order the plan cannot fill completely is routed by nearest-with-stock on the
+    stock the rest of the plan leaves, as the myopic rule would (its short lines wait at the
+    nearest stocking node), so a backorder does not add a parcel to an order split anyway."""
     sku_global = np.array([int(k) for k in inst.sku_ids], np.int64)
     start = inst.order_line_start
-    unfilled = inst.line_qty - flow.sum(axis=1)
+    short = np.zeros(inst.n_orders, bool)
+    short[inst.line_order[inst.line_qty > flow.sum(axis=1)]] = True
+    left = view.on_hand.copy()
+    filled = ~short[inst.line_order]
+    np.subtract.at(left.T, sku_global[inst.line_sku[filled]], flow[filled])
+    rest = replace(view, on_hand=left)
     out = []
     for j, o in enumerate(orders.tolist()):
+        if short[j]:
+            parts = NearestWithStock().route(rest, o)
+            for p in parts:
+                left[p.node, p.sku] -= np.minimum(p.qty, np.maximum(left[p.node, p.sku], 0))
+            out.append(parts)
+            continue
         lines = np.arange(start[j], start[j + 1])
         by_node: dict[int, dict[int, int]] = {}
         for line, n in zip(*np.nonzero(flow[lines]), strict=True):
-            by_node.setdefault(int(n), {})[int(sku_global[inst.line_sku[lines[line]]])] = int(
-                flow[lines[line], n])
-        short = lines[unfilled[lines] > 0]
-        if len(short):
-            ranked = view.ranked(o)
-            home = next((n for n in ranked if view.stocked[n]), ranked[0])
-            units = by_node.setdefault(home, {})
-            for line in short.tolist():
-                sku = int(sku_global[inst.line_sku[line]])
-                units[sku] = units.get(sku, 0) + int(unfilled[line])
+            sku = int(sku_global[inst.line_sku[lines[line]]])
+            by_node.setdefault(int(n), {})[sku] = int(flow[lines[line], n])
         out.append([Part(n, np.fromiter(u, np.int64), np.fromiter(u.values(), np.int64))
                     for n, u in sorted(by_node.items())])
     return out

@@ -1,0 +1,276 @@
+"""Order routing policies in the simulation, against a perfect-foresight reference.
+
+The eight-node US Black Friday scenario (scenarios/us_eight_node_black_friday.yaml), run
+with each routing policy on common random numbers (same replication = the same orders):
+myopic nearest-with-stock, hourly batch re-optimisation and the Acimovic-Graves look-ahead.
+Per replication, the perfect-foresight reference routes every order of the KPI window at once
+(`optimize.order_routing.solve`, LP bound from `lp_bound`), with each node's stock of a SKU
+the most units of it any policy's run drew there for those orders, so every policy's plan is
+feasible for it and its optimum is a lower bound on their cost under the same model.
+
+Outbound cost is reported twice: the carrier cost the simulation charged (orders of the KPI
+window, service chosen at the real ship day) and the modelled cost (the routing cost model
+of `sim.routing_policies`, ship day as if routed at the order's creation), on which the
+share of the myopic-to-perfect-foresight gap each policy closes is measured.
+
+Run: .venv/bin/python benchmarks/order_routing_sim.py [--quick] [--replications N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from optimize.order_routing import CostModel, lp_bound, plan_cost, solve
+from sim.api import load_scenario, with_changes
+from sim.conservation import check_conservation
+from sim.costs import cost_ledger
+from sim.experiments import t_interval
+from sim.kpis import summary_kpis, utilisation_table
+from sim.model import Network
+from sim.routing_policies import (
+    UNFILLED_UNIT_PENALTY,
+    CarrierPricing,
+    PricedInstance,
+)
+from sim.tables import build_tables
+
+SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "us_eight_node_black_friday.yaml"
+MYOPIC = "nearest_with_stock"
+POLICIES = (MYOPIC, "batch_optimal", "lookahead")
+# days after the KPI window's end left for its orders to ship before the horizon
+TAIL_DAYS = 2
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """Silence the MIP backend's banner, which it writes straight to file descriptor 1."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def shortened(days: int, orders_per_day: float, time_limit_s: float):
+    """The scenario over `days` days (2 warm-up), the 4-day spike from day days - 6."""
+    sc = load_scenario(SCENARIO)
+    return with_changes(sc, {
+        "run.horizon_days": days, "run.warmup_days": 2,
+        "demand.orders_per_day": orders_per_day,
+        "demand.spikes[0].start_day": days - 6,
+        "routing.time_limit_s": time_limit_s,
+    })
+
+
+def window_orders(net: Network) -> np.ndarray:
+    """Live, routed orders created after the warm-up and TAIL_DAYS before the horizon."""
+    ob, sc = net.orders, net.scenario
+    start, end = 24.0 * sc.run.warmup_days, net.horizon_h - 24.0 * TAIL_DAYS
+    keep = (ob.created_h >= start) & (ob.created_h < end) & ~ob.cancelled & net.order_routed
+    return np.flatnonzero(keep)
+
+
+def supplied(net: Network, orders: np.ndarray) -> np.ndarray:
+    """[window line, node] units each node was given (shipped or owed) of each order line."""
+    ob = net.orders
+    lines = np.concatenate([np.arange(ob.line_start[o], ob.line_start[o + 1]) for o in orders])
+    pos = np.full(len(ob.line_qty), -1)
+    pos[lines] = np.arange(len(lines))
+    flow = np.zeros((len(lines), len(net.nodes)), np.int64)
+    in_window = np.zeros(ob.n, bool)
+    in_window[orders] = True
+    for sh in net.shipments:
+        if not in_window[sh.order]:
+            continue
+        a, b = ob.line_start[sh.order], ob.line_start[sh.order + 1]
+        at = a + np.searchsorted(ob.line_sku[a:b], sh.sku)  # an order's lines are by SKU
+        np.add.at(flow, (pos[at], sh.node), sh.qty)
+    return flow
+
+
+def simulate(scenario, replication: int, policy: str) -> tuple[dict, Network]:
+    """One conserving run; its KPIs and the network (for the reference)."""
+    sc = with_changes(scenario, {"routing.policy": policy})
+    t0 = time.perf_counter()
+    with quiet_stdout():
+        net = Network(sc, replication=replication)
+        net.run()
+    tables = build_tables(net)
+    check_conservation(net, tables)
+    tables["costs"] = cost_ledger(sc, tables)
+    tables["utilisation"] = utilisation_table(tables["daily"], sc.run.warmup_days)
+    summary = summary_kpis(sc, tables)
+    orders = window_orders(net)
+    ships = tables["shipments"]
+    ships = ships[ships["order"].isin(orders)]
+    row = {"policy": policy, "replication": replication,
+           "carrier_per_order": float(ships["shipping_cost"].fillna(0.0).sum() / len(orders)),
+           "split_pct": summary["split_shipment_pct"], "two_day_pct": summary["two_day_pct"],
+           "on_time_pct": summary["on_time_pct"], "sim_s": time.perf_counter() - t0,
+           "orders": len(orders)}
+    solves = getattr(net.policy, "solves", [])
+    if solves:
+        row["solves"] = len(solves)
+        row["solves_optimal_pct"] = 100.0 * np.mean([s[2] == "optimal" for s in solves])
+    return row, net
+
+
+def reference_instance(net: Network, orders: np.ndarray, stock: np.ndarray) -> PricedInstance:
+    """The whole window's orders at once, priced as if each were routed when created."""
+    pricing = CarrierPricing(net)
+    ob = net.orders
+    counts = ob.line_start[orders + 1] - ob.line_start[orders]
+    idx = np.concatenate([np.arange(ob.line_start[o], ob.line_start[o + 1]) for o in orders])
+    base, per_kg = pricing.rates(orders, ob.created_h[orders])
+    point = ob.point[orders]
+    n_nodes = len(net.nodes)
+    return PricedInstance(
+        node_ids=tuple(n.spec.id for n in net.nodes), node_lat=pricing.node_lat,
+        node_lon=pricing.node_lon, capacity_units=np.full(n_nodes, int(ob.line_qty[idx].sum())),
+        sku_ids=tuple(str(k) for k in range(net.catalogue.n)), stock=stock,
+        order_ids=tuple(str(o) for o in orders), order_lat=pricing.point_lat[point],
+        order_lon=pricing.point_lon[point], line_order=np.repeat(np.arange(len(orders)), counts),
+        line_sku=ob.line_sku[idx], line_qty=ob.line_qty[idx],
+        cost=CostModel(0.0, 0.0, 0.0, UNFILLED_UNIT_PENALTY),
+        carrier_shipment_cost=base, carrier_unit_cost=np.zeros(base.shape),
+        carrier_per_kg=per_kg, sku_weight_kg=net.catalogue.weight_kg)
+
+
+def replicate(scenario, replication: int, time_limit_s: float) -> list[dict]:
+    """Every policy on one replication, then the perfect-foresight reference."""
+    rows, flows, nets = [], {}, {}
+    for policy in POLICIES:
+        row, net = simulate(scenario, replication, policy)
+        orders = window_orders(net)
+        flows[policy] = (orders, supplied(net, orders))
+        rows.append(row)
+        nets[policy] = net
+    orders = flows[MYOPIC][0]
+    for policy, (o, _) in flows.items():
+        assert np.array_equal(o, orders), f"{policy}: not the same orders (CRN broken)"
+    net = nets[MYOPIC]
+    line_sku = net.orders.line_sku[np.concatenate(
+        [np.arange(net.orders.line_start[o], net.orders.line_start[o + 1]) for o in orders])]
+    stock = np.zeros((len(net.nodes), net.catalogue.n), np.int64)
+    for _, flow in flows.values():
+        used = np.zeros_like(stock)
+        np.add.at(used.T, line_sku, flow)
+        stock = np.maximum(stock, used)
+    inst = reference_instance(net, orders, stock)
+    t0 = time.perf_counter()
+    with quiet_stdout():
+        bound = lp_bound(inst, time_limit_s, backend="highs").bound
+        best = solve(inst, time_limit_s)
+    ref_s = time.perf_counter() - t0
+    for row in rows:
+        row["model_per_order"] = plan_cost(inst, flows[row["policy"]][1]) / len(orders)
+        row["pf_per_order"] = best.objective / len(orders)
+        row["pf_bound_per_order"] = max(bound, best.bound) / len(orders)
+        row["pf_status"] = str(best.status)
+        row["pf_s"] = ref_s
+    return rows
+
+
+def _fmt_ci(values: np.ndarray, scale: float = 1.0) -> str:
+    ci = t_interval(np.asarray(values, float) * scale)
+    return f"{ci.mean:+.4f} [{ci.lo:+.4f}, {ci.hi:+.4f}]"
+
+
+def report(df: pd.DataFrame, settings: str) -> None:
+    """Print the policy table, paired differences vs myopic and the gap closed."""
+    n = df["replication"].nunique()
+    print(f"\nOrder routing in the simulation: eight US nodes, {settings}, {n} replications "
+          "(common random numbers)\n")
+    mean = df.groupby("policy", sort=False)[
+        ["carrier_per_order", "model_per_order", "split_pct", "two_day_pct", "on_time_pct",
+         "sim_s"]].mean()
+    print(f"{'policy':<20}{'carrier $/order':>16}{'model $/order':>15}{'split %':>9}"
+          f"{'2-day %':>9}{'on-time %':>11}{'run s':>8}")
+    for policy, r in mean.iterrows():
+        print(f"{policy:<20}{r.carrier_per_order:>16.4f}{r.model_per_order:>15.4f}"
+              f"{r.split_pct:>9.2f}{r.two_day_pct:>9.2f}{r.on_time_pct:>11.2f}{r.sim_s:>8.1f}")
+    pf = df[df["policy"] == MYOPIC]
+    print(f"{'perfect foresight':<20}{'':>16}{pf['pf_per_order'].mean():>15.4f}"
+          f"   (LP bound {pf['pf_bound_per_order'].mean():.4f}; status "
+          f"{', '.join(sorted(set(pf['pf_status'])))}; {pf['pf_s'].mean():.1f} s per solve)")
+    batch = df[df["policy"] == "batch_optimal"]
+    if "solves" in batch:
+        print(f"batch_optimal: {batch['solves'].mean():.0f} bucket solves per run, "
+              f"{batch['solves_optimal_pct'].mean():.1f} % proven optimal within the limit")
+
+    base = df[df["policy"] == MYOPIC].set_index("replication")
+    print("\nPaired differences vs myopic (policy - nearest_with_stock), mean [95 % t CI]:")
+    print(f"{'policy':<16}{'carrier $/order':>30}{'carrier %':>30}{'split pp':>30}"
+          f"{'2-day pp':>30}")
+    gap_rows = []
+    for policy in POLICIES[1:]:
+        g = df[df["policy"] == policy].set_index("replication").loc[base.index]
+        d_cost = g["carrier_per_order"] - base["carrier_per_order"]
+        print(f"{policy:<16}{_fmt_ci(d_cost):>30}"
+              f"{_fmt_ci(d_cost / base['carrier_per_order'], 100.0):>30}"
+              f"{_fmt_ci(g['split_pct'] - base['split_pct']):>30}"
+              f"{_fmt_ci(g['two_day_pct'] - base['two_day_pct']):>30}")
+        gap = base["model_per_order"] - base["pf_per_order"]
+        closed = (base["model_per_order"] - g["model_per_order"]) / gap
+        saving = (base["model_per_order"] - g["model_per_order"]) / base["model_per_order"]
+        gap_rows.append((policy, closed, saving,
+                         float((base["model_per_order"] - g["model_per_order"]).sum()
+                               / gap.sum())))
+    gap_pct = 100.0 * (base["model_per_order"] - base["pf_per_order"]) / base["model_per_order"]
+    print(f"\nMyopic-to-perfect-foresight gap (modelled cost): {_fmt_ci(gap_pct)} % of "
+          "myopic cost")
+    print(f"{'policy':<16}{'gap closed % (per-rep mean [CI])':>36}{'pooled %':>10}"
+          f"{'model saving % [CI]':>32}")
+    for policy, closed, saving, pooled in gap_rows:
+        print(f"{policy:<16}{_fmt_ci(closed, 100.0):>36}{100.0 * pooled:>10.1f}"
+              f"{_fmt_ci(saving, 100.0):>32}")
+    print("\nPublished marks: Acimovic & Graves (2015) close about 36 % of the myopic-to-"
+          "perfect-foresight gap (about 1 % of outbound shipping cost);")
+    print("Mahar & Wright (2009) report up to 23 % lower cost from batching orders before "
+          "assigning them.")
+
+
+def main() -> None:
+    """Parse options, run every replication and print the report."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="3 replications of a 9-day run")
+    ap.add_argument("--replications", type=int, default=10)
+    ap.add_argument("--days", type=int, default=12, help="horizon in days (2 of warm-up)")
+    ap.add_argument("--orders-per-day", type=float, default=1000.0)
+    ap.add_argument("--time-limit", type=float, default=2.0, help="s per batch solve")
+    ap.add_argument("--reference-time-limit", type=float, default=30.0,
+                    help="s for the perfect-foresight solve")
+    args = ap.parse_args()
+    if args.quick:
+        args.replications, args.days, args.orders_per_day = 3, 9, 600.0
+    sc = shortened(args.days, args.orders_per_day, args.time_limit)
+    settings = (f"{args.days} days (2 warm-up, 4-day 3.5x spike from day {args.days - 6}; "
+                f"KPIs on orders of days 2-{args.days - TAIL_DAYS}), "
+                f"{args.orders_per_day:g} orders/day, batch every "
+                f"{sc.routing.batch_interval_h:g} h with {args.time_limit:g} s per solve")
+    t0 = time.perf_counter()
+    rows = []
+    for rep in range(args.replications):
+        rows += replicate(sc, rep, args.reference_time_limit)
+        print(f"replication {rep} done ({time.perf_counter() - t0:.0f} s)", flush=True)
+    report(pd.DataFrame(rows), settings)
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
