@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -218,6 +219,8 @@ def condense(scenario: Scenario, normal_days: int = 7, recovery_days: int = 7) -
     data["run"]["horizon_days"] = max(end, warm + 1)
     # Day 0 moves `shift` days later in the week, so every spike keeps its weekday.
     data["run"]["start_weekday"] = (scenario.run.start_weekday + shift) % 7
+    if scenario.run.start_date is not None:  # the calendar moves too (peak-season fees)
+        data["run"]["start_date"] = scenario.run.start_date + timedelta(days=shift)
     return Scenario.model_validate(data)
 
 

@@ -127,5 +127,7 @@ def test_condense_drops_quiet_days_and_keeps_the_spike_weekday():
     assert (c.run.start_weekday + cspike.start_day) % 7 == weekday
     assert cspike.start_day - c.run.warmup_days == 7
     assert c.run.horizon_days == math.ceil(cspike.start_day + cspike.duration_days) + 7
+    if sc.run.start_date is not None:  # the spike keeps its calendar date
+        assert (c.run.start_date - sc.run.start_date).days == shift
     # Disruptions move with the spike.
     assert [d.start_day for d in c.disruptions] == [d.start_day - shift for d in sc.disruptions]
