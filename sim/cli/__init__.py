@@ -15,6 +15,8 @@ _COMMAND_MODULES = (
     "sim.cli.route_orders_command",
     "sim.cli.safety_stock_command",
     "sim.cli.coverage_command",
+    "sim.cli.sweep_command",
+    "sim.cli.compare_command",
 )
 
 for _name in _COMMAND_MODULES:
