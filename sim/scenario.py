@@ -34,6 +34,7 @@ __all__ = [
     "Scenario",
     "StockPolicy",
     "load_scenario",
+    "read_yaml_mapping",
 ]
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -636,14 +637,20 @@ class Scenario(Strict):
         return 24.0 * self.run.horizon_days
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario YAML file (raises pydantic ValidationError on bad input)."""
+def read_yaml_mapping(path: str | Path) -> dict:
+    """The top-level mapping of a YAML file (YAMLError if it is anything else)."""
     path = Path(path)
     with path.open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     if not isinstance(data, dict):
         raise yaml.YAMLError(f"{path}: the top level must be a mapping of sections")
-    scenario = Scenario.model_validate(data)
+    return data
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file (raises pydantic ValidationError on bad input)."""
+    path = Path(path)
+    scenario = Scenario.model_validate(read_yaml_mapping(path))
     csv = scenario.geography.points_csv
     if csv is not None and not csv.is_absolute():
         # CSV paths are relative to the scenario file, so a scenario folder can move as one.

@@ -33,14 +33,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt, ValidationError
 
 from optimize.errors import FieldProblem, InvalidInput
 from sim.api import run, with_changes
 from sim.experiments import recost_cost_per_order, run_record
 from sim.modes import scenario_for_mode
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, load_scenario, read_yaml_mapping
 from sim.store import ResultStore
 
 __all__ = [
@@ -106,11 +105,7 @@ class ExecutionReport:
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read a sweep YAML file; its scenario path is taken relative to the file."""
     path = Path(path)
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    if not isinstance(data, dict):
-        raise yaml.YAMLError(f"{path}: the top level must be a mapping")
-    spec = SweepSpec.model_validate(data)
+    spec = SweepSpec.model_validate(read_yaml_mapping(path))
     if not spec.scenario.is_absolute():
         spec = spec.model_copy(update={"scenario": path.parent / spec.scenario})
     return spec
