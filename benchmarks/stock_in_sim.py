@@ -26,7 +26,8 @@ SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "us_two_node_blac
 METRICS = (
     "unit_fill_rate_pct", "spike/unit_fill_rate_pct", "normal/unit_fill_rate_pct",
     "backorder_pct", "spike/backorder_pct", "click_to_door_p95_days",
-    "spike/click_to_door_p95_days", "avg_on_hand_value", "holding_cost", "total_cost",
+    "spike/click_to_door_p95_days", "orders_shipped", "avg_on_hand_value", "holding_cost",
+    "cost_per_order", "cost_per_order_by_category.holding",
 )  # fmt: skip
 
 
