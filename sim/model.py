@@ -245,7 +245,9 @@ class Network:
         if policy.policy == "order_up_to":
             need = np.where(position < target, target - position, 0)
         else:
-            need = np.where(position <= self.reorder_point[i], target - position, 0)
+            # A pre-build raises s with S, so the raised level actually triggers an order.
+            reorder = self.reorder_point[i] + (target - self.order_up_to[i])
+            need = np.where(position <= reorder, target - position, 0)
         skus = np.flatnonzero(need > 0)
         if not len(skus):
             return
