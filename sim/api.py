@@ -14,6 +14,7 @@ from sim.conservation import check_conservation
 from sim.costs import cost_ledger
 from sim.kpis import summary_kpis, utilisation_table
 from sim.model import Network
+from sim.preflight import preflight
 from sim.routing import RoutingPolicy
 from sim.scenario import Scenario, load_scenario
 from sim.tables import build_tables
@@ -74,6 +75,7 @@ def run(scenario: Scenario | str | Path, replication: int = 0,
     """Run one replication of a scenario (object or YAML path) and check conservation."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    preflight(scenario)  # data-dependent checks: a clear InvalidInput before anything runs
     net = Network(scenario, replication=replication, routing=routing, progress=progress)
     net.run()
     tables = build_tables(net)
