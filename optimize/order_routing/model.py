@@ -159,6 +159,9 @@ def solve_model(model: Model, *, integral: bool, backend: str, time_limit_s: flo
     solver.set_time_limit_in_seconds(time_limit_s)
     if backend == "sat":
         params = f"num_workers:{max(threads, 1)}" + (f",{params}" if params else "")
+    if backend == "highs" and not log:
+        # HiGHS prints its banner on stdout unless told not to, whatever enable_output says.
+        params = "output_flag=false\nlog_to_console=false" + (f"\n{params}" if params else "")
     if params:
         solver.set_solver_specific_parameters(params)
     solver.solve(helper)
