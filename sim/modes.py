@@ -42,9 +42,10 @@ def scenario_for_mode(scenario: Scenario, mode: str) -> Scenario:
             node.update(mode="3pl", sla={"capacity_orders_per_day": capacity})
     elif mode == "marketplace":
         for node in stocking:
-            # The marketplace's network picks up every day and works continuously.
+            # The marketplace's network ships every day; its floor works like the template's
+            # (same waves and carts: releasing order by order would cancel the batching).
             node.update(mode="marketplace", marketplace=alt.marketplace.model_dump(),
-                        pickup_days=list(range(7)), release={"mode": "continuous"})
+                        pickup_days=list(range(7)))
     elif mode == "hybrid" and alt.hybrid_rule == "fast_movers_in_house":
         for node in stocking:
             node["assortment"] = "fast_movers"
