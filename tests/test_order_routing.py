@@ -186,6 +186,18 @@ def test_lp_guided_strategy_never_beats_the_optimum(inst):
         assert guided.objective == pytest.approx(exact.objective, rel=1e-7, abs=1e-7)
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_instances(promises=False))
+def test_highs_mip_through_scipy_agrees_with_scip(inst):
+    highs, scip = solve(inst, 20, strategy="full"), solve(inst, 20, strategy="full",
+                                                             backend="scip")
+    for res in (highs, scip):
+        check_result(inst, res)
+        assert res.status is Status.OPTIMAL
+        assert res.bound <= res.objective + 1e-7 * max(1.0, res.objective)
+    assert highs.objective == pytest.approx(scip.objective, rel=1e-7, abs=1e-7)
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_instances(promises=False), st.data())
 def test_stock_dual_is_a_subgradient_of_the_lp_bound(inst, data):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from optimize.order_routing.instance import RoutingInstance
 
@@ -143,7 +144,14 @@ class ModelSolution:
 def solve_model(model: Model, *, integral: bool, backend: str, time_limit_s: float,
                 hint_pairs: np.ndarray | None = None, threads: int = 1,
                 log: bool = False, params: str = "") -> ModelSolution:
-    """Solve the MIP (y integral) or its LP relaxation with an OR-Tools backend by name."""
+    """Solve the MIP (y integral) or its LP relaxation with an OR-Tools backend by name.
+
+    The HiGHS MIP runs through scipy's HiGHS binding: the OR-Tools 9.15 one drops the plan
+    and the dual bound HiGHS holds when the time limit stops it (seen: status unknown, no
+    solution, bound 0), which would waste every time-limited MIP round.
+    """
+    if integral and backend == "highs" and not params:
+        return _solve_highs_mip(model, time_limit_s, log)
     helper = mbh.ModelBuilderHelper()
     helper.fill_model_from_sparse_data(model.var_lb, model.var_ub, model.objective,
                                        model.row_lb, model.row_ub, model.matrix)
@@ -172,3 +180,23 @@ def solve_model(model: Model, *, integral: bool, backend: str, time_limit_s: flo
     bound = solver.best_objective_bound() if integral else solver.objective_value()
     duals = None if integral else solver.dual_values()
     return ModelSolution(status, values, solver.objective_value(), bound, duals)
+
+
+def _solve_highs_mip(model: Model, time_limit_s: float, log: bool) -> ModelSolution:
+    """The MIP by scipy.optimize.milp (HiGHS): keeps the plan and bound at the time limit."""
+    integrality = np.zeros(len(model.objective), dtype=np.uint8)
+    integrality[: model.n_pairs] = 1
+    res = milp(model.objective, integrality=integrality,
+               bounds=Bounds(model.var_lb, model.var_ub),
+               constraints=LinearConstraint(model.matrix, model.row_lb, model.row_ub),
+               options={"time_limit": float(time_limit_s), "disp": bool(log)})
+    bound = getattr(res, "mip_dual_bound", np.nan)
+    bound = float(bound) if bound is not None and np.isfinite(bound) else np.nan
+    if res.status == 2:
+        return ModelSolution(mbh.SolveStatus.INFEASIBLE, None, np.nan, np.nan, None)
+    if res.x is None:
+        return ModelSolution(mbh.SolveStatus.UNKNOWN_STATUS, None, np.nan, bound, None)
+    status = mbh.SolveStatus.OPTIMAL if res.status == 0 else mbh.SolveStatus.FEASIBLE
+    if status == mbh.SolveStatus.OPTIMAL and np.isnan(bound):
+        bound = float(res.fun)
+    return ModelSolution(status, np.asarray(res.x), float(res.fun), bound, None)

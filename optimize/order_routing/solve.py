@@ -107,10 +107,10 @@ def solve(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str = D
         models = []
         if lp.status == mbh.SolveStatus.OPTIMAL:
             bound, y = lp.bound, lp.values[: model.n_pairs]
-            # round 1 is small and quick; round 2 widens the choice if time is left
-            models = [_restricted_model(inst, model, y, fix=True, alternatives=0),
-                      _restricted_model(inst, model, y, fix=False,
-                                        alternatives=_NEAREST_ALTERNATIVES)]
+            # round 1 is small and quick and finds the plan; round 2 is the full MIP, whose
+            # cuts raise the bound above the LP's (measured: the LP bound is what limits the
+            # gap at 10,000 orders, while restricted wider rounds found no better plan)
+            models = [_restricted_model(inst, model, y, fix=True, alternatives=0), model]
     for mip in models:
         if time.perf_counter() - t0 >= time_limit_s:
             break
@@ -120,8 +120,9 @@ def solve(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str = D
             # units by min-cost flow on the chosen shipments: integral, never costlier
             candidates.append(units_for_shipments(
                 inst, _open_pairs(inst, mip, sol.values[: mip.n_pairs])))
-        if strategy == "full" and np.isfinite(sol.bound):
-            bound = sol.bound
+        if mip is model and np.isfinite(sol.bound):
+            # only the unrestricted model's dual bound bounds every plan
+            bound = sol.bound if np.isnan(bound) else max(bound, sol.bound)
             proven = sol.status == mbh.SolveStatus.OPTIMAL
     feasible = [f for f in candidates if not plan_violations(inst, f)]
     if not feasible:
