@@ -25,8 +25,6 @@ DEFAULT_BACKEND = "highs"
 FULL_MIP_PAIRS = 5_000
 # relative difference under which a plan's cost is taken to meet the bound
 _TOLERANCE = 1e-7
-# cheapest whole-order nodes every order may also use in the lp-guided second round
-_NEAREST_ALTERNATIVES = 2
 
 
 def promise_shortfall(inst: RoutingInstance) -> dict[str, str]:
@@ -81,8 +79,9 @@ def solve(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str = D
     OR-Tools model_builder MIP solver: "highs" or "scip". `strategy` "full" branches on every
     candidate shipment; "lp-guided" solves the LP relaxation (the bound), then the MIP over
     the shipments the LP uses (orders the LP ships integrally fixed), then, time permitting,
-    over those plus each order's two cheapest nodes: proven optimal only when the plan meets
-    the LP bound. "auto" picks "full" up to `FULL_MIP_PAIRS` candidate shipments. The greedy
+    the full MIP, whose dual bound (valid for every plan) lifts the LP bound: proven optimal
+    only when the plan meets the best bound. HiGHS MIPs run through scipy's binding.
+    "auto" picks "full" up to `FULL_MIP_PAIRS` candidate shipments. The greedy
     plan is always a fallback, so a feasible instance always gets a plan.
     """
     t0 = time.perf_counter()
