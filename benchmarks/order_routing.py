@@ -29,7 +29,7 @@ def main() -> None:
     sizes = QUICK if args.quick else FULL
     limit = args.time_limit or (20.0 if args.quick else 60.0)
     print(f"order routing benchmark: seed {args.seed}, time limit {limit:g} s per solve, "
-          "1 thread, HiGHS via OR-Tools model_builder")
+          "1 thread, HiGHS (LP via OR-Tools model_builder, MIP via scipy milp)")
     rows = []
     for orders, nodes, skus in sizes:
         t = time.perf_counter()
