@@ -87,30 +87,24 @@ def build_model(inst: RoutingInstance, only_pairs: np.ndarray | None = None) -> 
     next_row = n_lines
 
     # stock and capacity rows only where the arcs could exceed them (else they never bind)
-    stock_key = arc_node * n_skus + arc_sku
-    want = np.bincount(stock_key, weights=arc_ub, minlength=n_nodes * n_skus)
-    binding = np.flatnonzero(want > inst.stock.ravel())
-    stock_rows = np.full(n_nodes * n_skus, -1)
-    stock_rows[binding] = next_row + np.arange(len(binding))
-    on = stock_rows[stock_key] >= 0
-    rows.append(stock_rows[stock_key][on])
-    cols.append(x0 + arcs[on])
-    vals.append(np.ones(int(on.sum())))
-    lbs.append(np.full(len(binding), -np.inf))
-    ubs.append(inst.stock.ravel()[binding])
-    next_row += len(binding)
+    def add_limit_rows(key: np.ndarray, limit: np.ndarray) -> np.ndarray:
+        """Rows sum(x over arcs with this key) <= limit where they can bind; row per key."""
+        nonlocal next_row
+        want = np.bincount(key, weights=arc_ub, minlength=len(limit))
+        binding = np.flatnonzero(want > limit)
+        row_of = np.full(len(limit), -1)
+        row_of[binding] = next_row + np.arange(len(binding))
+        on = row_of[key] >= 0
+        rows.append(row_of[key][on])
+        cols.append(x0 + arcs[on])
+        vals.append(np.ones(int(on.sum())))
+        lbs.append(np.full(len(binding), -np.inf))
+        ubs.append(limit[binding])
+        next_row += len(binding)
+        return row_of
 
-    want = np.bincount(arc_node, weights=arc_ub, minlength=n_nodes)
-    binding = np.flatnonzero(want > inst.capacity_units)
-    capacity_rows = np.full(n_nodes, -1)
-    capacity_rows[binding] = next_row + np.arange(len(binding))
-    on = capacity_rows[arc_node] >= 0
-    rows.append(capacity_rows[arc_node][on])
-    cols.append(x0 + arcs[on])
-    vals.append(np.ones(int(on.sum())))
-    lbs.append(np.full(len(binding), -np.inf))
-    ubs.append(inst.capacity_units[binding])
-    next_row += len(binding)
+    stock_rows = add_limit_rows(arc_node * n_skus + arc_sku, inst.stock.ravel())
+    capacity_rows = add_limit_rows(arc_node, inst.capacity_units)
 
     # linking: x[a] - ub[a] * y[p(a)] <= 0
     link = next_row + arcs

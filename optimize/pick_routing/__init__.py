@@ -8,7 +8,7 @@ from optimize.pick_routing.distances import (
     tour_length_m,
     tour_path_m,
 )
-from optimize.pick_routing.layout import Layout, check_locations
+from optimize.pick_routing.layout import Layout, check_locations, check_pick_lists
 from optimize.pick_routing.result import TourResult
 from optimize.pick_routing.tour import METHODS, route, route_length_m
 
@@ -20,6 +20,7 @@ __all__ = [
     "TourResult",
     "batch_orders",
     "check_locations",
+    "check_pick_lists",
     "distance_matrix_m",
     "leg_m",
     "route",

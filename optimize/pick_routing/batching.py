@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimize.errors import FieldProblem, InvalidInput
-from optimize.pick_routing.layout import Layout, check_locations
+from optimize.pick_routing.layout import Layout, check_pick_lists
 from optimize.pick_routing.tour import METHODS, route_length_m
 from optimize.result import SolverResult, Status
 
@@ -143,12 +143,8 @@ def batch_orders(layout: Layout, pick_lists: Sequence[np.ndarray], *,
     for name, cap in (("capacity_orders", capacity_orders), ("capacity_items", capacity_items)):
         if cap is not None and (not isinstance(cap, int | np.integer) or cap < 1):
             problems.append(FieldProblem(name, "must be an integer >= 1 (or None)", cap))
-    lists = []
-    for i, pl in enumerate(pick_lists):
-        try:
-            lists.append(check_locations(layout, pl, f"pick_lists[{i}]"))
-        except InvalidInput as err:
-            problems += err.problems
+    lists, list_problems = check_pick_lists(layout, pick_lists)
+    problems += list_problems
     if problems:
         raise InvalidInput(problems)
     cap_o = math.inf if capacity_orders is None else capacity_orders

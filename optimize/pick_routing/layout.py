@@ -114,6 +114,19 @@ def layout_problems(data: Mapping[str, object], prefix: str = "") -> list[FieldP
     return p
 
 
+def check_pick_lists(layout: Layout, pick_lists: object, path: str = "pick_lists"
+                     ) -> tuple[list[np.ndarray], list[FieldProblem]]:
+    """Every pick list checked with `check_locations`: the arrays of the good ones and the
+    problems of all the bad ones (so a caller can report them with its own)."""
+    arrays, problems = [], []
+    for i, pl in enumerate(pick_lists):
+        try:
+            arrays.append(check_locations(layout, pl, f"{path}[{i}]"))
+        except InvalidInput as err:
+            problems += err.problems
+    return arrays, problems
+
+
 def check_locations(layout: Layout, locations: object, path: str = "locations") -> np.ndarray:
     """Pick locations as an (n, 2) float array [aisle_index, y_m]; InvalidInput names bad ones."""
     try:

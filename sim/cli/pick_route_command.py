@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optimize.errors import FieldProblem, InvalidInput
-from optimize.pick_routing import METHODS, Layout, TourResult, check_locations, route, tour_path_m
+from optimize.pick_routing import METHODS, Layout, TourResult, check_pick_lists, route, tour_path_m
 from sim.cli.app import app
 from sim.cli.errors import bad_input_exits
 
@@ -42,14 +42,9 @@ def load_request(path: Path) -> tuple[Layout, list[np.ndarray]]:
         problems.append(FieldProblem("pick_lists", "must be a list of pick lists", lists))
         lists = []
     arrays = []
-    for i, pl in enumerate(lists):
-        if not isinstance(pl, list):
-            problems.append(FieldProblem(f"pick_lists[{i}]", "must be a list of [aisle, y_m]", pl))
-        elif layout is not None:
-            try:
-                arrays.append(check_locations(layout, pl, f"pick_lists[{i}]"))
-            except InvalidInput as err:
-                problems += err.problems
+    if layout is not None:
+        arrays, list_problems = check_pick_lists(layout, lists)
+        problems += list_problems
     if problems:
         raise InvalidInput(problems)
     assert layout is not None
