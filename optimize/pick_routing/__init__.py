@@ -10,6 +10,7 @@ from optimize.pick_routing.distances import (
 )
 from optimize.pick_routing.layout import Layout, check_locations, check_pick_lists
 from optimize.pick_routing.result import TourResult
+from optimize.pick_routing.textbook import textbook_length_m, textbook_walk
 from optimize.pick_routing.tour import METHODS, route, route_length_m
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "leg_m",
     "route",
     "route_length_m",
+    "textbook_length_m",
+    "textbook_walk",
     "tour_length_m",
     "tour_path_m",
 ]
