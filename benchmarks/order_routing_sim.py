@@ -1,8 +1,9 @@
 """Order routing policies in the simulation, against a perfect-foresight reference.
 
-The eight-node US Black Friday scenario (scenarios/us_eight_node_black_friday.yaml), run
-with each routing policy on common random numbers (same replication = the same orders):
-myopic nearest-with-stock, hourly batch re-optimisation and the Acimovic-Graves look-ahead.
+The eight-node US Black Friday scenario (scenarios/us_eight_node_black_friday.yaml) over a
+month, with stock levels sized for a 0.85 fill rate (`--fill-rate`), run with each routing
+policy on common random numbers (same replication = the same orders): myopic
+nearest-with-stock, hourly batch re-optimisation and the Acimovic-Graves look-ahead.
 Per replication, the perfect-foresight reference routes every order of the KPI window at once
 (`optimize.order_routing.solve`, with its LP-relaxation bound), with each node's stock of a SKU
 the most units of it any policy's run drew there for those orders, so every policy's plan is
@@ -67,14 +68,16 @@ def quiet_stdout():
             os.close(saved)
 
 
-def shortened(days: int, orders_per_day: float, time_limit_s: float):
-    """The scenario over `days` days (2 warm-up), the 4-day spike from day days - 6."""
+def shortened(days: int, orders_per_day: float, time_limit_s: float, fill_rate: float):
+    """The scenario over `days` days (2 warm-up), the 4-day spike from day days - 6, stock
+    levels sized for `fill_rate`."""
     sc = load_scenario(SCENARIO)
     return with_changes(sc, {
         "run.horizon_days": days, "run.warmup_days": 2,
         "demand.orders_per_day": orders_per_day,
         "demand.spikes[0].start_day": days - 6,
         "routing.time_limit_s": time_limit_s,
+        "inventory.target": fill_rate,
     })
 
 
@@ -226,19 +229,19 @@ def report(df: pd.DataFrame, settings: str) -> None:
               f"{_fmt_ci(g['split_pct'] - base['split_pct']):>30}"
               f"{_fmt_ci(g['two_day_pct'] - base['two_day_pct']):>30}")
         gap = base["model_per_order"] - base["pf_per_order"]
-        closed = (base["model_per_order"] - g["model_per_order"]) / gap
-        saving = (base["model_per_order"] - g["model_per_order"]) / base["model_per_order"]
-        gap_rows.append((policy, closed, saving,
-                         float((base["model_per_order"] - g["model_per_order"]).sum()
-                               / gap.sum())))
+        saved = base["model_per_order"] - g["model_per_order"]
+        # against the reference's lower bound: the share closed if the reference is not optimal
+        to_bound = float(saved.sum() / (base["model_per_order"] - base["pf_bound_per_order"]).sum())
+        gap_rows.append((policy, saved / gap, saved / base["model_per_order"],
+                         float(saved.sum() / gap.sum()), to_bound))
     gap_pct = 100.0 * (base["model_per_order"] - base["pf_per_order"]) / base["model_per_order"]
     print(f"\nMyopic-to-perfect-foresight gap (modelled cost): {_fmt_ci(gap_pct)} % of "
           "myopic cost")
     print(f"{'policy':<16}{'gap closed % (per-rep mean [CI])':>36}{'pooled %':>10}"
-          f"{'model saving % [CI]':>32}")
-    for policy, closed, saving, pooled in gap_rows:
+          f"{'vs its bound %':>16}{'model saving % [CI]':>32}")
+    for policy, closed, saving, pooled, to_bound in gap_rows:
         print(f"{policy:<16}{_fmt_ci(closed, 100.0):>36}{100.0 * pooled:>10.1f}"
-              f"{_fmt_ci(saving, 100.0):>32}")
+              f"{100.0 * to_bound:>16.1f}{_fmt_ci(saving, 100.0):>32}")
     print("\nPublished marks: Acimovic & Graves (2015) close about 36 % of the myopic-to-"
           "perfect-foresight gap (about 1 % of outbound shipping cost);")
     print("Mahar & Wright (2009) report up to 23 % lower cost from batching orders before "
@@ -250,7 +253,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="3 replications of an 8-day run")
     ap.add_argument("--replications", type=int, default=10)
-    ap.add_argument("--days", type=int, default=10, help="horizon in days (2 of warm-up)")
+    ap.add_argument("--days", type=int, default=30, help="horizon in days (2 of warm-up)")
+    ap.add_argument("--fill-rate", type=float, default=0.85,
+                    help="fill-rate target the nodes' stock levels are sized for; at the "
+                         "scenario's 0.97 stock is ample and myopic is within 0.35 %% of "
+                         "perfect foresight")
     ap.add_argument("--orders-per-day", type=float, default=600.0)
     ap.add_argument("--time-limit", type=float, default=2.0, help="s per batch solve")
     ap.add_argument("--reference-time-limit", type=float, default=60.0,
@@ -258,8 +265,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.replications, args.days, args.orders_per_day = 3, 8, 400.0
-    sc = shortened(args.days, args.orders_per_day, args.time_limit)
+    sc = shortened(args.days, args.orders_per_day, args.time_limit, args.fill_rate)
     settings = (f"{args.days} days (2 warm-up, 4-day 3.5x spike from day {args.days - 6}; "
+                f"stock for a {args.fill_rate:g} fill rate; "
                 f"KPIs on orders of days 2-{args.days - TAIL_DAYS}), "
                 f"{args.orders_per_day:g} orders/day, batch every "
                 f"{sc.routing.batch_interval_h:g} h with {args.time_limit:g} s per solve")

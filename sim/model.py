@@ -85,6 +85,7 @@ class Network:
                                 open_shipments=np.zeros(n_nodes, np.int64))
         self.shipments: list[Shipment] = []
         self.po_lines: list[list] = []
+        self._first_open_po = 0
         self.order_routed = np.zeros(self.orders.n, bool)
         self.carrier_delays: list[tuple[float, float, int | None, float]] = []
         self.hourly: list[tuple] = []
@@ -272,6 +273,22 @@ class Network:
             node.receive_po(lines)
 
         self.env.timeout(24.0 * lead_days).callbacks.append(arrive)
+
+    def stock_due_by(self, t_h: float) -> np.ndarray:
+        """[node, sku] units on order expected to be put away by `t_h` (hours): lines already
+        at the dock, and lines whose order time plus the supplier's mean lead time is due."""
+        due = np.zeros_like(self.on_order)
+        lines = self.po_lines
+        # lines are in order time, so the put-away prefix never needs another look
+        while self._first_open_po < len(lines) and not math.isnan(lines[self._first_open_po][5]):
+            self._first_open_po += 1
+        mean_lead_h = [24.0 * self.scenario.stock_policy(i).supplier.lead_time_days_mean
+                       for i in range(len(self.nodes))]
+        for _po, sku, units, ordered_h, dock_h, putaway_h, i in lines[self._first_open_po:]:
+            if math.isnan(putaway_h) and (
+                    not math.isnan(dock_h) or ordered_h + mean_lead_h[i] <= t_h):
+                due[i, sku] += units
+        return due
 
     def levels_at(self, t_h: float) -> np.ndarray:
         """Order-up-to levels S[node, sku] in force at time `t_h`."""

@@ -9,6 +9,7 @@ base rate per shipment and a rate per kg (the minimum billable weight is ignored
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -260,7 +261,8 @@ class LookAhead(CheapestSingleNode):
     is also charged its expected future value, the LP shadow price of that node's stock in a
     transportation problem of the forecast demand over the next `horizon_days` (customers
     grouped into regions by their nearest and second-nearest node, SKUs by catalogue
-    popularity), re-solved at the first order of each day on the live stock."""
+    popularity), re-solved every `resolve_every_h` hours on the live stock plus the
+    replenishment `stock_due` expects within the horizon."""
 
     name = "lookahead"
     # forecast demand is all to be served (Acimovic and Graves): a unit left unserved costs
@@ -268,11 +270,16 @@ class LookAhead(CheapestSingleNode):
     FORECAST_UNFILLED_PENALTY = 100.0
 
     def __init__(self, pricing: CarrierPricing, stocked: np.ndarray, nearest: np.ndarray,
-                 horizon_days: float = 3.0, time_limit_s: float = 10.0):
+                 horizon_days: float = 3.0, time_limit_s: float = 10.0,
+                 stock_due: Callable[[float], np.ndarray] | None = None,
+                 resolve_every_h: float = 24.0):
         super().__init__(pricing)
         self.horizon_days = horizon_days
+        self.resolve_every_h = resolve_every_h
+        # [node, sku] replenishment expected by a time (hours): stock the forecast may use
+        self.stock_due = stock_due
         self.time_limit_s = time_limit_s
-        self._day = -1
+        self._period = -1
         self._value: np.ndarray | None = None
         p = pricing
         d = p.scenario.demand
@@ -297,11 +304,11 @@ class LookAhead(CheapestSingleNode):
         self.region_lon = np.bincount(region, w * p.point_lon) / wsum
 
     def stock_value(self, view: NetworkView) -> np.ndarray:
-        """[node, sku] the stock's shadow prices, re-computed at the first order of a day."""
-        day = int(view.now_h // 24.0)
-        if day != self._day or self._value is None:
+        """[node, sku] the stock's shadow prices, re-computed every `resolve_every_h` hours."""
+        period = int(view.now_h // self.resolve_every_h)
+        if period != self._period or self._value is None:
             self._value = self.shadow_prices(view)
-            self._day = day
+            self._period = period
         return self._value
 
     def forecast_units(self, now_h: float) -> np.ndarray:
@@ -327,6 +334,10 @@ class LookAhead(CheapestSingleNode):
         p = self.pricing
         usable = usable_nodes(view)
         demand = self.forecast_units(view.now_h)  # [region, sku]
+        stock = view.on_hand
+        if self.stock_due is not None:
+            stock = stock + self.stock_due(view.now_h + 24.0 * self.horizon_days)
+        stock = np.where(usable[:, None], stock, 0)
         weight = p.catalogue.weight_kg
         cost = (self.region_unit_cost[:, :, None]
                 + self.region_per_kg[:, :, None] * weight[None, None, :])  # [region, node, sku]
@@ -336,7 +347,7 @@ class LookAhead(CheapestSingleNode):
         wanted = np.zeros((n_nodes, demand.shape[1]), np.int64)
         np.add.at(wanted, (cheapest, np.broadcast_to(np.arange(demand.shape[1]), demand.shape)),
                   demand)
-        scarce = np.flatnonzero((wanted > np.where(usable[:, None], view.on_hand, 0)).any(axis=0))
+        scarce = np.flatnonzero((wanted > stock).any(axis=0))
         value = np.zeros(view.on_hand.shape)
         if not len(scarce):
             return value
@@ -347,7 +358,7 @@ class LookAhead(CheapestSingleNode):
             node_lat=p.node_lat, node_lon=p.node_lon,
             capacity_units=np.where(usable, int(sub.sum()), 0),
             sku_ids=tuple(str(k) for k in scarce),
-            stock=np.where(usable[:, None], view.on_hand[:, scarce], 0),
+            stock=stock[:, scarce],
             order_ids=tuple(f"region{r}" for r in range(len(self.region_share))),
             order_lat=self.region_lat, order_lon=self.region_lon,
             line_order=region, line_sku=col, line_qty=sub[region, col],
@@ -407,5 +418,8 @@ def build_policy(settings, network):
     if settings.policy == "lookahead":
         stocked = np.array([n.mode != "dropship" for n in network.scenario.nodes])
         return LookAhead(pricing, stocked, network.nearest,
-                         time_limit_s=max(settings.time_limit_s, 10.0))
+                         horizon_days=settings.lookahead_horizon_days,
+                         time_limit_s=max(settings.time_limit_s, 10.0),
+                         stock_due=network.stock_due_by,
+                         resolve_every_h=settings.lookahead_every_h)
     raise ValueError(f"unknown optimising routing policy {settings.policy!r}")

@@ -205,3 +205,36 @@ def test_same_seed_same_orders_under_every_policy(runs):
     first = runs[POLICIES[0], 0].orders[cols]
     for name in POLICIES[1:]:
         assert runs[name, 0].orders[cols].equals(first)
+
+
+def test_stock_due_by_counts_open_lines_expected_in_time(tiny):
+    network = Network(tiny, replication=0)
+    lead_h = 24.0 * tiny.stock_policy(0).supplier.lead_time_days_mean
+    nan = float("nan")
+    network.po_lines[:] = [
+        [0, 3, 5, 0.0, 1.0, 2.0, 0],  # put away: on hand already, not due
+        [1, 4, 7, 10.0, nan, nan, 0],  # expected at 10 h + lead time
+        [2, 4, 2, 20.0, 30.0, nan, 1],  # at the dock, waiting for put-away: due now
+    ]
+    network._first_open_po = 0
+    before = network.stock_due_by(10.0 + lead_h - 1.0)
+    assert before[0].sum() == 0 and before[1, 4] == 2 and before.sum() == 2
+    after = network.stock_due_by(10.0 + lead_h)
+    assert after[0, 4] == 7 and after.sum() == 9
+    assert network._first_open_po == 1  # the put-away prefix is skipped from now on
+
+
+def test_lookahead_prices_count_replenishment_due_within_the_horizon(net):
+    view = net.view
+    view.now_h = 5.0
+    policy = _policy(net, "lookahead")
+    demand = policy.forecast_units(view.now_h).sum(axis=0)
+    view.on_hand[:] = 0
+    view.on_hand[0, :] = demand  # node 0 alone could serve the whole forecast
+    view.on_hand[1, :] = 1
+    scarce = policy.shadow_prices(view)
+    assert scarce[1].max() > 0
+    due = np.zeros_like(view.on_hand)
+    due[1:, :] = demand  # every other node is about to receive the forecast's worth
+    policy.stock_due = lambda t_h: due
+    assert not policy.shadow_prices(view).any()  # with it counted, nothing binds
