@@ -231,7 +231,9 @@ def report(df: pd.DataFrame, settings: str) -> None:
         gap = base["model_per_order"] - base["pf_per_order"]
         saved = base["model_per_order"] - g["model_per_order"]
         # against the reference's lower bound: the share closed if the reference is not optimal
-        to_bound = float(saved.sum() / (base["model_per_order"] - base["pf_bound_per_order"]).sum())
+        bound_gap = (base["model_per_order"] - base["pf_bound_per_order"]).to_numpy()
+        # nan when the reference solve ended before its LP bound
+        to_bound = float(saved.sum() / bound_gap.sum()) if np.isfinite(bound_gap).all() else np.nan
         gap_rows.append((policy, saved / gap, saved / base["model_per_order"],
                          float(saved.sum() / gap.sum()), to_bound))
     gap_pct = 100.0 * (base["model_per_order"] - base["pf_per_order"]) / base["model_per_order"]
