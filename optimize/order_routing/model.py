@@ -8,6 +8,7 @@ the rest is a network flow (integral), so only y is declared integer.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from optimize.order_routing.instance import RoutingInstance
 
-__all__ = ["Model", "build_model", "solve_model"]
+__all__ = ["Model", "add_rows", "build_model", "solve_model"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,14 @@ def build_model(inst: RoutingInstance, only_pairs: np.ndarray | None = None) -> 
                  var_ub=var_ub, row_lb=np.concatenate(lbs).astype(float),
                  row_ub=np.concatenate(ubs).astype(float), matrix=matrix,
                  stock_rows=stock_rows, capacity_rows=capacity_rows)
+
+
+def add_rows(model: Model, matrix: sp.csr_matrix, row_ub: np.ndarray) -> Model:
+    """The model with extra rows `matrix @ v <= row_ub` (cuts) after its own."""
+    return dataclasses.replace(
+        model, matrix=sp.vstack([model.matrix, matrix], format="csr"),
+        row_lb=np.concatenate([model.row_lb, np.full(len(row_ub), -np.inf)]),
+        row_ub=np.concatenate([model.row_ub, row_ub]))
 
 
 @dataclass(frozen=True)
