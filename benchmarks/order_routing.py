@@ -56,7 +56,7 @@ def main() -> None:
                   f"{r.objective:12.2f} {shown:>12} {ratio:>10} {r.split_orders:>6} "
                   f"{unfilled:>8} {r.time_s:7.2f}")
         print(f"{'':>16} {'':>6} {'':>9} | LP bound {lp.bound:.2f} ({lp.time_s:.2f} s); "
-              f"optimal: {opt.message}")
+              f"optimal: bound {opt.bound:.2f}, {opt.message}")
     print("gap vs bound = (cost - best lower bound) / cost; 'lp' is the plan opening every "
           "shipment the LP relaxation uses; vs optimal = cost / cost of the optimal method.")
 
