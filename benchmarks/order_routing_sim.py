@@ -4,15 +4,16 @@ The eight-node US Black Friday scenario (scenarios/us_eight_node_black_friday.ya
 month, with stock levels sized for a 0.85 fill rate (`--fill-rate`), run with each routing
 policy on common random numbers (same replication = the same orders): myopic
 nearest-with-stock, hourly batch re-optimisation and the Acimovic-Graves look-ahead.
-Per replication, the perfect-foresight reference routes every order of the KPI window at once
-(`optimize.order_routing.solve`, with its LP-relaxation bound), with each node's stock of a SKU
-the most units of it any policy's run drew there for those orders, so every policy's plan is
-feasible for it and its optimum is a lower bound on their cost under the same model.
+Per replication, the perfect-foresight reference routes every order of the KPI window at once,
+with each node's stock of a SKU the most units of it any policy's run drew there for those
+orders, so every policy's plan is feasible for it; its LP relaxation
+(`optimize.order_routing.lp_bound`) bounds their cost from below under the same model, so the
+share of the gap each policy closes, measured against that bound, is a lower estimate.
 
 Outbound cost is reported twice: the carrier cost the simulation charged (orders of the KPI
 window, service chosen at the real ship day) and the modelled cost (the routing cost model
 of `sim.routing_policies`, ship day as if routed when the order is ready), on which the
-share of the myopic-to-perfect-foresight gap each policy closes is measured.
+share of the myopic-to-perfect-foresight-bound gap each policy closes is measured.
 
 Run: .venv/bin/python benchmarks/order_routing_sim.py [--quick] [--replications N]
 """
@@ -31,7 +32,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from optimize.order_routing import CostModel, plan_cost, solve
+from optimize.order_routing import CostModel, lp_bound, plan_cost
 from sim.api import load_scenario, with_changes
 from sim.conservation import check_conservation
 from sim.costs import cost_ledger
@@ -124,6 +125,8 @@ def simulate(scenario, replication: int, policy: str) -> tuple[dict, Network]:
     ships = ships[ships["order"].isin(orders)]
     row = {"policy": policy, "replication": replication,
            "carrier_per_order": float(ships["shipping_cost"].fillna(0.0).sum() / len(orders)),
+           # shipments still at the node at the horizon carry no carrier cost yet
+           "unshipped_pct": 100.0 * float(ships["shipped_h"].isna().mean()),
            "split_pct": summary["split_shipment_pct"], "two_day_pct": summary["two_day_pct"],
            "on_time_pct": summary["on_time_pct"], "sim_s": time.perf_counter() - t0,
            "orders": len(orders)}
@@ -178,7 +181,9 @@ def replicate(scenario, replication: int, time_limit_s: float) -> list[dict]:
     inst = reference_instance(net, orders, stock)
     t0 = time.perf_counter()
     with quiet_stdout():
-        best = solve(inst, time_limit_s)  # its bound is the LP relaxation's (or the MIP's)
+        # the LP relaxation: at 20,000 orders the MIP has no time left after it (measured:
+        # 185 s for the LP; 600 s of MIP end 0.8 % above it, 60 s only return the greedy plan)
+        best = lp_bound(inst, time_limit_s, backend="highs")
     ref_s = time.perf_counter() - t0
     for row in rows:
         row["model_per_order"] = plan_cost(inst, flows[row["policy"]][1]) / len(orders)
@@ -201,16 +206,17 @@ def report(df: pd.DataFrame, settings: str) -> None:
           "(common random numbers)\n")
     mean = df.groupby("policy", sort=False)[
         ["carrier_per_order", "model_per_order", "split_pct", "two_day_pct", "on_time_pct",
-         "sim_s"]].mean()
+         "unshipped_pct", "sim_s"]].mean()
     print(f"{'policy':<20}{'carrier $/order':>16}{'model $/order':>15}{'split %':>9}"
-          f"{'2-day %':>9}{'on-time %':>11}{'run s':>8}")
+          f"{'2-day %':>9}{'on-time %':>11}{'unshipped %':>13}{'run s':>8}")
     for policy, r in mean.iterrows():
         print(f"{policy:<20}{r.carrier_per_order:>16.4f}{r.model_per_order:>15.4f}"
-              f"{r.split_pct:>9.2f}{r.two_day_pct:>9.2f}{r.on_time_pct:>11.2f}{r.sim_s:>8.1f}")
+              f"{r.split_pct:>9.2f}{r.two_day_pct:>9.2f}{r.on_time_pct:>11.2f}"
+              f"{r.unshipped_pct:>13.2f}{r.sim_s:>8.1f}")
     pf = df[df["policy"] == MYOPIC]
-    print(f"{'perfect foresight':<20}{'':>16}{pf['pf_per_order'].mean():>15.4f}"
-          f"   (LP bound {pf['pf_bound_per_order'].mean():.4f}; status "
-          f"{', '.join(sorted(set(pf['pf_status'])))}; {pf['pf_s'].mean():.1f} s per solve)")
+    print(f"{'perfect-foresight bound':<24}{'':>12}{pf['pf_bound_per_order'].mean():>15.4f}"
+          f"   (a plan from its LP: {pf['pf_per_order'].mean():.4f}; "
+          f"{pf['pf_s'].mean():.1f} s per solve)")
     batch = df[df["policy"] == "batch_optimal"]
     if "solves" in batch:
         print(f"batch_optimal: {batch['solves'].mean():.0f} bucket solves per run, "
@@ -228,22 +234,21 @@ def report(df: pd.DataFrame, settings: str) -> None:
               f"{_fmt_ci(d_cost / base['carrier_per_order'], 100.0):>30}"
               f"{_fmt_ci(g['split_pct'] - base['split_pct']):>30}"
               f"{_fmt_ci(g['two_day_pct'] - base['two_day_pct']):>30}")
-        gap = base["model_per_order"] - base["pf_per_order"]
+        # against the perfect-foresight bound: a lower estimate of the share of the gap to
+        # the perfect-foresight optimum (which lies between the bound and the plan)
+        gap = base["model_per_order"] - base["pf_bound_per_order"]
         saved = base["model_per_order"] - g["model_per_order"]
-        # against the reference's lower bound: the share closed if the reference is not optimal
-        bound_gap = (base["model_per_order"] - base["pf_bound_per_order"]).to_numpy()
-        # nan when the reference solve ended before its LP bound
-        to_bound = float(saved.sum() / bound_gap.sum()) if np.isfinite(bound_gap).all() else np.nan
         gap_rows.append((policy, saved / gap, saved / base["model_per_order"],
-                         float(saved.sum() / gap.sum()), to_bound))
-    gap_pct = 100.0 * (base["model_per_order"] - base["pf_per_order"]) / base["model_per_order"]
-    print(f"\nMyopic-to-perfect-foresight gap (modelled cost): {_fmt_ci(gap_pct)} % of "
+                         float(saved.sum() / gap.sum())))
+    gap_pct = 100.0 * (base["model_per_order"] - base["pf_bound_per_order"]) / base[
+        "model_per_order"]
+    print(f"\nMyopic-to-perfect-foresight-bound gap (modelled cost): {_fmt_ci(gap_pct)} % of "
           "myopic cost")
     print(f"{'policy':<16}{'gap closed % (per-rep mean [CI])':>36}{'pooled %':>10}"
-          f"{'vs its bound %':>16}{'model saving % [CI]':>32}")
-    for policy, closed, saving, pooled, to_bound in gap_rows:
+          f"{'model saving % [CI]':>32}")
+    for policy, closed, saving, pooled in gap_rows:
         print(f"{policy:<16}{_fmt_ci(closed, 100.0):>36}{100.0 * pooled:>10.1f}"
-              f"{100.0 * to_bound:>16.1f}{_fmt_ci(saving, 100.0):>32}")
+              f"{_fmt_ci(saving, 100.0):>32}")
     print("\nPublished marks: Acimovic & Graves (2015) close about 36 % of the myopic-to-"
           "perfect-foresight gap (about 1 % of outbound shipping cost);")
     print("Mahar & Wright (2009) report up to 23 % lower cost from batching orders before "
@@ -262,8 +267,8 @@ def main() -> None:
                          "perfect foresight")
     ap.add_argument("--orders-per-day", type=float, default=600.0)
     ap.add_argument("--time-limit", type=float, default=2.0, help="s per batch solve")
-    ap.add_argument("--reference-time-limit", type=float, default=60.0,
-                    help="s for the perfect-foresight solve")
+    ap.add_argument("--reference-time-limit", type=float, default=900.0,
+                    help="s for the perfect-foresight LP")
     args = ap.parse_args()
     if args.quick:
         args.replications, args.days, args.orders_per_day = 3, 8, 400.0
