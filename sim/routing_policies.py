@@ -199,30 +199,32 @@ def usable_nodes(view: NetworkView) -> np.ndarray:
 def plan_parts(view: NetworkView, orders: np.ndarray, inst: RoutingInstance,
                flow: np.ndarray) -> list[list[Part]]:
     """Parts per order from a plan `flow[line, node]` of `inst` (built from `orders` in
-    order). An order the plan cannot fill completely is routed by nearest-with-stock on the
-    stock the rest of the plan leaves, as the myopic rule would (its short lines wait at the
-    nearest stocking node), so a backorder does not add a parcel to an order split anyway."""
+    order). Units the plan leaves unfilled wait (backordered) at the node that ships most of
+    their order, as the plan priced them (a wait, not another parcel); an order the plan ships
+    nothing of is routed by nearest-with-stock on the stock the rest of the plan leaves."""
     sku_global = np.array([int(k) for k in inst.sku_ids], np.int64)
     start = inst.order_line_start
-    short = np.zeros(inst.n_orders, bool)
-    short[inst.line_order[inst.line_qty > flow.sum(axis=1)]] = True
+    shipped = np.zeros(inst.n_orders, np.int64)
+    np.add.at(shipped, inst.line_order, flow.sum(axis=1))
     left = view.on_hand.copy()
-    filled = ~short[inst.line_order]
-    np.subtract.at(left.T, sku_global[inst.line_sku[filled]], flow[filled])
+    np.subtract.at(left.T, sku_global[inst.line_sku], flow)
     rest = replace(view, on_hand=left)
     out = []
     for j, o in enumerate(orders.tolist()):
-        if short[j]:
+        if not shipped[j]:
             parts = NearestWithStock().route(rest, o)
             for p in parts:
                 left[p.node, p.sku] -= np.minimum(p.qty, np.maximum(left[p.node, p.sku], 0))
             out.append(parts)
             continue
         lines = np.arange(start[j], start[j + 1])
+        units = flow[lines].copy()
+        main = int(np.argmax(units.sum(axis=0)))
+        units[:, main] += inst.line_qty[lines] - units.sum(axis=1)
         by_node: dict[int, dict[int, int]] = {}
-        for line, n in zip(*np.nonzero(flow[lines]), strict=True):
+        for line, n in zip(*np.nonzero(units), strict=True):
             sku = int(sku_global[inst.line_sku[lines[line]]])
-            by_node.setdefault(int(n), {})[sku] = int(flow[lines[line], n])
+            by_node.setdefault(int(n), {})[sku] = int(units[line, n])
         out.append([Part(n, np.fromiter(u, np.int64), np.fromiter(u.values(), np.int64))
                     for n, u in sorted(by_node.items())])
     return out

@@ -238,3 +238,24 @@ def test_lookahead_prices_count_replenishment_due_within_the_horizon(net):
     due[1:, :] = demand  # every other node is about to receive the forecast's worth
     policy.stock_due = lambda t_h: due
     assert not policy.shadow_prices(view).any()  # with it counted, nothing binds
+
+
+def test_plan_parts_keeps_short_units_waiting_where_the_plan_ships_their_order(net):
+    from sim.routing_policies import plan_parts
+
+    view = net.view
+    view.now_h = 5.0
+    ob = net.orders
+    multi = [o for o in range(ob.n) if ob.line_start[o + 1] - ob.line_start[o] >= 2][:2]
+    orders = np.array(multi, np.int64)
+    inst = CarrierPricing(net).instance(view, orders)
+    flow = np.zeros((inst.n_lines, inst.n_nodes), np.int64)
+    first = np.arange(inst.order_line_start[0], inst.order_line_start[1])
+    flow[first[0], 1] = inst.line_qty[first[0]]  # order 0: its first line ships from node 1
+    # order 1: nothing shipped, so nearest-with-stock routes it on the stock left
+    parts = plan_parts(view, orders, inst, flow)
+    assert len(parts[0]) == 1 and parts[0][0].node == 1  # one parcel; the rest waits there
+    sku, qty = ob.lines(int(orders[0]))
+    assert _units(parts[0]) == dict(zip(sku.tolist(), qty.tolist(), strict=True))
+    expected = NearestWithStock().route(view, int(orders[1]))
+    assert [(p.node, _units([p])) for p in parts[1]] == [(p.node, _units([p])) for p in expected]
