@@ -121,13 +121,19 @@ def test_fr_days_curve_and_scenario_out(tmp_path):
     assert sc.carriers.carriers[0].services[0].transit_days[0] == 1
 
 
+def _two_node_scenario_out(points, candidates, tmp_path):
+    """The scenario `fulfil coverage --k 2 --scenario-out` writes for these CSVs, loaded."""
+    out = tmp_path / "net.yaml"
+    res = runner.invoke(app, ["coverage", "--points", str(points), "--candidates",
+                              str(candidates), "--days", "2", "--k", "2", "--json",
+                              "--scenario-out", str(out)])
+    assert res.exit_code == 0, res.output
+    return load_scenario(out)
+
+
 def test_scenario_out_with_user_points(csvs, tmp_path):
     p, c = csvs
-    out = tmp_path / "net.yaml"
-    res = runner.invoke(app, ["coverage", "--points", str(p), "--candidates", str(c),
-                              "--days", "2", "--k", "2", "--json", "--scenario-out", str(out)])
-    assert res.exit_code == 0, res.output
-    sc = load_scenario(out)
+    sc = _two_node_scenario_out(p, c, tmp_path)
     assert sc.geography.points_csv == p  # written relative to the scenario, loaded back
     assert [n.id for n in sc.nodes] == ["nyc", "lax"]  # candidate order
 
@@ -137,11 +143,7 @@ def test_scenario_out_crews_follow_demand_shares(csvs, tmp_path):
     from sim.cli.coverage_command import coverage_plan, demand_shares
 
     p, c = csvs
-    out = tmp_path / "net.yaml"
-    res = runner.invoke(app, ["coverage", "--points", str(p), "--candidates", str(c),
-                              "--days", "2", "--k", "2", "--json", "--scenario-out", str(out)])
-    assert res.exit_code == 0, res.output
-    sc = load_scenario(out)
+    sc = _two_node_scenario_out(p, c, tmp_path)
     template = load_scenario(Path(sim.cli.coverage_command.__file__).parents[2] / "scenarios"
                              / "us_one_node_in_house.yaml").nodes[0].resources
     plan = coverage_plan(points_csv=p, candidates_csv=c, days=2)

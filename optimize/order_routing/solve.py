@@ -165,7 +165,7 @@ def _lp_rounds(inst: RoutingInstance, model: Model, candidates: list[np.ndarray]
     if lp.status != mbh.SolveStatus.OPTIMAL:
         return [], np.nan
     bound, values = lp.bound, lp.values
-    first = _open_pairs(inst, model, values[: model.n_pairs])
+    first = opened = _open_pairs(inst, model, values[: model.n_pairs])
     used, settled = first.copy(), _integral_orders(inst, model, values)
     full = model
     while time.perf_counter() - t0 < CUT_TIME_SHARE * time_limit_s:
@@ -184,7 +184,7 @@ def _lp_rounds(inst: RoutingInstance, model: Model, candidates: list[np.ndarray]
         settled &= _integral_orders(inst, model, values) & (opened == first).all(axis=1)
         if gain < _MIN_CUT_GAIN * abs(bound):
             break
-    candidates.append(units_for_shipments(inst, _open_pairs(inst, model, values[: model.n_pairs])))
+    candidates.append(units_for_shipments(inst, opened))
     # orders every LP ships the same way, integrally, keep those shipments: a smaller MIP,
     # in which HiGHS found better plans sooner (measured at 10,000 orders: 166,116 against
     # 166,227 in 30 s with 8,270 of the orders fixed)

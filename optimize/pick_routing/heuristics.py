@@ -14,7 +14,8 @@ from dataclasses import replace
 
 from optimize.pick_routing.layout import Layout, Point
 
-__all__ = ["HEURISTICS", "combined", "largest_gap", "midpoint", "return_", "s_shape"]
+__all__ = ["HEURISTICS", "alternate_sides", "cheapest_sides", "combined", "largest_gap",
+           "midpoint", "return_", "s_shape"]
 
 Order = list[Point]
 # Given a block's aisles (each its ys ascending), the block's [lo, hi] and whether the picker
@@ -79,15 +80,21 @@ def _block_sweep(layout: Layout, pts: list[Point], sides: SidePolicy) -> Order:
     return order
 
 
-def _alternate(ys: list[list[float]], lo: float, hi: float, start_low: bool) -> list[bool]:
-    # S-shape: traverse every aisle, so the side alternates; the last aisle of a block is
-    # entered from wherever the picker is (a return when it must come back).
+def alternate_sides(ys: list[list[float]], lo: float, hi: float, start_low: bool) -> list[bool]:
+    """S-shape's per-aisle entry sides (True: from the lower cross aisle), alternating.
+
+    Every aisle is traversed, so the side alternates; the last aisle of a block is entered
+    from wherever the picker is (a return when it must come back).
+    """
     return [start_low == (i % 2 == 0) for i in range(len(ys))]
 
 
-def _cheapest_sides(ys: list[list[float]], lo: float, hi: float, start_low: bool) -> list[bool]:
-    # Combined: per aisle, traverse (switch side, cost h) or return (2 * depth from the side
-    # the picker is on), by dynamic programme; the block must be left on its lower side.
+def cheapest_sides(ys: list[list[float]], lo: float, hi: float, start_low: bool) -> list[bool]:
+    """Combined's per-aisle entry sides (True: from the lower cross aisle), metres minimised.
+
+    Per aisle, traverse (switch side, cost h) or return (2 * depth from the side the picker
+    is on), by dynamic programme; the block must be left on its lower side.
+    """
     h = hi - lo
     inf = float("inf")
     cost = {True: 0.0 if start_low else inf, False: inf if start_low else 0.0}
@@ -111,13 +118,13 @@ def _cheapest_sides(ys: list[list[float]], lo: float, hi: float, start_low: bool
 @_swept
 def s_shape(layout: Layout, pts: list[Point]) -> Order:
     """S-shape (traversal): every aisle holding picks is traversed entirely."""
-    return _block_sweep(layout, pts, _alternate)
+    return _block_sweep(layout, pts, alternate_sides)
 
 
 @_swept
 def combined(layout: Layout, pts: list[Point]) -> Order:
     """Combined: each aisle traversed or returned, whichever a dynamic programme finds shorter."""
-    return _block_sweep(layout, pts, _cheapest_sides)
+    return _block_sweep(layout, pts, cheapest_sides)
 
 
 @_swept

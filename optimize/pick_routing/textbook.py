@@ -33,7 +33,7 @@ import numpy as np
 
 from optimize.errors import FieldProblem, InvalidInput
 from optimize.pick_routing.distances import tour_length_m
-from optimize.pick_routing.heuristics import HEURISTICS, _alternate, _cheapest_sides
+from optimize.pick_routing.heuristics import HEURISTICS, alternate_sides, cheapest_sides
 from optimize.pick_routing.layout import Layout, Point, distinct_points
 
 __all__ = ["textbook_length_m", "textbook_walk"]
@@ -63,9 +63,9 @@ def _entries(method: str, visits: list[Visit], length_m: float) -> list[bool]:
     """For each visit, True if the policy enters the aisle from the front."""
     ys = [sorted(v[1]) for v in visits]
     if method == "s_shape":
-        return _alternate(ys, 0.0, length_m, True)
+        return alternate_sides(ys, 0.0, length_m, True)
     if method == "combined":
-        return _cheapest_sides(ys, 0.0, length_m, True)
+        return cheapest_sides(ys, 0.0, length_m, True)
     if method == "return":
         return [True] * len(visits)
     return _turn_entries(visits)
