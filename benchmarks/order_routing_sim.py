@@ -171,11 +171,11 @@ def excess_by_kind(inst: PricedInstance, flow: np.ndarray, floor: np.ndarray
                    ) -> tuple[float, float]:
     """(currency per order above `floor` from orders shipped whole from another node, from
     split orders) of a plan `flow[line, node]` that ships every unit."""
-    units = order_node_units(inst, flow)
+    shipped = order_node_units(inst, flow) > 0
     per_unit = np.zeros(inst.n_orders)
     np.add.at(per_unit, inst.line_order, (inst.line_unit_cost * flow).sum(axis=1))
-    excess = (inst.shipment_cost * (units > 0)).sum(axis=1) + per_unit - floor
-    split = (units > 0).sum(axis=1) > 1
+    excess = (inst.shipment_cost * shipped).sum(axis=1) + per_unit - floor
+    split = shipped.sum(axis=1) > 1
     return (float(excess[~split].sum() / inst.n_orders),
             float(excess[split].sum() / inst.n_orders))
 
