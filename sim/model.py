@@ -82,7 +82,8 @@ class Network:
                                 up=np.ones(n_nodes, bool), dist_km=self.dist_km,
                                 nearest=self.nearest, orders=self.orders,
                                 carries=assortment_mask(sc, self.catalogue, stocked),
-                                open_shipments=np.zeros(n_nodes, np.int64))
+                                open_shipments=np.zeros(n_nodes, np.int64),
+                                backordered=self.backordered)
         self.shipments: list[Shipment] = []
         self.po_lines: list[list] = []
         self._first_open_po = 0
@@ -274,20 +275,36 @@ class Network:
 
         self.env.timeout(24.0 * lead_days).callbacks.append(arrive)
 
-    def stock_due_by(self, t_h: float) -> np.ndarray:
-        """[node, sku] units on order expected to be put away by `t_h` (hours): lines already
-        at the dock, and lines whose order time plus the supplier's mean lead time is due."""
-        due = np.zeros_like(self.on_order)
+    def open_po_lines(self, lead_h: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(node, SKU, units, expected put-away time in hours) of each purchase-order line not
+        yet put away: now for lines at the dock, else the order time plus `lead_h[node]`
+        hours of supplier lead time (default: the supplier's mean), never before now."""
         lines = self.po_lines
         # lines are in order time, so the put-away prefix never needs another look
         while self._first_open_po < len(lines) and not math.isnan(lines[self._first_open_po][5]):
             self._first_open_po += 1
-        mean_lead_h = [24.0 * self.scenario.stock_policy(i).supplier.lead_time_days_mean
-                       for i in range(len(self.nodes))]
-        for _po, sku, units, ordered_h, dock_h, putaway_h, i in lines[self._first_open_po:]:
-            if math.isnan(putaway_h) and (
-                    not math.isnan(dock_h) or ordered_h + mean_lead_h[i] <= t_h):
-                due[i, sku] += units
+        rows = [line for line in lines[self._first_open_po:] if math.isnan(line[5])]
+        if not rows:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty, np.zeros(0)
+        a = np.array(rows, float)  # po, sku, units, ordered_h, dock_h, putaway_h, node
+        sku, units, node = (a[:, k].astype(np.int64) for k in (1, 2, 6))
+        ordered_h, dock_h = a[:, 3], a[:, 4]
+        if lead_h is None:
+            lead_h = np.array([24.0 * self.scenario.stock_policy(i).supplier.lead_time_days_mean
+                               for i in range(len(self.nodes))])
+        now = self.env.now
+        expected = np.where(np.isnan(dock_h), ordered_h + lead_h[node], now)
+        return node, sku, units, np.maximum(expected, now)
+
+    def stock_due_by(self, t_h: float) -> np.ndarray:
+        """[node, sku] units on order expected to be put away by `t_h` (hours): lines already
+        at the dock, and lines whose order time plus the supplier's mean lead time is due."""
+        node, sku, units, expected = self.open_po_lines()
+        due = np.zeros_like(self.on_order)
+        ok = expected <= t_h
+        np.add.at(due, (node[ok], sku[ok]), units[ok])
         return due
 
     def levels_at(self, t_h: float) -> np.ndarray:

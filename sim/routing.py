@@ -46,6 +46,8 @@ class NetworkView:
     carries: np.ndarray  # [node, sku] the node's assortment (False at dropship nodes)
     open_shipments: np.ndarray  # [node] shipments accepted and not yet shipped
     now_h: float = 0.0
+    # [node, sku] units owed to shipments waiting at the node (live; None: not tracked)
+    backordered: np.ndarray | None = None
 
     def ranked(self, order: int) -> list[int]:
         """Nodes that are up, nearest to the order's customer first (all nodes if none is up)."""

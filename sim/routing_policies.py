@@ -19,6 +19,7 @@ from optimize.order_routing import CostModel, RoutingInstance, greedy, lp_bound,
 from optimize.result import Status
 from sim.demand import rate_per_hour
 from sim.routing import NearestWithStock, NetworkView, Part
+from sim.streams import quantile
 
 __all__ = [
     "TIE_BREAK_PER_KM",
@@ -128,18 +129,34 @@ class CarrierPricing:
         late = created % 24.0 >= self.cutoff_h[self.nearest_node[ob.point[orders]]]
         return (created // 24.0).astype(np.int64) + self.promise_days[ob.service[orders]] + late
 
-    def rates(self, orders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def rates(self, orders: np.ndarray, ship_day: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
         """([order, node] base rate per shipment, [order, node] rate per kg), currency; the
-        service is the one that meets the promise from the day the node would ship the order
-        if it were routed when it became ready (so a policy that waits to batch orders is
-        priced as one that does not), and the base carries the `TIE_BREAK_PER_KM` term."""
+        service is the one that meets the promise from `ship_day` [order, node] (default: the
+        day the node would ship the order if it were routed when it became ready, so a policy
+        that waits to batch orders is priced as one that does not), and the base carries the
+        `TIE_BREAK_PER_KM` term."""
         orders = np.asarray(orders, np.int64)
         band = self.band[:, self.orders.point[orders]].T
-        days_left = (self.promised_day(orders)[:, None]
-                     - self.ship_day(self.orders.ready_h[orders]))
+        if ship_day is None:
+            ship_day = self.ship_day(self.orders.ready_h[orders])
+        days_left = self.promised_day(orders)[:, None] - ship_day
         weight = np.broadcast_to(self.order_weight_kg[orders, None], band.shape)
         base, per_kg = self._rates(band, days_left, weight)
         return base + TIE_BREAK_PER_KM * self.dist_km[:, self.orders.point[orders]].T, per_kg
+
+    def order_cost(self, order: int, ship_day: np.ndarray) -> np.ndarray:
+        """[node] carrier cost (currency) of shipping the whole `order` from each node on
+        `ship_day` [node] (the `TIE_BREAK_PER_KM` term included)."""
+        base, per_kg = self.rates(np.array([order]), ship_day[None, :])
+        return base[0] + per_kg[0] * self.order_weight_kg[order]
+
+    def latest_ship_day(self, order: int) -> np.ndarray:
+        """[node] the last day each node can ship `order` with a service that still meets its
+        promise."""
+        point = self.orders.point[order]
+        fastest = self.carriers.transit_days[:, self.band[:, point]].min(axis=0)
+        return self.promised_day(np.array([order]))[0] - fastest.astype(np.int64)
 
     def _rates(self, band: np.ndarray, days_left: np.ndarray, weight_kg: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -243,19 +260,29 @@ class CheapestSingleNode:
         """[node, sku] currency charged per unit taken from stock (none here)."""
         return None
 
+    def ship_days(self, view: NetworkView, order: int, nodes: np.ndarray) -> np.ndarray:
+        """[node of `nodes`] the day each could ship the whole order: today's ship day where
+        it holds every line now, -1 where it does not."""
+        sku, qty = view.orders.lines(order)
+        whole = (view.on_hand[np.ix_(nodes, sku)] >= qty).all(axis=1)
+        return np.where(whole, self.pricing.ship_day(view.now_h)[nodes], -1)
+
     def route(self, view: NetworkView, order: int) -> list[Part]:
-        """Parts of `order`: one, from the cheapest node holding it all."""
+        """Parts of `order`: one, from the node that ships it all at the lowest cost."""
         sku, qty = view.orders.lines(order)
         ranked = np.array([n for n in view.ranked(order) if view.stocked[n]], np.int64)
-        whole = ranked[(view.on_hand[np.ix_(ranked, sku)] >= qty).all(axis=1)]
-        if not len(whole):
+        day = self.ship_days(view, order, ranked)
+        able = day >= 0
+        if not able.any():
             return NearestWithStock().route(view, order)
-        base, per_kg = self.pricing.rates(np.array([order]))
-        cost = base[0, whole] + per_kg[0, whole] * self.pricing.order_weight_kg[order]
+        nodes = ranked[able]
+        every = self.pricing.ship_day(view.now_h)
+        every[nodes] = day[able]
+        cost = self.pricing.order_cost(order, every)[nodes]
         value = self.stock_value(view)
         if value is not None:
-            cost = cost + value[np.ix_(whole, sku)] @ qty
-        return [Part(int(whole[np.argmin(cost)]), sku, qty)]
+            cost = cost + value[np.ix_(nodes, sku)] @ qty
+        return [Part(int(nodes[np.argmin(cost)]), sku, qty)]
 
 
 class LookAhead(CheapestSingleNode):
@@ -264,7 +291,15 @@ class LookAhead(CheapestSingleNode):
     transportation problem of the forecast demand over the next `horizon_days` (customers
     grouped into regions by their nearest and second-nearest node, SKUs by catalogue
     popularity), re-solved every `resolve_every_h` hours on the live stock plus the
-    replenishment `stock_due` expects within the horizon."""
+    replenishment `stock_due` expects within the horizon.
+
+    With a `hold_confidence`, a node that lacks some of the order may also ship it later: it
+    holds the order (backordered) when the replenishment `open_lines` lists reaches it, with
+    that probability by the supplier's lead time, in time to ship on a day a service still
+    meets the promise. The hold is priced by the carrier rate on that day, its units by
+    their shadow prices like any other. Myopic rules ship such an order from a farther node
+    at once; most of their cost above perfect foresight is that (BENCHMARKS.md).
+    """
 
     name = "lookahead"
     # forecast demand is all to be served (Acimovic and Graves): a unit left unserved costs
@@ -278,8 +313,18 @@ class LookAhead(CheapestSingleNode):
     def __init__(self, pricing: CarrierPricing, stocked: np.ndarray, nearest: np.ndarray,
                  horizon_days: float = 3.0, time_limit_s: float = 10.0,
                  stock_due: Callable[[float], np.ndarray] | None = None,
-                 resolve_every_h: float = 24.0):
+                 resolve_every_h: float = 24.0,
+                 open_lines: Callable[[np.ndarray], tuple[np.ndarray, ...]] | None = None,
+                 hold_confidence: float | None = None):
         super().__init__(pricing)
+        # (node, sku, units, expected put-away hour) of open purchase-order lines, given the
+        # supplier lead time per node (hours)
+        self.open_lines = open_lines
+        self.hold_lead_h = None if hold_confidence is None else np.array(
+            [24.0 * quantile(pricing.scenario.stock_policy(i).supplier.lead_time_dist(),
+                             hold_confidence) for i in range(len(stocked))])
+        self._arrivals_hour = -1
+        self._arrivals = np.zeros(0)
         self.horizon_days = horizon_days
         self.resolve_every_h = resolve_every_h
         # [node, sku] replenishment expected by a time (hours): stock the forecast may use
@@ -316,6 +361,43 @@ class LookAhead(CheapestSingleNode):
             self._value = self.shadow_prices(view)
             self._period = period
         return self._value
+
+    def ship_days(self, view: NetworkView, order: int, nodes: np.ndarray) -> np.ndarray:
+        """[node of `nodes`] the day each could ship the whole order: today's ship day where
+        it holds every line, else the first day replenishment covers what it lacks (after
+        the units it already owes) and a service still meets the promise, else -1."""
+        day = super().ship_days(view, order, nodes)
+        waiting = day < 0
+        if self.hold_lead_h is None or view.backordered is None or not waiting.any():
+            return day
+        sku, qty = view.orders.lines(order)
+        arrived = self.arrivals(view)
+        today = int(view.now_h // 24.0)
+        last = np.minimum(self.pricing.latest_ship_day(order)[nodes] - today, len(arrived) - 1)
+        lacking = qty - (view.on_hand - view.backordered)[np.ix_(nodes, sku)]  # [node, line]
+        for j in np.flatnonzero(waiting & (last >= 0)):
+            covered = (arrived[:last[j] + 1, nodes[j]][:, sku] >= lacking[j]).all(axis=1)
+            if covered.any():
+                day[j] = today + int(np.argmax(covered))
+        return day
+
+    def arrivals(self, view: NetworkView) -> np.ndarray:
+        """[days from today, node, sku] replenishment units put away in time to ship by that
+        day, with the hold confidence (cumulative; re-computed every hour)."""
+        hour = int(view.now_h)
+        if hour != self._arrivals_hour:
+            p = self.pricing
+            days = int(p.promise_days.max()) + 2  # no promise lets an order wait longer
+            node, sku, units, expected_h = self.open_lines(self.hold_lead_h)
+            due = np.zeros((days, *view.on_hand.shape), np.int64)
+            if len(node):
+                ahead = (p.ship_day(expected_h)[np.arange(len(node)), node]
+                         - int(view.now_h // 24.0))
+                ok = ahead < days
+                np.add.at(due, (ahead[ok], node[ok], sku[ok]), units[ok])
+            self._arrivals = np.cumsum(due, axis=0)
+            self._arrivals_hour = hour
+        return self._arrivals
 
     def forecast_units(self, now_h: float) -> np.ndarray:
         """[region, sku] expected units ordered in the next `horizon_days` (fractional)."""
@@ -371,6 +453,9 @@ class LookAhead(CheapestSingleNode):
             carrier_unit_cost=self.region_unit_cost, carrier_per_kg=self.region_per_kg,
             sku_weight_kg=weight[scarce])
         res = lp_bound(inst, self.time_limit_s, backend="glop")
+        if not np.isfinite(res.stock_dual).all():  # a backend without duals: fail, not guess
+            raise RuntimeError(f"look-ahead: the forecast LP returned no stock duals "
+                               f"({res.status}, {res.message})")
         value[:, scarce] = res.stock_dual
         return value
 
@@ -425,5 +510,7 @@ def build_policy(settings, network):
                          horizon_days=settings.lookahead_horizon_days,
                          time_limit_s=max(settings.time_limit_s, 10.0),
                          stock_due=network.stock_due_by,
-                         resolve_every_h=settings.lookahead_every_h)
+                         resolve_every_h=settings.lookahead_every_h,
+                         open_lines=network.open_po_lines,
+                         hold_confidence=settings.lookahead_hold_confidence)
     raise ValueError(f"unknown optimising routing policy {settings.policy!r}")

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.scenario import Dist
 
-__all__ = ["Sampler", "Streams", "draw"]
+__all__ = ["Sampler", "Streams", "draw", "quantile"]
 
 
 class Streams:
@@ -55,6 +55,31 @@ def draw(rng: np.random.Generator, dist: Dist, size: int | tuple[int, ...]) -> n
     if dist.dist == "geometric":
         return low + rng.geometric(1.0 / (1.0 + excess), size) - 1.0
     return low + rng.poisson(excess, size).astype(float)
+
+
+def quantile(dist: Dist, q: float) -> float:
+    """The `q`-quantile of `dist` as `draw` samples it (normal truncated at 0), in its unit."""
+    from scipy import stats
+
+    mean, cv, low = dist.mean, dist.cv, dist.min
+    if dist.dist == "fixed" or (cv == 0 and dist.dist in ("normal", "lognormal", "gamma")):
+        return float(mean)
+    if dist.dist == "exponential":
+        return float(stats.expon.ppf(q, scale=mean))
+    if dist.dist == "normal":
+        return float(max(stats.norm.ppf(q, mean, cv * mean), 0.0))
+    if dist.dist == "lognormal":
+        sigma2 = np.log1p(cv * cv)
+        return float(stats.lognorm.ppf(q, np.sqrt(sigma2), scale=mean * np.exp(-sigma2 / 2)))
+    if dist.dist == "gamma":
+        shape = 1.0 / (cv * cv)
+        return float(stats.gamma.ppf(q, shape, scale=mean / shape))
+    excess = mean - low
+    if excess <= 0:
+        return float(low)
+    if dist.dist == "geometric":
+        return float(low + stats.geom.ppf(q, 1.0 / (1.0 + excess)) - 1.0)
+    return float(low + stats.poisson.ppf(q, excess))
 
 
 class Sampler:

@@ -215,6 +215,15 @@ def test_stock_dual_is_a_subgradient_of_the_lp_bound(inst, data):
     assert (lp.stock_dual >= 0).all() and (lp.capacity_dual >= 0).all()
 
 
+def test_highs_lp_gives_the_bound_but_marks_its_duals_unavailable():
+    inst = make([[1, 2], [2, 0]], [9, 9], [(0.0, 2.9, {0: 1, 1: 1}), (0.5, 1.0, {0: 2})])
+    glop, highs = lp_bound(inst), lp_bound(inst, backend="highs")
+    assert highs.bound == pytest.approx(glop.bound, rel=1e-9)
+    assert np.isfinite(glop.stock_dual).all()
+    # a consumer of the duals (the look-ahead's stock prices) must not mistake them for 0
+    assert np.isnan(highs.stock_dual).all() and np.isnan(highs.capacity_dual).all()
+
+
 def test_greedy_ships_whole_orders_from_the_cheapest_single_node():
     inst = make([[2, 2], [2, 2]], [9, 9], [(0.0, 2.9, {0: 1, 1: 1})])
     g = greedy(inst)

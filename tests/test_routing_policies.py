@@ -100,8 +100,7 @@ def test_cheapest_single_node_ships_whole_from_cheapest_or_falls_back(net):
         view.on_hand[:] = 5
         parts = policy.route(view, o)
         assert len(parts) == 1
-        base, per_kg = pricing.rates(np.array([o]))
-        cost = base[0] + per_kg[0] * pricing.order_weight_kg[o]
+        cost = pricing.order_cost(o, pricing.ship_day(view.now_h))
         assert cost[parts[0].node] == pytest.approx(cost.min())
 
 
@@ -224,6 +223,75 @@ def test_stock_due_by_counts_open_lines_expected_in_time(tiny):
     after = network.stock_due_by(10.0 + lead_h)
     assert after[0, 4] == 7 and after.sum() == 9
     assert network._first_open_po == 1  # the put-away prefix is skipped from now on
+    node, sku, units, expected = network.open_po_lines(np.array([50.0, 60.0, 70.0]))
+    assert node.tolist() == [0, 1] and sku.tolist() == [4, 4] and units.tolist() == [7, 2]
+    assert expected.tolist() == [60.0, 0.0]  # ordered at 10 h + 50 h; docked: now
+
+
+def _hold_case(net: Network):
+    """A view at 8 h where node 0 is nearest to order `o` and lacks its (one) SKU, node 1
+    holds it; the lookahead with holds and stock prices off."""
+    ob = net.orders
+    o = next(o for o in range(ob.n) if ob.line_start[o + 1] - ob.line_start[o] == 1
+             and net.nearest[ob.point[o], 0] == 0 and ob.service[o] == 0
+             and ob.created_h[o] < 8.0)
+    view = net.view
+    view.now_h = 8.0
+    view.on_hand[:] = 5
+    view.backordered[:] = 0
+    (sku,), (qty,) = ob.lines(o)
+    view.on_hand[0, sku] = 0
+    policy = _policy(net, "lookahead")
+    policy.stock_value = lambda view: np.zeros(view.on_hand.shape)
+    return o, int(sku), int(qty), view, policy
+
+
+def test_lookahead_holds_an_order_for_replenishment_due_in_time(tiny):
+    network = Network(tiny, replication=0)
+    o, sku, qty, view, policy = _hold_case(network)
+    pricing = policy.pricing
+    nodes = np.arange(3)
+    today = pricing.ship_day(view.now_h)
+    promised = int(pricing.promised_day(np.array([o]))[0])
+    assert promised - today[0] >= 3  # a standard promise: room to wait a day or two
+    # nothing on order: node 0 cannot ship it, node 1 ships it today
+    assert policy.ship_days(view, o, nodes)[:2].tolist() == [-1, today[1]]
+    no_hold = policy.route(view, o)
+    assert len(no_hold) == 1 and no_hold[0].node != 0
+    # the units reach node 0's dock: it can ship them today, and does (its rate is lower)
+    network.po_lines[:] = [[0, sku, qty, 0.0, 7.0, float("nan"), 0]]
+    network._first_open_po = 0
+    policy._arrivals_hour = -1
+    assert policy.ship_days(view, o, nodes)[0] == today[0]
+    assert [p.node for p in policy.route(view, o)] == [0]
+    # ...unless they are owed to a shipment already waiting there
+    view.backordered[0, sku] = 1
+    assert policy.ship_days(view, o, nodes)[0] == -1
+    view.backordered[0, sku] = 0
+    # on order, put away (at the hold confidence) two days on: a hold two days later, priced
+    # at the carrier's rate for the days then left
+    lead_h = policy.hold_lead_h[0]
+    network.po_lines[:] = [[0, sku, qty, 24.0 * 2 + 6.0 - lead_h, float("nan"), float("nan"),
+                            0]]
+    policy._arrivals_hour = -1
+    day = pricing.ship_day(24.0 * 2 + 6.0)[0]
+    assert policy.ship_days(view, o, nodes)[0] == day
+    every = today.copy()
+    every[0] = day
+    cost = pricing.order_cost(o, every)
+    assert cost[0] < cost[1]  # a standard promise still leaves ground service for it
+    assert [p.node for p in policy.route(view, o)] == [0]
+    # past the last day a service meets the promise: no hold
+    late = int(pricing.latest_ship_day(o)[0]) + 1
+    network.po_lines[0][3] = 24.0 * late + 6.0 - lead_h
+    policy._arrivals_hour = -1
+    assert policy.ship_days(view, o, nodes)[0] == -1
+    assert [p.node for p in policy.route(view, o)] == [p.node for p in no_hold]
+    # the duals-only look-ahead never holds
+    policy.hold_lead_h = None
+    network.po_lines[0][3] = 0.0
+    network.po_lines[0][4] = 7.0
+    assert policy.ship_days(view, o, nodes)[0] == -1
 
 
 def test_lookahead_prices_count_replenishment_due_within_the_horizon(net):

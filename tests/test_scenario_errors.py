@@ -49,6 +49,8 @@ CASES = {
                         "nodes[0].resources.pickers.shifts", "before end"),
     "bad enum": (_with("nodes[0].mode", "outsourced"), "nodes[0].mode", "'outsourced'"),
     "warm-up too long": (_with("run.warmup_days", 99), "run", "warmup_days"),
+    "hold confidence of 1": (_with("routing.lookahead_hold_confidence", 1.0),
+                             "routing.lookahead_hold_confidence", "1.0"),
     "unknown sku level": (_with("inventory.order_up_to", {"reno": {"NOPE": 5}}),
                           "inventory.order_up_to.reno.NOPE", "NOPE"),
 }

@@ -72,3 +72,4 @@ def test_random_scenarios_conserve_and_flow_forward(sc):
     assert np.allclose(hour.to_numpy(float), shipped["node"].map(pickup).to_numpy(float))
     # Nothing ships from a stocking node beyond what it was given, per SKU-free total.
     assert int(s["filled_on_arrival"].sum()) <= int(s["units"].sum())
+
