@@ -154,6 +154,7 @@ def simulate(scenario, replication: int, policy: str) -> tuple[dict, Network]:
            "split_pct": summary["split_shipment_pct"], "two_day_pct": summary["two_day_pct"],
            "on_time_pct": summary["on_time_pct"], "sim_s": time.perf_counter() - t0,
            "orders": len(orders)}
+    row["holds"] = getattr(net.policy, "holds", 0)
     solves = getattr(net.policy, "solves", [])
     if solves:
         row["solves"] = len(solves)
@@ -272,6 +273,10 @@ def report(df: pd.DataFrame, settings: str) -> None:
     if "solves" in batch:
         print(f"batch_optimal: {batch['solves'].mean():.0f} bucket solves per run, "
               f"{batch['solves_optimal_pct'].mean():.1f} % proven optimal within the limit")
+
+    held = df[df["holds"] > 0].groupby("policy", sort=False)["holds"].mean()
+    for policy, holds in held.items():
+        print(f"{policy}: {holds:.0f} orders per run held for replenishment due in time")
 
     print("\nWhere the costs lie, $/order above every order shipped whole from its cheapest "
           "node (unlimited stock everywhere):")

@@ -255,6 +255,7 @@ class CheapestSingleNode:
 
     def __init__(self, pricing: CarrierPricing):
         self.pricing = pricing
+        self.holds = 0  # orders left waiting at a node for replenishment (look-ahead)
 
     def stock_value(self, view: NetworkView) -> np.ndarray | None:
         """[node, sku] currency charged per unit taken from stock (none here)."""
@@ -276,13 +277,16 @@ class CheapestSingleNode:
         if not able.any():
             return NearestWithStock().route(view, order)
         nodes = ranked[able]
-        every = self.pricing.ship_day(view.now_h)
+        today = self.pricing.ship_day(view.now_h)
+        every = today.copy()
         every[nodes] = day[able]
         cost = self.pricing.order_cost(order, every)[nodes]
         value = self.stock_value(view)
         if value is not None:
             cost = cost + value[np.ix_(nodes, sku)] @ qty
-        return [Part(int(nodes[np.argmin(cost)]), sku, qty)]
+        best = int(nodes[np.argmin(cost)])
+        self.holds += int(every[best] > today[best])
+        return [Part(best, sku, qty)]
 
 
 class LookAhead(CheapestSingleNode):
