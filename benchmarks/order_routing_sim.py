@@ -204,10 +204,11 @@ def excess_by_kind(inst: PricedInstance, flow: np.ndarray, floor: np.ndarray
             float(excess[split].sum() / inst.n_orders))
 
 
-def replicate(scenario, replication: int, time_limit_s: float) -> list[dict]:
+def replicate(scenario, replication: int, time_limit_s: float,
+              policies: tuple[str, ...] = POLICIES) -> list[dict]:
     """Every policy on one replication, then the perfect-foresight reference."""
     rows, flows, nets = [], {}, {}
-    for policy in POLICIES:
+    for policy in policies:
         row, net = simulate(scenario, replication, policy)
         orders = window_orders(net)
         flows[policy] = (orders, supplied(net, orders))
@@ -294,7 +295,7 @@ def report(df: pd.DataFrame, settings: str) -> None:
     print(f"{'policy':<20}{'carrier $/order':>30}{'carrier %':>30}{'incl. unshipped %':>30}")
     print(f"{'':<20}{'split pp':>30}{'2-day pp':>30}{'on-time pp':>30}")
     gap_rows = []
-    for policy in POLICIES[1:]:
+    for policy in df["policy"].unique()[1:]:
         g = df[df["policy"] == policy].set_index("replication").loc[base.index]
         d_cost = g["carrier_per_order"] - base["carrier_per_order"]
         d_all = g["carrier_all_per_order"] / base["carrier_all_per_order"] - 1.0
@@ -339,7 +340,17 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=2.0, help="s per batch solve")
     ap.add_argument("--reference-time-limit", type=float, default=900.0,
                     help="s for the perfect-foresight LP")
+    ap.add_argument("--hold-confidence", type=float, nargs="*", default=[],
+                    help="also run the look-ahead at these hold confidences (the scenario's "
+                         "is 0.9), as lookahead_q<value>")
     args = ap.parse_args()
+    policies = list(POLICIES)
+    for q in args.hold_confidence:
+        if not 0.0 < q < 1.0:
+            ap.error(f"--hold-confidence: {q} is not a probability strictly between 0 and 1")
+        label = f"lookahead_q{q:g}"
+        VARIANTS[label] = ("lookahead", {"routing.lookahead_hold_confidence": q})
+        policies.append(label)
     if args.quick:
         args.replications, args.days, args.orders_per_day = 3, 8, 400.0
     sc = shortened(args.days, args.orders_per_day, args.time_limit, args.fill_rate)
@@ -351,7 +362,7 @@ def main() -> None:
     t0 = time.perf_counter()
     rows = []
     for rep in range(args.replications):
-        rows += replicate(sc, rep, args.reference_time_limit)
+        rows += replicate(sc, rep, args.reference_time_limit, tuple(policies))
         print(f"replication {rep} done ({time.perf_counter() - t0:.0f} s)", flush=True)
     report(pd.DataFrame(rows), settings)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
