@@ -574,7 +574,8 @@ class RoutingSettings(Strict):
     lookahead_horizon_days: PositiveFloat = 3.0
     lookahead_every_h: PositiveFloat = 6.0
     # lookahead: an order may wait at a node for replenishment that arrives in time for its
-    # promise with this probability (null: never wait; measured on the eight-node network)
+    # promise with this probability (null: never wait). On the eight-node network 0.9 keeps
+    # myopic's on-time rate; 0.7 and 0.5 save more for -0.7 and -1.1 pp (BENCHMARKS.md)
     lookahead_hold_confidence: Annotated[float, Field(gt=0.0, lt=1.0)] | None = 0.9
     fast_mover_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2  # of SKUs, by popularity
     overflow_open_shipments: PositiveInt = 5_000  # above it, a node's new orders go elsewhere
