@@ -261,23 +261,27 @@ class CheapestSingleNode:
         """[node, sku] currency charged per unit taken from stock (none here)."""
         return None
 
-    def ship_days(self, view: NetworkView, order: int, nodes: np.ndarray) -> np.ndarray:
-        """[node of `nodes`] the day each could ship the whole order: today's ship day where
-        it holds every line now, -1 where it does not."""
+    def ship_days(self, view: NetworkView, order: int, nodes: np.ndarray,
+                  today: np.ndarray | None = None) -> np.ndarray:
+        """[node of `nodes`] the day each could ship the whole order: its ship day `today`
+        [node] (default: `pricing.ship_day(view.now_h)`) where it holds every line now, -1
+        where it does not."""
+        if today is None:
+            today = self.pricing.ship_day(view.now_h)
         sku, qty = view.orders.lines(order)
         whole = (view.on_hand[np.ix_(nodes, sku)] >= qty).all(axis=1)
-        return np.where(whole, self.pricing.ship_day(view.now_h)[nodes], -1)
+        return np.where(whole, today[nodes], -1)
 
     def route(self, view: NetworkView, order: int) -> list[Part]:
         """Parts of `order`: one, from the node that ships it all at the lowest cost."""
         sku, qty = view.orders.lines(order)
         ranked = np.array([n for n in view.ranked(order) if view.stocked[n]], np.int64)
-        day = self.ship_days(view, order, ranked)
+        today = self.pricing.ship_day(view.now_h)
+        day = self.ship_days(view, order, ranked, today)
         able = day >= 0
         if not able.any():
             return NearestWithStock().route(view, order)
         nodes = ranked[able]
-        today = self.pricing.ship_day(view.now_h)
         every = today.copy()
         every[nodes] = day[able]
         cost = self.pricing.order_cost(order, every)[nodes]
@@ -366,11 +370,12 @@ class LookAhead(CheapestSingleNode):
             self._period = period
         return self._value
 
-    def ship_days(self, view: NetworkView, order: int, nodes: np.ndarray) -> np.ndarray:
-        """[node of `nodes`] the day each could ship the whole order: today's ship day where
-        it holds every line, else the first day replenishment covers what it lacks (after
-        the units it already owes) and a service still meets the promise, else -1."""
-        day = super().ship_days(view, order, nodes)
+    def ship_days(self, view: NetworkView, order: int, nodes: np.ndarray,
+                  today: np.ndarray | None = None) -> np.ndarray:
+        """[node of `nodes`] the day each could ship the whole order: its ship day `today`
+        where it holds every line, else the first day replenishment covers what it lacks
+        (after the units it already owes) and a service still meets the promise, else -1."""
+        day = super().ship_days(view, order, nodes, today)
         waiting = day < 0
         if self.hold_lead_h is None or view.backordered is None or not waiting.any():
             return day
