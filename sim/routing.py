@@ -140,7 +140,7 @@ def _parts(sku: np.ndarray, qty: np.ndarray, chosen: np.ndarray) -> list[Part]:
     return [Part(int(n), sku[chosen == n], qty[chosen == n]) for n in np.unique(chosen)]
 
 
-OPTIMISING_POLICIES = ("cheapest_single_node", "batch_optimal", "lookahead")
+OPTIMISING_POLICIES = ("cheapest_single_node", "batch_optimal", "lookahead", "batch_lookahead")
 
 
 def make_policy(settings, network=None) -> RoutingPolicy:

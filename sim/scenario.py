@@ -565,17 +565,19 @@ class RoutingSettings(Strict):
 
     policy: Literal[
         "nearest_with_stock", "assortment_split", "overflow",
-        "cheapest_single_node", "batch_optimal", "lookahead",
+        "cheapest_single_node", "batch_optimal", "lookahead", "batch_lookahead",
     ] = "nearest_with_stock"
-    batch_interval_h: PositiveFloat = 1.0  # batch_optimal: orders collected this long
-    time_limit_s: PositiveFloat = 2.0  # batch_optimal / lookahead: per solve
-    # lookahead: days of forecast demand its stock prices look at, and how often (hours)
-    # they are re-solved (measured on the eight-node network: 3 days every 6 h)
+    # batch_optimal / batch_lookahead: orders collected this long
+    batch_interval_h: PositiveFloat = 1.0
+    time_limit_s: PositiveFloat = 2.0  # batch_optimal / lookahead / batch_lookahead: per solve
+    # lookahead, batch_lookahead: days of forecast demand the stock prices look at, and how
+    # often (hours) they are re-solved (measured on the eight-node network: 3 days every 6 h)
     lookahead_horizon_days: PositiveFloat = 3.0
     lookahead_every_h: PositiveFloat = 6.0
-    # lookahead: an order may wait at a node for replenishment that arrives in time for its
-    # promise with this probability (null: never wait). On the eight-node network 0.9 keeps
-    # myopic's on-time rate; 0.7 and 0.5 save more for -0.7 and -1.1 pp (BENCHMARKS.md)
+    # lookahead, batch_lookahead: an order may wait at a node for replenishment that arrives
+    # in time for its promise with this probability (null: never wait). On the eight-node
+    # network 0.9 keeps myopic's on-time rate; 0.7 and 0.5 save more for -0.7 and -1.1 pp
+    # (BENCHMARKS.md)
     lookahead_hold_confidence: Annotated[float, Field(gt=0.0, lt=1.0)] | None = 0.9
     fast_mover_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2  # of SKUs, by popularity
     overflow_open_shipments: PositiveInt = 5_000  # above it, a node's new orders go elsewhere
