@@ -18,7 +18,7 @@ import numpy as np
 from optimize.order_routing import CostModel, RoutingInstance, greedy, lp_bound, solve
 from optimize.result import Status
 from sim.demand import rate_per_hour
-from sim.routing import NearestWithStock, NetworkView, Part
+from sim.routing import NearestWithStock, NetworkView, Part, RoutingPolicy
 from sim.streams import quantile
 
 __all__ = [
@@ -68,15 +68,12 @@ class PricedInstance(RoutingInstance):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        want = {"carrier_shipment_cost": (self.n_orders, self.n_nodes),
-                "carrier_unit_cost": (self.n_orders, self.n_nodes),
-                "carrier_per_kg": (self.n_orders, self.n_nodes),
-                "sku_weight_kg": (len(self.sku_ids),),
-                "carrier_allowed": (self.n_orders, self.n_nodes)}
-        for name, shape in want.items():
-            if name == "carrier_allowed" and self.carrier_allowed is None:
-                continue
-            dtype = bool if name == "carrier_allowed" else float
+        pairs = (self.n_orders, self.n_nodes)
+        want = {"carrier_shipment_cost": (pairs, float), "carrier_unit_cost": (pairs, float),
+                "carrier_per_kg": (pairs, float), "sku_weight_kg": ((len(self.sku_ids),), float)}
+        if self.carrier_allowed is not None:
+            want["carrier_allowed"] = (pairs, bool)
+        for name, (shape, dtype) in want.items():
             value = np.ascontiguousarray(getattr(self, name), dtype=dtype)
             if value.shape != shape:
                 raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
@@ -233,6 +230,11 @@ class CarrierPricing:
             carrier_per_kg=per_kg, sku_weight_kg=self.catalogue.weight_kg[used])
 
 
+def catalogue_skus(inst: RoutingInstance) -> np.ndarray:
+    """[sku of `inst`] catalogue index of each SKU of a batch built by `CarrierPricing`."""
+    return np.array([int(k) for k in inst.sku_ids], np.int64)
+
+
 def usable_nodes(view: NetworkView) -> np.ndarray:
     """[node] stocking nodes that are up (every stocking node when none is up)."""
     usable = view.stocked & view.up
@@ -241,7 +243,7 @@ def usable_nodes(view: NetworkView) -> np.ndarray:
 
 def plan_parts(view: NetworkView, orders: np.ndarray, inst: RoutingInstance,
                flow: np.ndarray, column_node: np.ndarray | None = None,
-               fallback=None) -> list[list[Part]]:
+               fallback: RoutingPolicy | None = None) -> list[list[Part]]:
     """Parts per order from a plan `flow[line, column]` of `inst` (built from `orders` in
     order), whose first columns are the network's nodes and any further column `c` stock
     due at node `column_node[c]` (units from it wait there, backordered, for it). Units the
@@ -250,8 +252,7 @@ def plan_parts(view: NetworkView, orders: np.ndarray, inst: RoutingInstance,
     routed by the `fallback` policy (default: nearest-with-stock) on the stock the rest of
     the plan leaves, with the units the plan makes wait counted as owed."""
     fallback = NearestWithStock() if fallback is None else fallback
-    sku_global = np.array([int(k) for k in inst.sku_ids], np.int64)
-    line_sku = sku_global[inst.line_sku]
+    line_sku = catalogue_skus(inst)[inst.line_sku]
     start = inst.order_line_start
     n_nodes = view.on_hand.shape[0]
     on_hand_flow = flow[:, :n_nodes]
@@ -271,10 +272,10 @@ def plan_parts(view: NetworkView, orders: np.ndarray, inst: RoutingInstance,
         main = int(np.argmax(units.sum(axis=0)))
         units[:, main] += inst.line_qty[lines] - units.sum(axis=1)
         plan[j] = units
-        if owed is not None:  # held for due stock, or left to wait
-            line, node = np.nonzero(units - on_hand_flow[lines])
-            np.add.at(owed, (node, line_sku[lines[line]]),
-                      (units - on_hand_flow[lines])[line, node])
+        if owed is not None:
+            waiting = units - on_hand_flow[lines]  # held for due stock, or left to wait
+            line, node = np.nonzero(waiting)
+            np.add.at(owed, (node, line_sku[lines[line]]), waiting[line, node])
     rest = replace(view, on_hand=left, backordered=owed)
     out = []
     for j, o in enumerate(orders.tolist()):
@@ -564,10 +565,8 @@ class BatchOptimal:
             res = greedy(inst)
         self.solves.append((view.now_h, len(orders), str(res.status), res.time_s))
         if column_node is not None:
-            n_nodes = view.on_hand.shape[0]
-            held = np.zeros(inst.n_orders, bool)
-            held[inst.line_order[res.flow[:, n_nodes:].sum(axis=1) > 0]] = True
-            self.plan_holds += int(held.sum())
+            due_lines = res.flow[:, view.on_hand.shape[0]:].any(axis=1)
+            self.plan_holds += len(np.unique(inst.line_order[due_lines]))
         # an order the plan leaves wholly unfilled goes where the look-ahead sends it alone
         return plan_parts(view, orders, inst, res.flow, column_node, fallback=la)
 
@@ -582,7 +581,7 @@ class BatchOptimal:
         time to ship, holding the units due that day; and [column] the node of each column."""
         la, p = self.lookahead, self.pricing
         n_nodes = view.on_hand.shape[0]
-        used = np.array([int(k) for k in inst.sku_ids], np.int64)
+        used = catalogue_skus(inst)
         owed = np.maximum(view.backordered - view.on_hand, 0)[:, used]
         # cumulative units due by each day, the earliest first going to what is owed
         due = np.maximum(la.arrivals(view)[:, :, used] - owed[None], 0)
@@ -617,7 +616,10 @@ class BatchOptimal:
 
 def build_policy(settings, network):
     """The optimising policy `settings.policy` names, priced on `network`'s carriers."""
-    pricing = CarrierPricing(network)
+    holding_batch = (settings.policy == "batch_lookahead"
+                     and settings.lookahead_hold_confidence is not None)
+    pricing = CarrierPricing(network, HOLDING_UNFILLED_UNIT_PENALTY if holding_batch
+                             else UNFILLED_UNIT_PENALTY)
     if settings.policy == "cheapest_single_node":
         return CheapestSingleNode(pricing)
     if settings.policy == "batch_optimal":
@@ -634,6 +636,4 @@ def build_policy(settings, network):
                           hold_confidence=settings.lookahead_hold_confidence)
     if settings.policy == "lookahead":
         return lookahead
-    if lookahead.hold_lead_h is not None:
-        pricing = CarrierPricing(network, HOLDING_UNFILLED_UNIT_PENALTY)
     return BatchOptimal(pricing, settings.batch_interval_h, settings.time_limit_s, lookahead)
