@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario import Scenario
-from sim.streams import Streams, draw
+from sim.streams import Streams, draw, draw_count
 
 __all__ = [
     "Catalogue",
@@ -171,10 +171,10 @@ def generate_orders(scenario: Scenario, catalogue: Catalogue, point_weights: np.
     created = _arrival_times(scenario, streams["demand.arrivals"])
     n = len(created)
     rng = streams["demand.baskets"]
-    n_lines = draw(rng, d.lines_per_order, n).astype(np.int64)
+    n_lines = draw_count(rng, d.lines_per_order, n)
     order = np.repeat(np.arange(n), n_lines)
     sku = rng.choice(catalogue.n, size=len(order), p=catalogue.popularity)
-    qty = draw(rng, d.units_per_line, len(order)).astype(np.int64)
+    qty = draw_count(rng, d.units_per_line, len(order))
     order, sku, qty = _merge_duplicate_lines(order, sku, qty)
     line_start = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(order, minlength=n), out=line_start[1:])

@@ -6,23 +6,10 @@ import numpy as np
 
 from optimize.safety_stock import order_up_to_levels
 from sim.demand import Catalogue
-from sim.scenario import Dist, Scenario, StockPolicy
+from sim.scenario import Scenario, StockPolicy
+from sim.streams import count_moments
 
 __all__ = ["assortment_mask", "daily_demand_by_node", "fast_movers", "stock_levels"]
-
-
-def _count_moments(d: Dist) -> tuple[float, float]:
-    """Mean and second moment of a count distribution (lines per order, units per line)."""
-    excess = max(d.mean - d.min, 0.0)
-    if d.dist == "geometric":
-        var = excess * (1.0 + excess)
-    elif d.dist == "poisson":
-        var = excess
-    elif d.dist == "fixed":
-        var = 0.0
-    else:
-        var = (d.cv * d.mean) ** 2
-    return d.mean, var + d.mean**2
 
 
 def fast_movers(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:
@@ -63,8 +50,8 @@ def daily_demand_by_node(scenario: Scenario, catalogue: Catalogue, dist_km: np.n
     for pattern in np.unique(carries, axis=1).T:  # SKUs carried by the same set of nodes
         cols = (carries == pattern[:, None]).all(axis=0)
         share[:, cols] = _nearest_share(dist_km, point_weight, pattern)[:, None]
-    lines, _ = _count_moments(scenario.demand.lines_per_order)
-    units_mean, units_m2 = _count_moments(scenario.demand.units_per_line)
+    lines, _ = count_moments(scenario.demand.lines_per_order)
+    units_mean, units_m2 = count_moments(scenario.demand.units_per_line)
     line_rate = scenario.demand.orders_per_day * lines * share * catalogue.popularity
     return line_rate * units_mean, np.sqrt(line_rate * units_m2)
 

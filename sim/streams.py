@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.scenario import Dist
 
-__all__ = ["Sampler", "Streams", "draw", "quantile"]
+__all__ = ["Sampler", "Streams", "count_moments", "draw", "draw_count", "quantile"]
 
 
 class Streams:
@@ -55,6 +55,53 @@ def draw(rng: np.random.Generator, dist: Dist, size: int | tuple[int, ...]) -> n
     if dist.dist == "geometric":
         return low + rng.geometric(1.0 / (1.0 + excess), size) - 1.0
     return low + rng.poisson(excess, size).astype(float)
+
+
+def _continuous_excess(dist: Dist) -> Dist | None:
+    # A continuous count is `min` plus an excess with the count's own spread, so the count
+    # keeps its mean and standard deviation and never falls below `min`.
+    excess = dist.mean - dist.min
+    if excess <= 0:
+        return None
+    if dist.dist == "exponential":
+        return Dist(dist="exponential", mean=excess)
+    return Dist(dist=dist.dist, mean=excess, cv=dist.cv * dist.mean / excess)
+
+
+def draw_count(rng: np.random.Generator, dist: Dist, size: int) -> np.ndarray:
+    """Draw `size` whole counts (lines per order, units per line) of `dist`, never below
+    `min`, with mean `dist.mean`: geometric and poisson as they are; a fixed or continuous
+    value is rounded up with probability equal to its fractional part (unbiased rounding)."""
+    if dist.dist in ("geometric", "poisson"):
+        return draw(rng, dist, size).astype(np.int64)
+    low = float(np.ceil(dist.min))
+    if dist.dist == "fixed":
+        x = np.full(size, max(dist.mean, low))
+    else:
+        excess = _continuous_excess(dist)
+        x = np.full(size, low) if excess is None else dist.min + draw(rng, excess, size)
+    whole = np.floor(x)
+    frac = x - whole
+    if frac.any():
+        whole += rng.random(size) < frac
+    return np.maximum(whole, low).astype(np.int64)
+
+
+def count_moments(dist: Dist) -> tuple[float, float]:
+    """Mean and second moment of a count as `draw_count` realises it (the unbiased rounding
+    adds a variance of at most 1/4, left out)."""
+    excess = max(dist.mean - dist.min, 0.0)
+    if dist.dist == "geometric":
+        var = excess * (1.0 + excess)
+    elif dist.dist == "poisson":
+        var = excess
+    elif dist.dist == "fixed":
+        var = 0.0
+    elif dist.dist == "exponential":
+        var = excess**2
+    else:
+        var = (dist.cv * dist.mean) ** 2
+    return dist.mean, var + dist.mean**2
 
 
 def quantile(dist: Dist, q: float) -> float:
