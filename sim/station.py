@@ -8,10 +8,10 @@ what lets a month of 100k orders a day run in minutes.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 
-import numpy as np
 import simpy
 
 from sim.scenario import Crew
@@ -53,22 +53,24 @@ class Station:
         self.scheduled = 0  # head count on shift now
         self.factor = 1.0  # disruptions: share of the crew able to work
         self.overtime = 0  # workers kept past their shift end
-        self._overtime_since = 0.0
+        self.capacity = 0  # workers able to take a job now
         self._overtime_id = 0  # invalidates stale overtime timers
+        # Worker-hours integrated exactly from the start to `_last_t`; `_account` brings them
+        # up to now before any level changes, and `hours` before anyone reads them.
         self.busy_h = 0.0
         self.staffed_h = 0.0  # paid scheduled worker-hours
         self.available_h = 0.0  # worker-hours able to work (after disruptions, with overtime)
         self.overtime_h = 0.0
         self.jobs_done = 0
+        self.units_inside = 0  # units in the queue and in service (for conservation)
+        self.running: set[simpy.Event] = set()  # jobs in service
         self._last_t = 0.0
         self._points = shift_change_points(crew, horizon_days, start_weekday)
         env.process(self._calendar())
 
     # ------------------------------------------------------------ capacity
-    @property
-    def capacity(self) -> int:
-        """Workers able to take a job now."""
-        return int(np.floor(self.scheduled * self.factor + 1e-9)) + self.overtime
+    def _set_capacity(self) -> None:
+        self.capacity = math.floor(self.scheduled * self.factor + 1e-9) + self.overtime
 
     def _account(self) -> None:
         now = self.env.now
@@ -76,7 +78,14 @@ class Station:
         if dt > 0:
             self.staffed_h += dt * self.scheduled
             self.available_h += dt * self.capacity
+            self.busy_h += dt * self.busy
+            self.overtime_h += dt * self.overtime
             self._last_t = now
+
+    def hours(self) -> tuple[float, float, float, float]:
+        """(staffed, overtime, busy, available) worker-hours from the start up to now."""
+        self._account()
+        return self.staffed_h, self.overtime_h, self.busy_h, self.available_h
 
     def _calendar(self):
         for t, level in self._points:
@@ -88,11 +97,12 @@ class Station:
             if leaving > 0 and self.queue and self.overtime_max_h > 0 and self.factor > 0:
                 self._start_overtime(leaving)
             self.scheduled = level
+            self._set_capacity()
             self._start_jobs()
 
     def _start_overtime(self, workers: int) -> None:
         self.overtime = workers
-        self._overtime_since = self.env.now
+        self._set_capacity()
         self._overtime_id += 1
         token = self._overtime_id
         timer = self.env.timeout(self.overtime_max_h)
@@ -104,42 +114,52 @@ class Station:
             self._end_overtime()
 
     def _end_overtime(self) -> None:
+        # Callers have brought the hours up to now.
         if self.overtime:
-            self.overtime_h += self.overtime * (self.env.now - self._overtime_since)
             self.overtime = 0
+            self._set_capacity()
             self._overtime_id += 1
 
     def set_factor(self, factor: float) -> None:
         """Share of the crew able to work (1 normal, 0 outage, 0.5 a capacity cut)."""
         self._account()
         self.factor = factor
+        self._set_capacity()
         if factor == 0:
             self._end_overtime()
         self._start_jobs()
 
     # ------------------------------------------------------------ jobs
-    def submit(self, duration_h: float, on_done: Callable[[object], None], job: object) -> None:
-        """Queue a job taking `duration_h` hours; `on_done(job)` runs when it completes."""
-        self.queue.append((duration_h, on_done, job))
+    def submit(self, duration_h: float, on_done: Callable[[object], None], job: object,
+               units: int = 0) -> None:
+        """Queue a job taking `duration_h` hours and holding `units` units; `on_done(job)`
+        runs when it completes."""
+        self.units_inside += units
+        self.queue.append((duration_h, on_done, job, units))
         if self.busy < self.capacity:
             self._start_jobs()
 
     def _start_jobs(self) -> None:
+        if not self.queue or self.busy >= self.capacity:
+            return
+        self._account()
         env = self.env
         while self.queue and self.busy < self.capacity:
-            duration_h, on_done, job = self.queue.popleft()
+            duration_h, on_done, job, units = self.queue.popleft()
             self.busy += 1
-            self.busy_h += duration_h
-            ev = env.timeout(duration_h, (on_done, job))
+            ev = env.timeout(duration_h, (on_done, job, units))
             ev.callbacks.append(self._finish)
+            self.running.add(ev)
 
     def _finish(self, ev: simpy.Event) -> None:
+        self._account()
+        self.running.discard(ev)
         self.busy -= 1
         self.jobs_done += 1
-        on_done, job = ev.value
+        on_done, job, units = ev.value
+        self.units_inside -= units
         on_done(job)
         if self.overtime and not self.queue:
-            self._account()
             self._end_overtime()
         self._start_jobs()
 
@@ -147,6 +167,10 @@ class Station:
         """Bring the hour counters up to the current time (call at the end of a run)."""
         self._account()
         self._end_overtime()
+
+    def jobs(self) -> list[object]:
+        """The jobs in the station now: waiting in the queue, then in service."""
+        return [q[2] for q in self.queue] + [ev.value[1] for ev in self.running]
 
     @property
     def waiting(self) -> int:
