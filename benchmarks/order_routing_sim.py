@@ -137,8 +137,8 @@ def simulate(scenario, replication: int, policy: str) -> tuple[dict, Network]:
     with quiet_stdout():
         net = Network(sc, replication=replication)
         net.run()
-    tables = build_tables(net)
-    check_conservation(net, tables)
+    tables = build_tables(net.record)
+    check_conservation(net.record, tables)
     tables["costs"] = cost_ledger(sc, tables)
     tables["utilisation"] = utilisation_table(tables["daily"], sc.run.warmup_days)
     summary = summary_kpis(sc, tables)

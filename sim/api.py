@@ -78,8 +78,8 @@ def run(scenario: Scenario | str | Path, replication: int = 0,
     preflight(scenario)  # data-dependent checks: a clear InvalidInput before anything runs
     net = Network(scenario, replication=replication, routing=routing, progress=progress)
     net.run()
-    tables = build_tables(net)
-    balance = check_conservation(net, tables)
+    tables = build_tables(net.record)
+    balance = check_conservation(net.record, tables)
     tables["costs"] = cost_ledger(scenario, tables)
     tables["utilisation"] = utilisation_table(tables["daily"], scenario.run.warmup_days)
     return RunResult(scenario, replication, tables, summary_kpis(scenario, tables), balance)

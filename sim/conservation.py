@@ -1,7 +1,9 @@
 """End-of-run checks that nothing was lost: orders, units, stock, inbound and returns.
 
-Each check compares a count kept one way (states written on the records) with the same
-quantity kept another way (the containers and counters the processes used).
+Each check compares a count kept one way (states written on the record's rows) with the same
+quantity counted another way (the census of the containers and counters the processes used:
+queues, stations, staging lanes, stock arrays, the router's and carriers' counters), so every
+line can fail.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.model import Network
+from sim.record import Recorder
 
 __all__ = ["ConservationError", "check_conservation"]
 
@@ -23,88 +25,118 @@ def _check(problems: list[str], ok: bool, message: str) -> None:
         problems.append(message)
 
 
-def check_conservation(net: Network, tables: dict[str, pd.DataFrame]) -> dict[str, int]:
+def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[str, int]:
     """Raise ConservationError listing every violation; return the order and unit balance."""
     problems: list[str] = []
     orders, ships = tables["orders"], tables["shipments"]
-    ob = net.orders
+    ob = rec.orders
+    units = ob.units_per_order().astype(np.int64)
+    routed = rec.routed & ~ob.cancelled
+    unrouted = ~rec.routed & ~ob.cancelled
 
-    # Orders: created = delivered + in process + backordered + cancelled.
+    # Orders: the record's states against the orders counted where they are: cancelled in
+    # the order book, not yet routed by the router, waiting for stock or inside a node (its
+    # queues, stations, staging lane), or on the road with a carrier.
+    census = rec.census
     counts = orders["state"].value_counts()
     balance = {k: int(counts.get(k, 0)) for k in
                ("delivered", "in_process", "backordered", "cancelled")}
     balance["created"] = int(ob.n)
-    _check(problems, sum(balance[k] for k in balance if k != "created") == ob.n,
+    balance["not_routed"] = int(unrouted.sum())
+    waiting_orders = frozenset().union(*(c.orders_waiting for c in census))
+    inside = frozenset().union(*(c.orders_inside for c in census))
+    on_road = frozenset(ships.loc[ships["state"] == "in_transit", "order"].tolist())
+    moving = len((inside | on_road) - waiting_orders) + balance["not_routed"]
+    _check(problems, int(ob.cancelled.sum()) == balance["cancelled"],
+           f"orders: {int(ob.cancelled.sum())} cancelled, {balance['cancelled']} on the record")
+    _check(problems, len(waiting_orders) == balance["backordered"],
+           f"orders: {len(waiting_orders)} waiting for stock, {balance['backordered']} "
+           "backordered on the record")
+    _check(problems, moving == balance["in_process"],
+           f"orders: {moving} not routed, in a node or on the road, {balance['in_process']} "
+           "in process on the record")
+    _check(problems, sum(balance[k] for k in ("delivered", "in_process", "backordered",
+                                              "cancelled")) == ob.n,
            f"orders: created {ob.n} != sum of states {balance}")
-
-    # Units: every unit of a routed, live order is in exactly one shipment.
-    routed = net.order_routed & ~ob.cancelled
-    units_routed = int(ob.units_per_order()[routed].sum())
-    _check(problems, int(ships["units"].sum()) == units_routed,
-           f"units: {units_routed} routed but {int(ships['units'].sum())} in shipments")
     _check(problems, set(ships["order"].unique()) == set(np.flatnonzero(routed)),
            "orders: the routed orders and the orders with shipments differ")
+
+    # Units: created = cancelled + not yet routed + where each routed unit is now.
     unit_states = ships.groupby("state")["units"].sum()
-    balance["units_created"] = int(ob.units_per_order().sum())
-    for k in ("delivered", "backordered"):
+    balance["units_created"] = int(units.sum())
+    balance["units_cancelled"] = int(units[ob.cancelled].sum())
+    balance["units_not_routed"] = int(units[unrouted].sum())
+    for k in ("delivered", "backordered", "in_transit"):
         balance[f"units_{k}"] = int(unit_states.get(k, 0))
-    balance["units_cancelled"] = int(ob.units_per_order()[ob.cancelled].sum())
-    balance["units_in_process"] = (balance["units_created"] - balance["units_delivered"]
-                                   - balance["units_backordered"] - balance["units_cancelled"])
+    places = {
+        "ready": sum(c.units_ready for c in census),
+        "picking": sum(c.units_picking for c in census),
+        "packing": sum(c.units_packing for c in census),
+        "staged": sum(c.units_staged for c in census),
+    }
+    balance["units_in_process"] = (balance["units_not_routed"] + sum(places.values())
+                                   + balance["units_in_transit"])
+    waiting = sum(c.units_waiting for c in census)
+    _check(problems, waiting == balance["units_backordered"],
+           f"units: {waiting} in shipments waiting for stock, "
+           f"{balance['units_backordered']} backordered on the record")
+    accounted = (balance["units_cancelled"] + balance["units_not_routed"] + waiting
+                 + sum(places.values()) + rec.units_shipped)
+    _check(problems, accounted == balance["units_created"],
+           f"units: created {balance['units_created']} != cancelled, not routed, waiting for "
+           f"stock, in the nodes {places} and shipped {rec.units_shipped} ({accounted})")
+    carried = balance["units_delivered"] + balance["units_in_transit"]
+    _check(problems, carried == rec.units_shipped,
+           f"units: carriers took {rec.units_shipped}, the record has {carried} delivered or "
+           "in transit")
 
     # Shipment states against the containers that hold them.
-    state = ships["state"].value_counts()
-    for node in net.nodes:
-        at = ships["node"] == node.id
-        st = ships.loc[at, "state"].value_counts()
-        open_count = int((~ships.loc[at, "state"].isin(["in_transit", "delivered"])).sum())
-        _check(problems, open_count == node.open_shipments,
-               f"{node.id}: {open_count} open shipments recorded, {node.open_shipments} counted")
-        _check(problems, int(st.get("ready", 0)) == len(node.ready),
-               f"{node.id}: ready shipments {int(st.get('ready', 0))} != queue {len(node.ready)}")
+    for c in census:
+        node = rec.names.node_ids[c.node]
+        st = ships.loc[ships["node"] == node, "state"].value_counts()
+        open_count = int(sum(v for k, v in st.items() if k not in ("in_transit", "delivered")))
+        _check(problems, open_count == c.open_shipments,
+               f"{node}: {open_count} open shipments recorded, {c.open_shipments} counted")
+        _check(problems, int(st.get("ready", 0)) == c.shipments_ready,
+               f"{node}: ready shipments {int(st.get('ready', 0))} != queue {c.shipments_ready}")
         staged = int(st.get("staged", 0)) + int(st.get("at_supplier", 0))
-        _check(problems, staged == len(node.staged),
-               f"{node.id}: staged shipments {staged} != staging lane {len(node.staged)}")
-        waiting = {id(s) for q in node.backorders.values() for s in q}
-        _check(problems, int(st.get("backordered", 0)) == len(waiting),
-               f"{node.id}: backordered shipments {int(st.get('backordered', 0))} != "
-               f"{len(waiting)} waiting for stock")
-    del state
+        _check(problems, staged == c.shipments_staged,
+               f"{node}: staged shipments {staged} != staging lane {c.shipments_staged}")
+        _check(problems, int(st.get("backordered", 0)) == c.shipments_waiting,
+               f"{node}: backordered shipments {int(st.get('backordered', 0))} != "
+               f"{c.shipments_waiting} waiting for stock")
 
     # Stock: never negative; initial + put away + restocked - allocated = on hand.
-    _check(problems, bool((net.on_hand >= 0).all()), "stock: negative on hand")
-    _check(problems, bool((net.backordered >= 0).all()), "stock: negative backorders")
-    for node in net.nodes:
-        if not node.stocking:
+    for c in census:
+        node = rec.names.node_ids[c.node]
+        _check(problems, not c.stock_negative, f"{node}: negative on hand or backorders")
+        if not rec.names.stocking[c.node]:
             continue
-        i = node.index
-        at = ships[ships["node"] == node.id]
-        short = sum(int(s.short.sum()) for s in {id(s): s for q in node.backorders.values()
-                                                   for s in q}.values())
-        allocated = int(at["units"].sum()) - short
+        at = ships[ships["node"] == node]
+        allocated = int(at["units"].sum()) - c.units_short
         restocked = int(at["restocked_units"].sum())
-        expected = int(net.initial_units[i]) + int(net.putaway_units[i]) + restocked - allocated
-        _check(problems, expected == int(net.on_hand[i].sum()),
-               f"{node.id}: stock balance {expected} != on hand {int(net.on_hand[i].sum())}")
-        _check(problems, short == int(net.backordered[i].sum()),
-               f"{node.id}: backordered units {short} != {int(net.backordered[i].sum())}")
+        expected = c.initial_units + c.putaway_units + restocked - allocated
+        _check(problems, expected == c.on_hand_units,
+               f"{node}: stock balance {expected} != on hand {c.on_hand_units}")
+        _check(problems, c.units_short == c.backordered_units,
+               f"{node}: backordered units {c.units_short} != {c.backordered_units}")
         # Inbound: ordered = put away + in receiving + with the supplier or on the road.
-        inbound = int(net.putaway_units[i] + net.in_receiving[i] + net.in_supplier_transit[i])
-        _check(problems, int(net.ordered_units[i]) == inbound,
-               f"{node.id}: inbound ordered {int(net.ordered_units[i])} != put away + in "
-               f"receiving + in transit {inbound}")
+        inbound = c.putaway_units + c.in_receiving + c.in_supplier_transit
+        _check(problems, c.ordered_units == inbound,
+               f"{node}: inbound ordered {c.ordered_units} != put away + in receiving + in "
+               f"transit {inbound}")
         # Returns: returned = restocked + disposed + in inspection + on the way back.
         returned = int(at["returned_units"].sum())
         received = at["return_received_h"].notna()
-        inspected = int(net.returns_inspected[i])
         _check(problems, int(at.loc[received, "returned_units"].sum())
-               == inspected + int(net.returns_in_inspection[i]),
-               f"{node.id}: returns received != inspected + in inspection")
+               == c.returns_inspected + c.returns_in_inspection,
+               f"{node}: returns received != inspected + in inspection")
         on_the_way = int(at.loc[~received, "returned_units"].sum())
-        _check(problems, returned == inspected + int(net.returns_in_inspection[i]) + on_the_way,
-               f"{node.id}: returned units {returned} not all accounted for")
-        _check(problems, restocked <= inspected,
-               f"{node.id}: restocked {restocked} > inspected {inspected}")
+        _check(problems,
+               returned == c.returns_inspected + c.returns_in_inspection + on_the_way,
+               f"{node}: returned units {returned} not all accounted for")
+        _check(problems, restocked <= c.returns_inspected,
+               f"{node}: restocked {restocked} > inspected {c.returns_inspected}")
     if problems:
         raise ConservationError("conservation violated:\n  " + "\n  ".join(problems))
     return balance

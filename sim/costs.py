@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario import Scenario
+from sim.tables import station_names
 
 __all__ = ["CATEGORIES", "cost_ledger"]
 
@@ -20,9 +21,6 @@ CATEGORIES = (
 )  # fmt: skip
 
 MONTH_DAYS = 365.0 / 12.0
-
-
-CREWS = ("receivers", "pickers", "packers")
 
 
 def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -52,9 +50,11 @@ def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataF
         add(ship_day, "carrier", by_day["shipping_cost"].sum().to_numpy())
         snap = daily[daily["node"] == spec.id].sort_values("t_h")
         snap_day = snap["day"].to_numpy()[:-1]  # a snapshot at 00:00 opens that day
+        # Holding and marketplace storage accrue on the day's time-average stock; a 3PL
+        # bills the pallets counted at its daily snapshot.
         if spec.mode != "dropship":
             add(snap_day, "holding",
-                snap["on_hand_value"].to_numpy()[:-1] * c.holding_rate_per_year / 365.0)
+                snap["on_hand_value_avg"].to_numpy()[:-1] * c.holding_rate_per_year / 365.0)
         returned = mine[mine["return_received_h"].notna()]
         ret_units = returned.groupby((returned["return_received_h"] // 24).astype(int))[
             "returned_units"].sum()
@@ -63,8 +63,9 @@ def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataF
             h = c.in_house
             per_month("rent", h.rent_per_month)
             per_month("equipment", h.equipment_per_month)
-            staffed = sum(np.diff(snap[f"{r}_staffed_h"].to_numpy()) for r in CREWS)
-            overtime = sum(np.diff(snap[f"{r}_overtime_h"].to_numpy()) for r in CREWS)
+            crews = station_names(daily)
+            staffed = sum(np.diff(snap[f"{r}_staffed_h"].to_numpy()) for r in crews)
+            overtime = sum(np.diff(snap[f"{r}_overtime_h"].to_numpy()) for r in crews)
             add(snap_day, "labour",
                 (staffed + overtime * (1 + h.overtime_premium)) * h.labour_per_hour)
             add(ship_day, "packaging", n_ship * h.packaging_per_order)
@@ -89,7 +90,7 @@ def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataF
             rate = np.array([m.storage_peak_per_m3_month if scenario.is_peak_day(int(d))
                              else m.storage_per_m3_month for d in snap_day])
             add(snap_day, "marketplace_storage",
-                snap["on_hand_cube_m3"].to_numpy()[:-1] * rate / MONTH_DAYS)
+                snap["on_hand_cube_m3_avg"].to_numpy()[:-1] * rate / MONTH_DAYS)
         else:
             d = c.dropship
             add(ship_day, "dropship_fee", n_ship * d.fee_per_order)

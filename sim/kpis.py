@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario import Scenario
+from sim.tables import station_names
 
 __all__ = ["summary_kpis", "utilisation_table"]
 
@@ -31,7 +32,7 @@ def utilisation_table(daily: pd.DataFrame, warmup_day: int) -> pd.DataFrame:
         after = snap[snap["day"] >= warmup_day]
         if len(after) < 2:
             continue
-        for r in ("receivers", "pickers", "packers"):
+        for r in station_names(daily):
             d = {k: float(after[f"{r}_{k}_h"].iloc[-1] - after[f"{r}_{k}_h"].iloc[0])
                  for k in ("busy", "available", "staffed", "overtime")}
             if d["staffed"] == 0 and d["busy"] == 0:
@@ -63,11 +64,12 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict:
     on_time = due["on_time"].fillna(0.0)
     within2 = two_day_window["within_2_days"].fillna(0.0)
 
+    # Stock is averaged over time (exact integrals between events), not sampled at 00:00.
     daily = tables["daily"]
-    after = daily[daily["day"] >= scenario.run.warmup_days]
-    per_day = after.groupby("day")[["on_hand_units", "on_hand_value"]].sum()
-    avg_units = float(per_day["on_hand_units"].mean()) if len(per_day) else math.nan
-    avg_value = float(per_day["on_hand_value"].mean()) if len(per_day) else math.nan
+    after = daily[(daily["day"] >= scenario.run.warmup_days) & daily["on_hand_units_avg"].notna()]
+    per_day = after.groupby("day")[["on_hand_units_avg", "on_hand_value_avg"]].sum()
+    avg_units = float(per_day["on_hand_units_avg"].mean()) if len(per_day) else math.nan
+    avg_value = float(per_day["on_hand_value_avg"].mean()) if len(per_day) else math.nan
     shipped_value = float(s.loc[s["shipped_h"].notna() & s["node"].isin(stocked_nodes),
                                 "value"].sum())
     days = scenario.run.horizon_days - scenario.run.warmup_days

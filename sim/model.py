@@ -14,14 +14,26 @@ from optimize.geo import distance_matrix_km
 from sim.carriers import CarrierTable
 from sim.demand import build_catalogue, generate_orders
 from sim.geography_source import demand_points_for
-from sim.node import DELIVERY_HOUR, NodeSim, Shipment
+from sim.node import DELIVERY_HOUR, NodeSim
 from sim.picking import PickPlanner
-from sim.routing import NetworkView, RoutingPolicy, make_policy
+from sim.record import (
+    DailySnapshot,
+    HourlySample,
+    NodeCensus,
+    PurchaseOrderLine,
+    Recorder,
+    RunNames,
+    Shipment,
+)
+from sim.routing import NetworkView, RoutingPolicy
+from sim.routing_registry import make_policy
 from sim.scenario import Scenario
 from sim.stock_levels import assortment_mask, stock_levels
 from sim.streams import Sampler, Streams, draw
 
-__all__ = ["Network"]
+__all__ = ["STATIONS", "Network"]
+
+STATIONS = ("receivers", "pickers", "packers")  # a stocking node's crews, in record order
 
 
 class Network:
@@ -58,7 +70,6 @@ class Network:
         self.putaway_units = np.zeros(n_nodes, np.int64)
         self.returns_in_inspection = np.zeros(n_nodes, np.int64)
         self.returns_inspected = np.zeros(n_nodes, np.int64)
-        self.pick_tours: list[tuple] = []  # released_h, node, orders, lines, units, m, hours
         self.returned_lines: dict[int, np.ndarray] = {}
 
         stocked = np.array([n.mode != "dropship" for n in sc.nodes])
@@ -84,13 +95,18 @@ class Network:
                                 carries=assortment_mask(sc, self.catalogue, stocked),
                                 open_shipments=np.zeros(n_nodes, np.int64),
                                 backordered=self.backordered)
-        self.shipments: list[Shipment] = []
-        self.po_lines: list[list] = []
+        self.record = Recorder(RunNames(
+            node_ids=tuple(n.id for n in sc.nodes), stations=STATIONS,
+            carriers=(*self.carriers.names, "marketplace"), sku_ids=self.catalogue.ids,
+            point_ids=self.points["id"].to_numpy(),
+            services=tuple(s.name for s in sc.demand.service_levels),
+            stocking=tuple(bool(x) for x in stocked), horizon_h=self.horizon_h,
+        ), self.orders)
+        # The policies read shipments and purchase-order lines; the record holds them.
+        self.shipments = self.record.shipments
+        self.po_lines = self.record.po_lines
         self._first_open_po = 0
-        self.order_routed = np.zeros(self.orders.n, bool)
         self.carrier_delays: list[tuple[float, float, int | None, float]] = []
-        self.hourly: list[tuple] = []
-        self.daily: list[tuple] = []
 
         self.returns_delay_days = Sampler(self.streams["returns.delay"], sc.returns.delay_days)
         self.env.process(self._router())
@@ -121,6 +137,38 @@ class Network:
             for st in node.stations:
                 st.close()
         self._snapshot_day(self.horizon_h)
+        self.record.census = [self._census(n) for n in self.nodes]
+
+    def _census(self, node: NodeSim) -> NodeCensus:
+        i = node.index
+        waiting = list({id(s): s for q in node.backorders.values() for s in q}.values())
+        stations = {s.name.rsplit(".", 1)[1]: s for s in node.stations}
+
+        def inside(name: str) -> int:
+            return stations[name].units_inside if name in stations else 0
+
+        in_stations = [s for k in ("pickers", "packers") if k in stations
+                       for job in stations[k].jobs() for s in (job if k == "pickers" else [job])]
+
+        return NodeCensus(
+            node=i, open_shipments=node.open_shipments, shipments_ready=len(node.ready),
+            shipments_staged=len(node.staged), shipments_waiting=len(waiting),
+            units_ready=sum(s.units for s in node.ready),
+            units_waiting=sum(s.units for s in waiting),
+            units_short=sum(int(s.short.sum()) for s in waiting),
+            units_picking=inside("pickers"), units_packing=inside("packers"),
+            units_staged=sum(s.units for s in node.staged),
+            initial_units=int(self.initial_units[i]), on_hand_units=int(self.on_hand[i].sum()),
+            backordered_units=int(self.backordered[i].sum()),
+            stock_negative=bool((self.on_hand[i] < 0).any() or (self.backordered[i] < 0).any()),
+            ordered_units=int(self.ordered_units[i]),
+            in_supplier_transit=int(self.in_supplier_transit[i]),
+            in_receiving=int(self.in_receiving[i]), putaway_units=int(self.putaway_units[i]),
+            returns_in_inspection=int(self.returns_in_inspection[i]),
+            returns_inspected=int(self.returns_inspected[i]),
+            orders_inside=frozenset(s.order for s in (*node.ready, *node.staged, *in_stations)),
+            orders_waiting=frozenset(s.order for s in waiting),
+        )
 
     def _router(self):
         orders = self.orders
@@ -146,7 +194,7 @@ class Network:
         orders, view = self.orders, self.view
         view.now_h = now = self.env.now
         live = [int(o) for o in batch if not orders.cancelled[o]]
-        self.order_routed[batch] = True
+        self.record.routed[batch] = True
         if hasattr(self.policy, "route_batch"):
             plans = self.policy.route_batch(view, np.array(live, np.int64))
         else:
@@ -205,6 +253,7 @@ class Network:
             fee = np.zeros(len(going))
         delivered = (ship_day + transit) * 24.0 + DELIVERY_HOUR
 
+        self.record.units_shipped += int(qty.sum())
         rng = self.streams["returns.units"]
         returned = rng.binomial(qty, cat.return_rate[sku])
         per_ship = np.add.reduceat(returned, bounds[:-1])
@@ -265,7 +314,7 @@ class Network:
         self.ordered_units[i] += total
         self.in_supplier_transit[i] += total
         po = len(self.po_lines)
-        lines = [[po, int(s), int(q), now, math.nan, math.nan, i]
+        lines = [PurchaseOrderLine(po, int(s), int(q), now, i)
                  for s, q in zip(skus, units, strict=True)]
         self.po_lines.extend(lines)
 
@@ -282,15 +331,17 @@ class Network:
         hours of supplier lead time (default: the supplier's mean), never before now."""
         lines = self.po_lines
         # lines are in order time, so the put-away prefix never needs another look
-        while self._first_open_po < len(lines) and not math.isnan(lines[self._first_open_po][5]):
+        while (self._first_open_po < len(lines)
+               and not math.isnan(lines[self._first_open_po].putaway_h)):
             self._first_open_po += 1
-        rows = [line for line in lines[self._first_open_po:] if math.isnan(line[5])]
+        rows = [line for line in lines[self._first_open_po:] if math.isnan(line.putaway_h)]
         if not rows:
             empty = np.zeros(0, np.int64)
             return empty, empty, empty, np.zeros(0)
-        a = np.array(rows, float)  # po, sku, units, ordered_h, dock_h, putaway_h, node
-        sku, units, node = (a[:, k].astype(np.int64) for k in (1, 2, 6))
-        ordered_h, dock_h = a[:, 3], a[:, 4]
+        sku, units, node = (np.array([getattr(r, f) for r in rows], np.int64)
+                            for f in ("sku", "units", "node"))
+        ordered_h, dock_h = (np.array([getattr(r, f) for r in rows], float)
+                             for f in ("ordered_h", "dock_h"))
         if lead_h is None:
             lead_h = np.array([24.0 * self.scenario.stock_policy(i).supplier.lead_time_days_mean
                                for i in range(len(self.nodes))])
@@ -349,11 +400,11 @@ class Network:
             if now % 24.0 == 0.0:
                 self._snapshot_day(now)
             for n in self.nodes:
-                area = n.open_area_until(now)
-                self.hourly.append((now, n.index, n.open_shipments, area, len(n.ready),
-                                    n.pickers.waiting if n.stocking else 0,
-                                    n.packers.waiting if n.stocking else 0,
-                                    len(n.staged), int(self.backordered[n.index].sum())))
+                self.record.hourly.append(HourlySample(
+                    now, n.index, n.open_shipments, n.open.area_until(now), len(n.ready),
+                    n.pickers.waiting if n.stocking else 0,
+                    n.packers.waiting if n.stocking else 0,
+                    len(n.staged), int(self.backordered[n.index].sum())))
             if now + 1.0 > self.horizon_h:
                 return
             yield self.env.timeout(1.0)
@@ -363,9 +414,8 @@ class Network:
         cube = self.on_hand @ self.catalogue.cube_m3
         for n in self.nodes:
             st = {s.name.rsplit(".", 1)[1]: s for s in n.stations}
-            hours = [(st[k].staffed_h, st[k].overtime_h, st[k].busy_h, st[k].available_h)
-                     if k in st else (0.0, 0.0, 0.0, 0.0)
-                     for k in ("receivers", "pickers", "packers")]
-            self.daily.append((now, n.index, int(self.on_hand[n.index].sum()),
-                               float(value[n.index]), float(cube[n.index]),
-                               *[x for h in hours for x in h]))
+            hours = tuple(st[k].hours() if k in st else (0.0, 0.0, 0.0, 0.0) for k in STATIONS)
+            self.record.daily.append(DailySnapshot(
+                now, n.index, int(self.on_hand[n.index].sum()), float(value[n.index]),
+                float(cube[n.index]), n.stock_units.area_until(now),
+                n.stock_value.area_until(now), n.stock_cube.area_until(now), hours))

@@ -9,12 +9,12 @@ restock or dispose. A dropship node holds no stock: its supplier processes and s
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.record import PickTour, PurchaseOrderLine, Shipment, TimeWeighted
 from sim.scenario import Node
 from sim.station import Station
 from sim.streams import Sampler
@@ -22,65 +22,12 @@ from sim.streams import Sampler
 if TYPE_CHECKING:
     from sim.model import Network
 
-__all__ = ["DELIVERY_HOUR", "NodeSim", "Shipment"]
+__all__ = ["DELIVERY_HOUR", "NodeSim"]
 
 DELIVERY_HOUR = 14.0  # carriers deliver around mid-afternoon
 RETURNS_DOCK_HOUR = 9.0  # the carrier drops returns at the dock once a day
 REVIEW_HOUR = 6.0  # stock is reviewed before the day's first shift
 S_TO_H = 1.0 / 3600.0
-
-
-class Shipment:
-    """The part of an order one node ships: its lines and the times it passes each stage."""
-
-    __slots__ = (
-        "allocated_h",
-        "carrier",
-        "created_h",
-        "delivered_h",
-        "distance_km",
-        "fee",
-        "filled_on_arrival",
-        "inspected_h",
-        "node",
-        "order",
-        "packed_h",
-        "picked_h",
-        "point",
-        "promised_day",
-        "qty",
-        "released_h",
-        "restocked_units",
-        "return_received_h",
-        "returned_units",
-        "routed_h",
-        "shipped_h",
-        "shipping_cost",
-        "short",
-        "sku",
-        "split",
-        "state",
-        "units",
-        "value",
-        "weight_kg",
-    )  # fmt: skip
-
-    def __init__(self, order: int, node: int, sku: np.ndarray, qty: np.ndarray,
-                 created_h: float, routed_h: float, promised_day: int, point: int):
-        self.order, self.node, self.sku, self.qty = order, node, sku, qty
-        self.created_h, self.routed_h = created_h, routed_h
-        self.promised_day, self.point = promised_day, point
-        self.units = int(qty.sum())
-        self.split = False
-        nan = math.nan
-        self.allocated_h = self.released_h = self.picked_h = self.packed_h = nan
-        self.shipped_h = self.delivered_h = self.return_received_h = self.inspected_h = nan
-        self.short: np.ndarray | None = None  # units still to allocate, per line
-        self.filled_on_arrival = 0
-        self.returned_units = self.restocked_units = 0
-        self.carrier = -1
-        self.distance_km = self.weight_kg = self.shipping_cost = self.value = self.fee = 0.0
-        self.state = "routed"
 
 
 class NodeSim:
@@ -98,10 +45,16 @@ class NodeSim:
         self.staged: list[Shipment] = []  # packed (or supplier-processed), waiting for pickup
         self.backorders: dict[int, deque[Shipment]] = {}
         self.returns_due: list[tuple[float, Shipment]] = []
-        self.open_shipments = 0
-        self.open_area_h = 0.0  # integral of open shipments over time (shipment-hours)
-        self._open_since = 0.0
+        self.open = TimeWeighted()  # open shipments, integrated over time (shipment-hours)
         self.released_today = 0
+        # Stock on hand in units, value and m3, each integrated exactly over time.
+        on_hand = net.on_hand[index]
+        cat = net.catalogue
+        self.stock_units = TimeWeighted(float(on_hand.sum()))
+        self.stock_value = TimeWeighted(float(on_hand @ cat.unit_value))
+        self.stock_cube = TimeWeighted(float(on_hand @ cat.cube_m3))
+        self._unit_value = cat.unit_value.tolist()
+        self._unit_cube = cat.cube_m3.tolist()
         if self.stocking:
             res = spec.resources
             self.pickers = Station(self.env, f"{spec.id}.pickers", res.pickers, horizon, wd)
@@ -151,6 +104,7 @@ class NodeSim:
             if take:
                 on_hand[s] = have - take
                 filled += take
+                self._stock_moved(s, -take)
             if take < q:
                 if sh.short is None:
                     sh.short = np.zeros(len(sh.sku), np.int64)
@@ -162,6 +116,12 @@ class NodeSim:
             sh.state = "backordered"
         else:
             self._allocated(sh)
+
+    def _stock_moved(self, sku: int, units: int) -> None:
+        now = self.env.now
+        self.stock_units.move(now, units)
+        self.stock_value.move(now, units * self._unit_value[sku])
+        self.stock_cube.move(now, units * self._unit_cube[sku])
 
     def _allocated(self, sh: Shipment) -> None:
         sh.allocated_h = self.env.now
@@ -196,7 +156,8 @@ class NodeSim:
             sh.released_h = now
             sh.state = "picking"
         for batch in self.net.batches(self, shipments):
-            self.pickers.submit(self._pick_time_h(batch), self._picked, batch)
+            self.pickers.submit(self._pick_time_h(batch), self._picked, batch,
+                                sum(s.units for s in batch))
 
     def _pick_time_h(self, batch: list[Shipment]) -> float:
         sku = batch[0].sku if len(batch) == 1 else np.concatenate([s.sku for s in batch])
@@ -208,8 +169,8 @@ class NodeSim:
             length_m = self.net.tour_length_m(self, sku)
             hours = S_TO_H * (length_m / pk.walk_speed_m_s + pk.time_per_line_s * len(sku)
                               + pk.time_per_unit_s * units + pk.setup_per_tour_s)
-        self.net.pick_tours.append((self.env.now, self.index, len(batch), len(sku), units,
-                                    length_m, hours))
+        self.net.record.pick_tours.append(PickTour(self.env.now, self.index, len(batch),
+                                                   len(sku), units, length_m, hours))
         return hours
 
     def _picked(self, batch: list[Shipment]) -> None:
@@ -218,7 +179,8 @@ class NodeSim:
         for sh in batch:
             sh.picked_h = now
             sh.state = "packing"
-            self.packers.submit(self.pack_h() + extra * (sh.units - 1), self._packed, sh)
+            self.packers.submit(self.pack_h() + extra * max(sh.units - 1, 0), self._packed, sh,
+                                sh.units)
 
     def _packed(self, sh: Shipment) -> None:
         sh.packed_h = self.env.now
@@ -252,15 +214,13 @@ class NodeSim:
         self.net.ship(self, going)
 
     def _count_open(self, delta: int) -> None:
-        now = self.env.now
-        self.open_area_h += self.open_shipments * (now - self._open_since)
-        self._open_since = now
-        self.open_shipments += delta
+        self.open.move(self.env.now, delta)
         self.net.view.open_shipments[self.index] = self.open_shipments
 
-    def open_area_until(self, t_h: float) -> float:
-        """Shipment-hours open at this node from the start up to `t_h` (>= the last change)."""
-        return self.open_area_h + self.open_shipments * (t_h - self._open_since)
+    @property
+    def open_shipments(self) -> int:
+        """Shipments routed here and not yet handed to a carrier."""
+        return int(self.open.level)
 
     # ------------------------------------------------------------ stock arriving
     def add_stock(self, sku: int, units: int) -> None:
@@ -268,11 +228,13 @@ class NodeSim:
         on_hand = self.net.on_hand[self.index]
         on_hand[sku] += units
         waiting = self.backorders.get(sku)
+        taken = 0
         while waiting and on_hand[sku] > 0:
             sh = waiting[0]
             j = int(np.flatnonzero(sh.sku == sku)[0])
             take = min(int(on_hand[sku]), int(sh.short[j]))
             on_hand[sku] -= take
+            taken += take
             sh.short[j] -= take
             self.net.backordered[self.index, sku] -= take
             if sh.short[j] > 0:
@@ -281,6 +243,8 @@ class NodeSim:
             if not sh.short.any():
                 sh.short = None
                 self._allocated(sh)
+        if units != taken:
+            self._stock_moved(sku, units - taken)
 
     def _reviews(self):
         period_h = 24.0 * self.net.scenario.stock_policy(self.index).review_period_days
@@ -289,21 +253,21 @@ class NodeSim:
             self.net.review(self)
             yield self.env.timeout(period_h)
 
-    def receive_po(self, po_lines: list[list]) -> None:
+    def receive_po(self, po_lines: list[PurchaseOrderLine]) -> None:
         """A purchase order reaches the dock: one receive-QC-putaway job per line."""
         pt = self.spec.process_times
         qc = self.qc_rng.random(len(po_lines)) < pt.qc_share
         for line, checked in zip(po_lines, qc, strict=True):
-            line[4] = self.env.now  # dock time
-            units = line[2]
+            line.dock_h = self.env.now
+            units = line.units
             self.net.in_receiving[self.index] += units
             seconds = units * pt.receive_s_per_unit + checked * pt.qc_s_per_line
             duration = self.receive_h() + self.putaway_h() + seconds * S_TO_H
             self.receivers.submit(duration, self._put_away, line)
 
-    def _put_away(self, line: list) -> None:
-        line[5] = self.env.now
-        sku, units = line[1], line[2]
+    def _put_away(self, line: PurchaseOrderLine) -> None:
+        line.putaway_h = self.env.now
+        sku, units = line.sku, line.units
         net = self.net
         net.in_receiving[self.index] -= units
         net.on_order[self.index, sku] -= units

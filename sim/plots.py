@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario import Scenario
+from sim.tables import station_names
 
 __all__ = ["plot_run"]
 
@@ -73,7 +74,7 @@ def plot_run(scenario: Scenario, tables: dict[str, pd.DataFrame], out_dir: str |
     fig, ax = plt.subplots(figsize=(9, 4))
     daily = tables["daily"].sort_values("t_h")
     for node, d in daily.groupby("node"):
-        for r in ("pickers", "packers", "receivers"):
+        for r in station_names(daily):
             avail = np.diff(d[f"{r}_available_h"].to_numpy())
             if avail.sum() == 0:
                 continue

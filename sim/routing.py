@@ -20,7 +20,6 @@ __all__ = [
     "Overflow",
     "Part",
     "RoutingPolicy",
-    "make_policy",
 ]
 
 
@@ -138,19 +137,3 @@ class Overflow:
 
 def _parts(sku: np.ndarray, qty: np.ndarray, chosen: np.ndarray) -> list[Part]:
     return [Part(int(n), sku[chosen == n], qty[chosen == n]) for n in np.unique(chosen)]
-
-
-OPTIMISING_POLICIES = ("cheapest_single_node", "batch_optimal", "lookahead", "batch_lookahead")
-
-
-def make_policy(settings, network=None) -> RoutingPolicy:
-    """The policy a scenario's `routing` section names (optimising ones see the network)."""
-    if settings.policy in OPTIMISING_POLICIES:
-        from sim.routing_policies import build_policy
-
-        return build_policy(settings, network)
-    if settings.policy == "assortment_split":
-        return AssortmentSplit()
-    if settings.policy == "overflow":
-        return Overflow(settings.overflow_open_shipments)
-    return NearestWithStock()

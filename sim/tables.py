@@ -1,13 +1,13 @@
-"""Turn a finished network run into flat tables (pandas DataFrames)."""
+"""Turn a finished run's record into flat tables (pandas DataFrames)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from sim.model import Network
+from sim.record import HourlySample, PickTour, Recorder
 
-__all__ = ["build_tables"]
+__all__ = ["build_tables", "station_names"]
 
 _SHIPMENT_FIELDS = (
     "order", "node", "units", "created_h", "routed_h", "allocated_h", "released_h", "picked_h",
@@ -22,36 +22,36 @@ def _names(names: np.ndarray, index: pd.Series) -> np.ndarray | pd.Series:
     return names[index.to_numpy(int)] if len(index) else index.astype(str)
 
 
-def _node_ids(net: Network) -> np.ndarray:
-    return np.array([n.id for n in net.scenario.nodes])
+def _node_ids(rec: Recorder) -> np.ndarray:
+    return np.array(rec.names.node_ids)
 
 
-def _shipments(net: Network) -> pd.DataFrame:
-    ships = net.shipments
+def _shipments(rec: Recorder) -> pd.DataFrame:
+    ships = rec.shipments
     df = pd.DataFrame({f: [getattr(s, f) for s in ships] for f in _SHIPMENT_FIELDS})
     df.insert(0, "shipment", np.arange(len(df)))
     if len(df):
-        horizon = net.horizon_h
+        horizon = rec.names.horizon_h
         arrived = (df["state"] == "in_transit") & (df["delivered_h"] <= horizon)
         df.loc[arrived, "state"] = "delivered"
         df.loc[df["delivered_h"] > horizon, "delivered_h"] = np.nan
         df.loc[df["return_received_h"] > horizon, "return_received_h"] = np.nan
         df.loc[df["inspected_h"] > horizon, "inspected_h"] = np.nan
-    df["node"] = _names(_node_ids(net), df["node"])
-    df["carrier"] = _names(np.array((*net.carriers.names, "marketplace")), df["carrier"])
+    df["node"] = _names(_node_ids(rec), df["node"])
+    df["carrier"] = _names(np.array(rec.names.carriers), df["carrier"])
     df["units"] = df["units"].astype(np.int64)
     return df
 
 
-def _orders(net: Network, ships: pd.DataFrame) -> pd.DataFrame:
-    ob = net.orders
-    horizon = net.horizon_h
+def _orders(rec: Recorder, ships: pd.DataFrame) -> pd.DataFrame:
+    ob = rec.orders
+    horizon = rec.names.horizon_h
     units = ob.units_per_order()
     df = pd.DataFrame({
         "order": np.arange(ob.n), "created_h": ob.created_h, "ready_h": ob.ready_h,
         "held": ob.held, "cancelled": ob.cancelled, "lines": np.diff(ob.line_start),
-        "units": units.astype(np.int64), "point": net.points["id"].to_numpy()[ob.point],
-        "service": np.array([s.name for s in net.scenario.demand.service_levels])[ob.service],
+        "units": units.astype(np.int64), "point": rec.names.point_ids[ob.point],
+        "service": np.array(rec.names.services)[ob.service],
     })
     g = ships.groupby("order")
     agg = g.agg(
@@ -90,13 +90,31 @@ def _orders(net: Network, ships: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _daily(net: Network, ships: pd.DataFrame) -> pd.DataFrame:
-    cols = ["t_h", "node", "on_hand_units", "on_hand_value", "on_hand_cube_m3"]
-    for r in ("receivers", "pickers", "packers"):
+_STOCK = ("on_hand_units", "on_hand_value", "on_hand_cube_m3")
+
+
+def station_names(daily: pd.DataFrame) -> list[str]:
+    """The crews whose worker-hours the daily table carries, in column order."""
+    return [c.removesuffix("_staffed_h") for c in daily.columns if c.endswith("_staffed_h")]
+
+
+def _daily(rec: Recorder, ships: pd.DataFrame) -> pd.DataFrame:
+    stations = rec.names.stations
+    cols = ["t_h", "node", *_STOCK]
+    for r in stations:
         cols += [f"{r}_staffed_h", f"{r}_overtime_h", f"{r}_busy_h", f"{r}_available_h"]
-    df = pd.DataFrame(net.daily, columns=cols).drop_duplicates(["t_h", "node"], keep="last")
+    rows = [(*d[:5], *[x for h in d.station_hours for x in h]) for d in rec.daily]
+    areas = pd.DataFrame([d[5:8] for d in rec.daily], columns=[f"{c}_area" for c in _STOCK])
+    df = pd.concat([pd.DataFrame(rows, columns=cols), areas], axis=1)
+    df = df.drop_duplicates(["t_h", "node"], keep="last")
+    # Time averages over the day each snapshot opens (exact integrals; nan after the last).
+    by_node = df.groupby("node")
+    dt = by_node["t_h"].diff(-1).mul(-1)
+    for c in _STOCK:
+        df[f"{c}_avg"] = by_node[f"{c}_area"].diff(-1).mul(-1) / dt
+    df = df.drop(columns=[f"{c}_area" for c in _STOCK])
     df["day"] = (df["t_h"] // 24).astype(int)
-    df["node"] = _names(_node_ids(net), df["node"])
+    df["node"] = _names(_node_ids(rec), df["node"])
     # Flow through each node per day: shipments routed to it, shipped and delivered.
     for col, stamp in (("shipments_routed", "routed_h"), ("shipments_shipped", "shipped_h"),
                        ("shipments_delivered", "delivered_h")):
@@ -108,41 +126,40 @@ def _daily(net: Network, ships: pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _hourly(net: Network) -> pd.DataFrame:
-    cols = ["t_h", "node", "open_shipments", "open_area_h", "ready", "pick_queue", "pack_queue",
-            "staged", "backordered_units"]
-    df = pd.DataFrame(net.hourly, columns=cols)
+def _hourly(rec: Recorder) -> pd.DataFrame:
+    df = pd.DataFrame(rec.hourly, columns=HourlySample._fields)
     # Time-average of open shipments over the hour before each sample (exact, not sampled).
     df["open_shipments_avg"] = df.groupby("node")["open_area_h"].diff()
     df = df.drop(columns="open_area_h")
-    df["node"] = _names(_node_ids(net), df["node"])
+    df["node"] = _names(_node_ids(rec), df["node"])
     return df
 
 
-def _inbound(net: Network) -> pd.DataFrame:
-    df = pd.DataFrame(net.po_lines, columns=["po", "sku", "units", "ordered_h", "dock_h",
-                                             "putaway_h", "node"])
-    df["node"] = _names(_node_ids(net), df["node"])
-    df["sku"] = _names(net.catalogue.ids, df["sku"])
+_PO_FIELDS = ("po", "sku", "units", "ordered_h", "dock_h", "putaway_h", "node")
+
+
+def _inbound(rec: Recorder) -> pd.DataFrame:
+    df = pd.DataFrame({f: [getattr(line, f) for line in rec.po_lines] for f in _PO_FIELDS})
+    df["node"] = _names(_node_ids(rec), df["node"])
+    df["sku"] = _names(rec.names.sku_ids, df["sku"])
     df["dock_to_stock_h"] = df["putaway_h"] - df["dock_h"]
     return df
 
 
-def _pick_tours(net: Network) -> pd.DataFrame:
-    df = pd.DataFrame(net.pick_tours, columns=["released_h", "node", "orders", "lines", "units",
-                                               "length_m", "pick_h"])
-    df["node"] = _names(_node_ids(net), df["node"])
+def _pick_tours(rec: Recorder) -> pd.DataFrame:
+    df = pd.DataFrame(rec.pick_tours, columns=PickTour._fields)
+    df["node"] = _names(_node_ids(rec), df["node"])
     return df
 
 
-def build_tables(net: Network) -> dict[str, pd.DataFrame]:
+def build_tables(rec: Recorder) -> dict[str, pd.DataFrame]:
     """shipments, orders, daily, hourly, inbound and pick-tour tables of a finished run."""
-    ships = _shipments(net)
+    ships = _shipments(rec)
     return {
-        "pick_tours": _pick_tours(net),
+        "pick_tours": _pick_tours(rec),
         "shipments": ships,
-        "orders": _orders(net, ships),
-        "daily": _daily(net, ships),
-        "hourly": _hourly(net),
-        "inbound": _inbound(net),
+        "orders": _orders(rec, ships),
+        "daily": _daily(rec, ships),
+        "hourly": _hourly(rec),
+        "inbound": _inbound(rec),
     }

@@ -16,6 +16,7 @@ from optimize.order_routing import plan_cost
 from sim.api import load_scenario, run, with_changes
 from sim.demand import rate_per_hour
 from sim.model import Network
+from sim.record import PurchaseOrderLine as Line
 from sim.routing import NearestWithStock
 from sim.routing_policies import (
     BatchOptimal,
@@ -217,9 +218,9 @@ def test_stock_due_by_counts_open_lines_expected_in_time(tiny):
     lead_h = 24.0 * tiny.stock_policy(0).supplier.lead_time_days_mean
     nan = float("nan")
     network.po_lines[:] = [
-        [0, 3, 5, 0.0, 1.0, 2.0, 0],  # put away: on hand already, not due
-        [1, 4, 7, 10.0, nan, nan, 0],  # expected at 10 h + lead time
-        [2, 4, 2, 20.0, 30.0, nan, 1],  # at the dock, waiting for put-away: due now
+        Line(0, 3, 5, 0.0, 0, 1.0, 2.0),  # put away: on hand already, not due
+        Line(1, 4, 7, 10.0, 0, nan, nan),  # expected at 10 h + lead time
+        Line(2, 4, 2, 20.0, 1, 30.0, nan),  # at the dock, waiting for put-away: due now
     ]
     network._first_open_po = 0
     before = network.stock_due_by(10.0 + lead_h - 1.0)
@@ -263,7 +264,7 @@ def test_lookahead_holds_an_order_for_replenishment_due_in_time(tiny):
     no_hold = policy.route(view, o)
     assert len(no_hold) == 1 and no_hold[0].node != 0
     # the units reach node 0's dock: it can ship them today, and does (its rate is lower)
-    network.po_lines[:] = [[0, sku, qty, 0.0, 7.0, float("nan"), 0]]
+    network.po_lines[:] = [Line(0, sku, qty, 0.0, 0, dock_h=7.0)]
     network._first_open_po = 0
     policy._arrivals_hour = -1
     assert policy.ship_days(view, o, nodes)[0] == today[0]
@@ -275,8 +276,7 @@ def test_lookahead_holds_an_order_for_replenishment_due_in_time(tiny):
     # on order, put away (at the hold confidence) two days on: a hold two days later, priced
     # at the carrier's rate for the days then left
     lead_h = policy.hold_lead_h[0]
-    network.po_lines[:] = [[0, sku, qty, 24.0 * 2 + 6.0 - lead_h, float("nan"), float("nan"),
-                            0]]
+    network.po_lines[:] = [Line(0, sku, qty, 24.0 * 2 + 6.0 - lead_h, 0)]
     policy._arrivals_hour = -1
     day = pricing.ship_day(24.0 * 2 + 6.0)[0]
     assert policy.ship_days(view, o, nodes)[0] == day
@@ -287,14 +287,14 @@ def test_lookahead_holds_an_order_for_replenishment_due_in_time(tiny):
     assert [p.node for p in policy.route(view, o)] == [0]
     # past the last day a service meets the promise: no hold
     late = int(pricing.latest_ship_day(o)[0]) + 1
-    network.po_lines[0][3] = 24.0 * late + 6.0 - lead_h
+    network.po_lines[0].ordered_h = 24.0 * late + 6.0 - lead_h
     policy._arrivals_hour = -1
     assert policy.ship_days(view, o, nodes)[0] == -1
     assert [p.node for p in policy.route(view, o)] == [p.node for p in no_hold]
     # the duals-only look-ahead never holds
     policy.hold_lead_h = None
-    network.po_lines[0][3] = 0.0
-    network.po_lines[0][4] = 7.0
+    network.po_lines[0].ordered_h = 0.0
+    network.po_lines[0].dock_h = 7.0
     assert policy.ship_days(view, o, nodes)[0] == -1
 
 
@@ -314,7 +314,7 @@ def test_batch_lookahead_holds_for_replenishment_due_in_time(tiny):
         """The batch plan for `o` when its units are put away at node 0 that day (at the
         hold confidence; None: nothing on order), and the instance's due-stock columns."""
         network.po_lines[:] = [] if put_away_day is None else [
-            [0, sku, qty, 24.0 * put_away_day + 6.0 - lead_h, float("nan"), float("nan"), 0]]
+            Line(0, sku, qty, 24.0 * put_away_day + 6.0 - lead_h, 0)]
         network._first_open_po = 0
         lookahead._arrivals_hour = -1
         inst = pricing.instance(view, orders, unit_cost=np.zeros(view.on_hand.shape))
@@ -376,7 +376,7 @@ def test_lookahead_holds_in_a_whole_run_conserve_and_repeat(tiny, policy):
     nets = [Network(sc, replication=0) for _ in range(2)]
     for network in nets:
         network.run()
-        check_conservation(network, build_tables(network))
+        check_conservation(network.record, build_tables(network.record))
     assert nets[0].policy.holds > 0
     assert nets[0].policy.holds == nets[1].policy.holds
     cols = ("order", "node", "shipped_h", "shipping_cost")

@@ -1,0 +1,24 @@
+"""The run's record: named row types the model writes, read by tables, KPIs, costs and the
+conservation check (which never look at the model's objects)."""
+
+from sim.record.recorder import NodeCensus, Recorder, RunNames
+from sim.record.rows import (
+    DailySnapshot,
+    HourlySample,
+    PickTour,
+    PurchaseOrderLine,
+    Shipment,
+)
+from sim.record.time_weighted import TimeWeighted
+
+__all__ = [
+    "DailySnapshot",
+    "HourlySample",
+    "NodeCensus",
+    "PickTour",
+    "PurchaseOrderLine",
+    "Recorder",
+    "RunNames",
+    "Shipment",
+    "TimeWeighted",
+]

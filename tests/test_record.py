@@ -1,0 +1,150 @@
+"""The run's record: conservation counts units where they are (so a lost unit is caught),
+count distributions keep their mean and minimum, and the layers import one way only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.api import run, with_changes
+from sim.conservation import ConservationError
+from sim.model import Network
+from sim.node import NodeSim
+from sim.routing_registry import POLICIES
+from sim.scenario import Dist, RoutingSettings, load_scenario
+from sim.streams import count_moments, draw_count
+
+from .conftest import SCENARIOS
+from .import_graph import cycles, import_graph
+
+SMALL = with_changes(load_scenario(SCENARIOS / "us_two_node_black_friday.yaml"), {
+    "run.horizon_days": 6, "run.warmup_days": 1, "demand.orders_per_day": 300,
+    "demand.spikes": [], "disruptions": [], "skus.generator.count": 40,
+})
+
+
+# ---------------------------------------------------------------- conservation
+
+
+def test_clean_run_balances_by_place():
+    r = run(SMALL)
+    b = r.balance
+    assert b["units_created"] == (b["units_delivered"] + b["units_in_process"]
+                                  + b["units_backordered"] + b["units_cancelled"])
+    assert b["units_in_transit"] > 0 and b["units_delivered"] > 0
+    assert b["created"] == b["delivered"] + b["in_process"] + b["backordered"] + b["cancelled"]
+
+
+def _drop_first(method):
+    """Wrap a node method so that its first call does nothing: one shipment lost."""
+    state = {"dropped": False}
+
+    def wrapper(self, *args):
+        if not state["dropped"]:
+            state["dropped"] = True
+            return None
+        return method(self, *args)
+
+    return wrapper
+
+
+@pytest.mark.parametrize("where, expected", [
+    ("_packed", "units: created"),  # lost between the pack bench and the staging lane
+    ("_allocated", "units: created"),  # lost between allocation and the ready queue
+])
+def test_a_lost_shipment_is_caught(monkeypatch, where, expected):
+    monkeypatch.setattr(NodeSim, where, _drop_first(getattr(NodeSim, where)))
+    with pytest.raises(ConservationError, match=expected):
+        run(SMALL)
+
+
+def test_a_lost_unit_of_stock_is_caught(monkeypatch):
+    add_stock = NodeSim.add_stock
+
+    def leaky(self, sku, units):
+        add_stock(self, sku, units - 1 if units > 1 else units)
+
+    monkeypatch.setattr(NodeSim, "add_stock", leaky)
+    with pytest.raises(ConservationError, match="stock balance"):
+        run(with_changes(SMALL, {"run.horizon_days": 9}))
+
+
+def test_a_shipment_the_carrier_drops_is_caught(monkeypatch):
+    ship = Network.ship
+
+    def drop_last(self, node, going):
+        ship(self, node, going[:-1] if len(going) > 1 else going)
+
+    monkeypatch.setattr(Network, "ship", drop_last)
+    with pytest.raises(ConservationError, match="staged shipments"):
+        run(SMALL)
+
+
+# ---------------------------------------------------------------- count distributions
+
+
+@settings(max_examples=40, deadline=None)
+@given(kind=st.sampled_from(["fixed", "exponential", "normal", "lognormal", "gamma",
+                             "geometric", "poisson"]),
+       mean=st.floats(1.0, 4.0), cv=st.floats(0.0, 1.5), low=st.sampled_from([1.0, 2.0]))
+def test_counts_are_whole_keep_min_and_mean(kind, mean, cv, low):
+    mean = max(mean, low)
+    d = Dist(dist=kind, mean=mean, cv=cv, min=low)
+    x = draw_count(np.random.default_rng(3), d, 40_000)
+    assert x.dtype == np.int64
+    assert x.min() >= low
+    m, m2 = count_moments(d)
+    assert m == mean
+    sd = np.sqrt(max(m2 - m * m, 0.0) + 0.25)
+    # normal is truncated at min, which lifts its mean when the spread reaches below it
+    slack = 0.5 * cv * mean if kind == "normal" else 0.0
+    assert abs(x.mean() - mean) <= 5 * sd / np.sqrt(len(x)) + slack + 1e-9
+
+
+def test_continuous_units_per_line_realise_their_mean_and_never_zero():
+    """A gamma count of mean 1.5 realised 1.02 units per line (26 % zero-unit lines) when
+    truncated; a zero-unit order with a fixed pack time crashed the run."""
+    sc = with_changes(SMALL, {
+        "demand.units_per_line": {"dist": "gamma", "mean": 1.5, "cv": 1.0, "min": 1},
+        "demand.lines_per_order": {"dist": "lognormal", "mean": 1.8, "cv": 0.6, "min": 1},
+        "nodes[0].process_times.pack_s_per_order": {"dist": "fixed", "mean": 30},
+    })
+    r = run(sc)
+    orders = r.orders
+    assert (orders["units"] >= orders["lines"]).all()
+    assert orders["lines"].min() >= 1
+    # Units per order = lines x units per line in expectation (merging a SKU drawn twice in
+    # one basket keeps the units): 1.8 x 1.5 = 2.7.
+    units = orders["units"].to_numpy(float)
+    assert abs(units.mean() - 2.7) < 5 * units.std() / np.sqrt(len(units))
+
+
+# ---------------------------------------------------------------- layers
+
+
+def test_no_import_loops_and_records_do_not_read_the_model():
+    graph = import_graph("sim", "optimize")
+    assert cycles(graph) == []
+    for module in ("sim.tables", "sim.kpis", "sim.costs", "sim.conservation", "sim.record"):
+        reach = _reachable(graph, module)
+        assert "sim.model" not in reach and "sim.node" not in reach, (module, sorted(reach))
+    for module, imported in graph.items():
+        if module.startswith("optimize"):
+            assert not any(m.startswith("sim") for m in imported), module
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for m in graph.get(todo.pop(), ()):
+            if m not in seen:
+                seen.add(m)
+                todo.append(m)
+    return seen
+
+
+def test_every_routing_policy_name_is_registered_once():
+    names = RoutingSettings.model_fields["policy"].annotation.__args__
+    assert sorted(names) == sorted(POLICIES)
