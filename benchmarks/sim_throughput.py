@@ -7,6 +7,10 @@ The reference is the minimal order flow any SimPy user would write first (Poisso
 one process per order, a picker pool and a packer pool as `simpy.Resource`, a wait for the
 daily carrier cut-off, a transit delay, six timestamps per order), measured in the same
 process so the ratio does not depend on the machine.
+
+Each case runs in a fresh process (reference first, then the model), so its peak resident
+memory is its own: printed in MB and per simulated order (the process's peak over the order
+count, imports included).
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import multiprocessing
 import pstats
+import resource
 import time
 
 import numpy as np
@@ -103,6 +109,16 @@ def full_model_orders_per_s(orders_per_day: float, days: int, profile: bool = Fa
     return n / elapsed, n, top
 
 
+def _case(per_day: int, days: int, profile: bool) -> tuple[float, float, int, str, float, float]:
+    """One case in its own process: (reference rate, model rate, orders, profile, MB after
+    imports, peak MB)."""
+    base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    ref = bare_simpy_orders_per_s(200_000, 10_000)
+    rate, n, top = full_model_orders_per_s(per_day, days, profile=profile)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return ref, rate, n, top, base_mb, peak_mb
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1k and 10k orders/day for a week")
@@ -112,12 +128,15 @@ def main() -> None:
     cases = [(1_000, 7), (10_000, 7)] if args.quick else [(1_000, args.days),
                                                           (10_000, args.days),
                                                           (100_000, args.days)]
-    ref = bare_simpy_orders_per_s(200_000, 10_000)
-    print(f"bare SimPy reference: {ref:,.0f} orders/s (200,000 orders, 6 timestamps each)")
-    print(f"{'orders/day':>10} {'days':>5} {'orders':>10} {'orders/s':>10} {'ratio':>7}")
+    print("reference: bare SimPy, 200,000 orders, 6 timestamps each, in each case's process")
+    print(f"{'orders/day':>10} {'days':>5} {'orders':>10} {'ref/s':>8} {'orders/s':>10} "
+          f"{'ratio':>6} {'base MB':>8} {'peak MB':>8} {'KB/order':>8}", flush=True)
+    ctx = multiprocessing.get_context("spawn")
     for per_day, days in cases:
-        rate, n, top = full_model_orders_per_s(per_day, days, profile=args.profile)
-        print(f"{per_day:>10,} {days:>5} {n:>10,} {rate:>10,.0f} {rate / ref:>7.2f}")
+        with ctx.Pool(1) as pool:
+            ref, rate, n, top, base_mb, peak_mb = pool.apply(_case, (per_day, days, args.profile))
+        print(f"{per_day:>10,} {days:>5} {n:>10,} {ref:>8,.0f} {rate:>10,.0f} {rate / ref:>6.2f} "
+              f"{base_mb:>8,.0f} {peak_mb:>8,.0f} {1024.0 * peak_mb / n:>8.2f}", flush=True)
         if top:
             print(top)
 
