@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim.fulfilment_modes import rule_for
 from sim.scenario import Scenario
 from sim.tables import station_names
 
@@ -54,7 +55,7 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict:
     live = o[~o["cancelled"]]
     ships = tables["shipments"]
     s = ships[ships["created_h"] >= warm_h]
-    stocked_nodes = [n.id for n in scenario.nodes if n.mode != "dropship"]
+    stocked_nodes = [n.id for n in scenario.nodes if rule_for(n).stocks]
     s_stock = s[s["node"].isin(stocked_nodes)]
 
     # Service is judged only where the run let it be decided: the promise day has ended,

@@ -13,6 +13,7 @@ import simpy
 from optimize.geo import distance_matrix_km
 from sim.carriers import CarrierTable
 from sim.demand import build_catalogue, generate_orders
+from sim.fulfilment_modes import Dispatch, rule_for
 from sim.geography_source import demand_points_for
 from sim.node import DELIVERY_HOUR, NodeSim
 from sim.picking import PickPlanner
@@ -29,7 +30,7 @@ from sim.routing import NetworkView, RoutingPolicy
 from sim.routing_registry import make_policy
 from sim.scenario import Scenario
 from sim.stock_levels import assortment_mask, stock_levels
-from sim.streams import Sampler, Streams, draw
+from sim.streams import Sampler, Streams
 
 __all__ = ["STATIONS", "Network"]
 
@@ -72,7 +73,7 @@ class Network:
         self.returns_inspected = np.zeros(n_nodes, np.int64)
         self.returned_lines: dict[int, np.ndarray] = {}
 
-        stocked = np.array([n.mode != "dropship" for n in sc.nodes])
+        stocked = np.array([rule_for(n).stocks for n in sc.nodes])
         self.order_up_to, self.reorder_point = stock_levels(sc, self.catalogue, self.dist_km,
                                                             self.points["weight"].to_numpy(),
                                                             stocked)
@@ -224,33 +225,18 @@ class Network:
         """Hand shipments to carriers: service choice, cost, transit, delivery, returns."""
         now = self.env.now
         ship_day = int(now // 24.0)
-        ct = self.carriers
         sku = np.concatenate([s.sku for s in going])
         qty = np.concatenate([s.qty for s in going])
         bounds = np.cumsum([0] + [len(s.sku) for s in going])
         cat = self.catalogue
         weight = np.add.reduceat(cat.weight_kg[sku] * qty, bounds[:-1])
         value = np.add.reduceat(cat.unit_value[sku] * qty, bounds[:-1])
-        market = node.spec.marketplace
-        if market is not None:
-            # The marketplace delivers through its own network; its fee per unit (by unit
-            # weight tier) covers shipping.
-            row = np.full(len(going), -1)
-            transit = draw(self.streams[f"marketplace.{node.id}"], market.transit_days, len(going))
-            cost = np.zeros(len(going))
-            tier = np.searchsorted(market.fee_tiers_kg, cat.weight_kg[sku], side="left")
-            fee = np.add.reduceat(np.asarray(market.fee_per_unit)[tier] * qty, bounds[:-1])
-        else:
-            dist = np.array([s.distance_km for s in going])
-            days_left = np.array([s.promised_day for s in going], float) - ship_day
-            band = ct.band(dist)
-            row = ct.choose(band, days_left, weight)
-            transit = ct.transit(row, band, self.streams["carrier.transit"])
-            transit = transit + self._carrier_delay(row, now)
-            discount = (1.0 - self.scenario.costs.three_pl.carrier_discount
-                        if node.spec.mode == "3pl" else 1.0)
-            cost = ct.rate(row, band, weight) * discount
-            fee = np.zeros(len(going))
+        row, transit, cost, fee = node.mode.deliver(Dispatch(
+            spec=node.spec, scenario=self.scenario, now_h=now, sku=sku, qty=qty, bounds=bounds,
+            weight_kg=weight, unit_weight_kg=cat.weight_kg,
+            distance_km=np.array([s.distance_km for s in going]),
+            days_left=np.array([s.promised_day for s in going], float) - ship_day,
+            carriers=self.carriers, streams=self.streams, carrier_delay_days=self._carrier_delay))
         delivered = (ship_day + transit) * 24.0 + DELIVERY_HOUR
 
         self.record.units_shipped += int(qty.sum())

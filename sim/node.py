@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.fulfilment_modes import rule_for
 from sim.record import PickTour, PurchaseOrderLine, Shipment, TimeWeighted
 from sim.scenario import Node
 from sim.station import Station
@@ -36,7 +37,8 @@ class NodeSim:
     def __init__(self, net: Network, index: int, spec: Node):
         self.net, self.env, self.index, self.spec = net, net.env, index, spec
         self.id = spec.id
-        self.stocking = spec.mode != "dropship"
+        self.mode = rule_for(spec)
+        self.stocking = self.mode.stocks
         self.up = True
         sc = net.scenario
         rng = net.streams

@@ -36,6 +36,7 @@ import numpy as np
 from scipy import stats
 
 from optimize.safety_stock import order_up_to_levels
+from sim.fulfilment_modes import rule_for
 from sim.node import REVIEW_HOUR
 from sim.scenario import Scenario, Spike, StockPolicy, Supplier
 from sim.stock_levels import assortment_mask, daily_demand_by_node
@@ -146,7 +147,7 @@ def level_schedule(network) -> list[tuple[float, np.ndarray]]:
     raised ahead of each demand spike and back to the network's base levels after."""
     sc = network.scenario
     base = np.asarray(network.order_up_to, np.int64)
-    stocked = np.array([n.mode != "dropship" for n in sc.nodes])
+    stocked = np.array([rule_for(n).stocks for n in sc.nodes])
     carries = assortment_mask(sc, network.catalogue, stocked)
     mean, sd = daily_demand_by_node(sc, network.catalogue, network.dist_km,
                                     network.points["weight"].to_numpy(), carries)

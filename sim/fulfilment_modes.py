@@ -1,0 +1,222 @@
+"""Fulfilment modes as strategies: whether a node holds stock, how its parcels travel and
+what it costs. One class per mode and one line in `MODE_RULES`; the model, the cost ledger
+and the KPIs ask the node's rule instead of testing the mode's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from sim.carriers import CarrierTable
+from sim.scenario import Node, Scenario
+from sim.streams import Streams, draw
+
+__all__ = [
+    "MODE_RULES",
+    "MONTH_DAYS",
+    "Dispatch",
+    "Dropship",
+    "FulfilmentMode",
+    "InHouse",
+    "Marketplace",
+    "NodeLedger",
+    "ThirdParty",
+    "rule_for",
+]
+
+MONTH_DAYS = 365.0 / 12.0
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """Shipments leaving one node at one pickup, as arrays (one entry per shipment; lines
+    in `sku`/`qty` split by `bounds`)."""
+
+    spec: Node
+    scenario: Scenario
+    now_h: float
+    sku: np.ndarray
+    qty: np.ndarray
+    bounds: np.ndarray
+    weight_kg: np.ndarray  # per shipment
+    unit_weight_kg: np.ndarray  # per SKU
+    distance_km: np.ndarray  # per shipment
+    days_left: np.ndarray  # promised day - ship day, per shipment
+    carriers: CarrierTable
+    streams: Streams
+    carrier_delay_days: Callable[[np.ndarray, float], np.ndarray]
+
+
+@dataclass
+class NodeLedger:
+    """One node's run as its cost rules read it, and the ledger rows they write (currency)."""
+
+    scenario: Scenario
+    spec: Node
+    shipped: pd.DataFrame  # the node's shipped shipments, with a `day` column
+    snap: pd.DataFrame  # the node's daily rows, in time order
+    inbound: pd.DataFrame  # the node's purchase-order lines
+    returns_by_day: pd.Series  # returned units received per day
+    stations: list[str]
+    rows: list[pd.DataFrame] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        by_day = self.shipped.groupby("day")
+        self.by_day = by_day
+        self.ship_day = by_day.size().index.to_numpy()
+        self.n_ship = by_day.size().to_numpy()
+        self.snap_day = self.snap["day"].to_numpy()[:-1]  # a snapshot at 00:00 opens that day
+
+    def add(self, day: np.ndarray, category: str, amount: float | np.ndarray) -> None:
+        """Ledger rows: `amount` on each of `day` (broadcast) in `category`."""
+        self.rows.append(pd.DataFrame({
+            "day": np.asarray(day).astype(int), "node": self.spec.id, "category": category,
+            "amount": np.broadcast_to(np.asarray(amount, float), np.shape(day))}))
+
+    def per_month(self, category: str, amount_per_month: float) -> None:
+        """A monthly fee spread over every day of the run."""
+        self.add(np.arange(self.scenario.run.horizon_days), category,
+                 amount_per_month / MONTH_DAYS)
+
+    def per_snapshot_day(self, column: str) -> np.ndarray:
+        """The daily table's `column` on each day the run covers (the horizon row left out)."""
+        return self.snap[column].to_numpy()[:-1]
+
+
+class FulfilmentMode:
+    """A mode's rules. By default the node holds stock, ships by the scenario's carriers at
+    their list rates, and pays its carrier and holding cost."""
+
+    name: ClassVar[str]
+    stocks: ClassVar[bool] = True
+
+    def carrier_rate_factor(self, scenario: Scenario) -> float:
+        """Share of the carriers' list rate this mode pays."""
+        return 1.0
+
+    def deliver(self, d: Dispatch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(carrier service row, transit days, shipping cost, fee) per shipment."""
+        ct = d.carriers
+        band = ct.band(d.distance_km)
+        row = ct.choose(band, d.days_left, d.weight_kg)
+        transit = ct.transit(row, band, d.streams["carrier.transit"])
+        transit = transit + d.carrier_delay_days(row, d.now_h)
+        cost = ct.rate(row, band, d.weight_kg) * self.carrier_rate_factor(d.scenario)
+        return row, transit, cost, np.zeros(len(d.distance_km))
+
+    def costs(self, book: NodeLedger) -> None:
+        """Write the node's ledger rows: carrier, holding (time-average stock), then the
+        mode's own."""
+        book.add(book.ship_day, "carrier", book.by_day["shipping_cost"].sum().to_numpy())
+        if self.stocks:
+            per_year = book.scenario.costs.holding_rate_per_year
+            book.add(book.snap_day, "holding",
+                     book.per_snapshot_day("on_hand_value_avg") * per_year / 365.0)
+        self.own_costs(book)
+
+    def own_costs(self, book: NodeLedger) -> None:
+        """The mode's own cost lines."""
+
+
+class InHouse(FulfilmentMode):
+    """Own building and crews: rent, equipment, paid hours (overtime at a premium),
+    packaging, returns handling."""
+
+    name = "in_house"
+
+    def own_costs(self, book: NodeLedger) -> None:
+        c = book.scenario.costs
+        h = c.in_house
+        book.per_month("rent", h.rent_per_month)
+        book.per_month("equipment", h.equipment_per_month)
+        snap = book.snap
+        staffed = sum(np.diff(snap[f"{r}_staffed_h"].to_numpy()) for r in book.stations)
+        overtime = sum(np.diff(snap[f"{r}_overtime_h"].to_numpy()) for r in book.stations)
+        book.add(book.snap_day, "labour",
+                 (staffed + overtime * (1 + h.overtime_premium)) * h.labour_per_hour)
+        book.add(book.ship_day, "packaging", book.n_ship * h.packaging_per_order)
+        ret = book.returns_by_day
+        book.add(ret.index.to_numpy(), "returns_handling",
+                 ret.to_numpy() * c.return_handling_per_unit)
+
+
+class ThirdParty(FulfilmentMode):
+    """A 3PL's fee schedule: account fee, storage per pallet counted at its daily snapshot
+    (as 3PLs bill), receiving per pallet, pick and pack per order and extra unit,
+    packaging, returns; its negotiated carrier discount."""
+
+    name = "3pl"
+
+    def carrier_rate_factor(self, scenario: Scenario) -> float:
+        """List rate less the 3PL's negotiated discount."""
+        return 1.0 - scenario.costs.three_pl.carrier_discount
+
+    def own_costs(self, book: NodeLedger) -> None:
+        t = book.scenario.costs.three_pl
+        per_pallet = book.scenario.inventory.units_per_pallet
+        book.per_month("3pl_account", t.account_fee_per_month)
+        pallets = np.ceil(book.per_snapshot_day("on_hand_units") / per_pallet)
+        book.add(book.snap_day, "3pl_storage", pallets * t.storage_per_pallet_month / MONTH_DAYS)
+        recv = book.inbound[book.inbound["putaway_h"].notna()]
+        recv_units = recv.groupby((recv["putaway_h"] // 24).astype(int))["units"].sum()
+        book.add(recv_units.index.to_numpy(), "3pl_receiving",
+                 recv_units.to_numpy() / per_pallet * t.receiving_per_pallet)
+        extra = book.by_day["units"].sum().to_numpy() - book.n_ship
+        book.add(book.ship_day, "3pl_pick_pack",
+                 book.n_ship * t.pick_pack_per_order + extra * t.pick_per_extra_unit)
+        book.add(book.ship_day, "packaging", book.n_ship * t.packaging_per_order)
+        ret = book.returns_by_day
+        book.add(ret.index.to_numpy(), "3pl_returns", ret.to_numpy() * t.returns_per_unit)
+
+
+class Dropship(FulfilmentMode):
+    """The supplier holds the stock, processes and ships; a fee per order and a markup on
+    the goods."""
+
+    name = "dropship"
+    stocks = False
+
+    def own_costs(self, book: NodeLedger) -> None:
+        d = book.scenario.costs.dropship
+        book.add(book.ship_day, "dropship_fee", book.n_ship * d.fee_per_order)
+        book.add(book.ship_day, "dropship_markup",
+                 book.by_day["value"].sum().to_numpy() * d.product_markup)
+
+
+class Marketplace(FulfilmentMode):
+    """The marketplace's own network (FBA/FBS): its transit and its fee per unit by weight
+    tier instead of a carrier, storage on the day's average volume (peak rate Oct-Dec)."""
+
+    name = "marketplace"
+
+    def deliver(self, d: Dispatch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The marketplace delivers itself; the fee per unit covers shipping."""
+        m = d.spec.marketplace
+        n = len(d.distance_km)
+        transit = draw(d.streams[f"marketplace.{d.spec.id}"], m.transit_days, n)
+        tier = np.searchsorted(m.fee_tiers_kg, d.unit_weight_kg[d.sku], side="left")
+        fee = np.add.reduceat(np.asarray(m.fee_per_unit)[tier] * d.qty, d.bounds[:-1])
+        return np.full(n, -1), transit, np.zeros(n), fee
+
+    def own_costs(self, book: NodeLedger) -> None:
+        m = book.spec.marketplace
+        sc = book.scenario
+        book.add(book.ship_day, "marketplace_fulfilment", book.by_day["fee"].sum().to_numpy())
+        rate = np.array([m.storage_peak_per_m3_month if sc.is_peak_day(int(d))
+                         else m.storage_per_m3_month for d in book.snap_day])
+        book.add(book.snap_day, "marketplace_storage",
+                 book.per_snapshot_day("on_hand_cube_m3_avg") * rate / MONTH_DAYS)
+
+
+MODE_RULES: dict[str, FulfilmentMode] = {
+    rule.name: rule for rule in (InHouse(), ThirdParty(), Dropship(), Marketplace())}
+
+
+def rule_for(spec: Node) -> FulfilmentMode:
+    """The rules of a node's fulfilment mode."""
+    return MODE_RULES[spec.mode]
