@@ -125,6 +125,7 @@ def coverage(
                                 help=f"MIP backend: {', '.join(sorted(BACKENDS))}."),
     time_limit_s: float = typer.Option(None, "--time-limit", help="Seconds per solve."),
 ) -> None:
+    """Solve the coverage problem for these options; print it, draw its map, write its scenario."""
     with bad_input_exits():
         if target is not None and k is not None:
             raise InvalidInput(FieldProblem("--target", "give --k or --target, not both",
