@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from pathlib import Path
 
 from sim.api import load_scenario, run, with_changes
-from sim.report import CompareSettings, compare, plan_compare
+from sim.compare import CompareSettings, plan_compare, run_compare
+from sim.report import write_report
 from sim.store import ResultStore
 from sim.sweep import execute, make_tasks
 
@@ -91,7 +93,9 @@ def main() -> None:
         plan = plan_compare(s, settings)
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            compare(s, tmp, settings, workers=2, progress=False)
+            done = run_compare(plan, ResultStore(Path(tmp) / "store"), workers=2,
+                               progress=False)
+            write_report(plan, done.tables, tmp)
             wall = time.perf_counter() - t0
         print(f"  {name:32} {s.demand.orders_per_day:>7,.0f}/day  {len(plan.tasks):3d} runs "
               f"({len(settings.modes)} modes x {settings.replications} reps over "

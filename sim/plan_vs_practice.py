@@ -41,7 +41,7 @@ from optimize.geo import distance_matrix_km
 from optimize.network import DEFAULT_BACKEND, CoverageResult, max_coverage
 from sim.api import RunResult, run, with_changes
 from sim.carriers import CarrierTable
-from sim.cli.coverage_command import CoveragePlan, coverage_plan, network_scenario, write_scenario
+from sim.coverage import CoveragePlan, coverage_plan, network_scenario, write_scenario
 from sim.experiments import window_kpis
 from sim.geography_source import demand_points_for
 from sim.kpis import utilisation_table

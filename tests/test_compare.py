@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 import sim.cli.compare_command  # noqa: F401  (registers `fulfil compare`)
 from sim.api import load_scenario, with_changes
 from sim.cli.app import app
+from sim.compare import CompareSettings, build_tables, plan_compare, run_compare, tornado_bars
 from sim.modes import MODES
-from sim.report import CompareSettings, build_tables, plan_compare, tornado_bars
+from sim.report import write_report
 from sim.store import ResultStore
 
 from .conftest import SCENARIOS
@@ -141,6 +142,22 @@ def test_rerun_skips_everything_and_rebuilds_the_same_report(report):
     assert res.exit_code == 0, res.output
     assert "0 run(s) now" in res.output
     pd.testing.assert_frame_equal(before, pd.read_csv(out / "kpis.csv"))
+
+
+def test_library_resumes_from_the_store_and_renders_the_same_report(report, tmp_path):
+    """`sim.compare.run_compare` on the command's store runs nothing and returns the tables
+    the command wrote; `sim.report.write_report` renders them without a store."""
+    sc, out, _ = report
+    plan = plan_compare(sc, CompareSettings(modes=MODES, replications=3,
+                                            volumes=(0.5, 1.0, 1.5)))
+    done = run_compare(plan, ResultStore(out / "store"), workers=0, progress=False)
+    assert done.execution.ran == 0 and done.execution.skipped == len(plan.tasks)
+    for name in ("kpis", "differences", "break_even", "tornado"):
+        pd.testing.assert_frame_equal(getattr(done.tables, name).reset_index(drop=True),
+                                      pd.read_csv(out / f"{name}.csv"), check_dtype=False)
+    write_report(plan, done.tables, tmp_path)
+    for name in ("report.md", "index.html", "kpis.csv", "tornado.csv"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
 
 
 def test_an_unknown_mode_is_a_named_field_error(tmp_path):

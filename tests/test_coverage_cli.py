@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import sim.cli.coverage_command
+import sim.cli.coverage_command  # noqa: F401  (registers `fulfil coverage`)
 from sim import geography
 from sim.cli.app import app
 from sim.scenario import load_scenario
+
+from .conftest import SCENARIOS
 
 runner = CliRunner()
 KEYS = {"sites", "covered_share", "covered_weight", "total_weight", "optimal", "time_s"}
@@ -140,12 +142,11 @@ def test_scenario_out_with_user_points(csvs, tmp_path):
 
 def test_scenario_out_crews_follow_demand_shares(csvs, tmp_path):
     from optimize.geo import haversine_km
-    from sim.cli.coverage_command import coverage_plan, demand_shares
+    from sim.coverage import coverage_plan, demand_shares
 
     p, c = csvs
     sc = _two_node_scenario_out(p, c, tmp_path)
-    template = load_scenario(Path(sim.cli.coverage_command.__file__).parents[2] / "scenarios"
-                             / "us_one_node_in_house.yaml").nodes[0].resources
+    template = load_scenario(SCENARIOS / "us_one_node_in_house.yaml").nodes[0].resources
     plan = coverage_plan(points_csv=p, candidates_csv=c, days=2)
     shares = demand_shares(plan, (0, 1))  # NYC, LAX
     # brute force: each point's weight goes to its nearest chosen site

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import importlib
-
 from sim.cli.app import app
 
-__all__ = ["app", "main"]
+# Each module registers its commands on `app` when imported; `fulfil --help` lists them in
+# this order, so the imports keep it rather than the alphabetical one.
+# isort: off
+from sim.cli import scenario_commands
+from sim.cli import pick_route_command
+from sim.cli import route_orders_command
+from sim.cli import safety_stock_command
+from sim.cli import coverage_command
+from sim.cli import sweep_command
+from sim.cli import compare_command
+# isort: on
 
-# Each module registers its commands on `app` when imported.
-_COMMAND_MODULES = (
-    "sim.cli.scenario_commands",
-    "sim.cli.pick_route_command",
-    "sim.cli.route_orders_command",
-    "sim.cli.safety_stock_command",
-    "sim.cli.coverage_command",
-    "sim.cli.sweep_command",
-    "sim.cli.compare_command",
-)
+__all__ = ["COMMAND_MODULES", "app", "main"]
 
-for _name in _COMMAND_MODULES:
-    importlib.import_module(_name)
+COMMAND_MODULES = (scenario_commands, pick_route_command, route_orders_command,
+                   safety_stock_command, coverage_command, sweep_command, compare_command)
 
 
 def main() -> None:

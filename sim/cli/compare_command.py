@@ -11,12 +11,14 @@ from rich.console import Console
 from optimize.errors import FieldProblem, InvalidInput
 from sim.cli.app import app
 from sim.cli.errors import bad_input_exits
+from sim.compare import CompareSettings, plan_compare, run_compare
 from sim.modes import MODES
 from sim.preflight import preflight
-from sim.report import CompareSettings, build_report, plan_compare
+from sim.report import findings, write_report
 from sim.scenario import load_scenario
 from sim.store import ResultStore
-from sim.sweep import execute
+
+__all__ = ["compare"]
 
 console = Console()
 
@@ -80,15 +82,13 @@ def compare(
                   f"{len(plan.tasks) - len(settings.modes) * replications} break-even/tornado "
                   f"runs ({len(plan.tasks)} in all)")
     t0 = time.perf_counter()
-    store = ResultStore(out / "store")
-    report = execute(plan.tasks, store, workers=workers, scheduler=scheduler)
-    tables = build_report(plan, store, out)
-    failed = int((tables.runs["status"] != "ok").sum()) if len(tables.runs) else 0
-    console.print(f"{report.ran} run(s) now, {report.skipped} already stored, {failed} failed; "
-                  f"{time.perf_counter() - t0:.0f} s. Report: {out / 'index.html'}, "
-                  f"{out / 'report.md'}")
-    for line in (out / "report.md").read_text().split("## Assumptions")[0].splitlines()[3:]:
-        if line.strip():
-            console.print(line.replace("**", ""))
+    done = run_compare(plan, ResultStore(out / "store"), workers=workers, scheduler=scheduler)
+    write_report(plan, done.tables, out)
+    failed = len(done.tables.failed())
+    console.print(f"{done.execution.ran} run(s) now, {done.execution.skipped} already stored, "
+                  f"{failed} failed; {time.perf_counter() - t0:.0f} s. Report: "
+                  f"{out / 'index.html'}, {out / 'report.md'}")
+    for finding in findings(plan, done.tables):
+        console.print(f"- {finding}".replace("**", ""))
     if failed:
         raise typer.Exit(1)
