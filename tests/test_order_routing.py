@@ -25,7 +25,14 @@ from optimize.order_routing import (
     promise_shortfall,
     solve,
 )
+from optimize.order_routing.model import LP_BACKENDS, MIP_BACKENDS
 from optimize.result import Status
+
+# every test that solves runs on every backend, as tests/test_network.py does for coverage
+mip_backends = pytest.mark.parametrize("backend", MIP_BACKENDS)
+lp_backends = pytest.mark.parametrize("lp_backend", LP_BACKENDS)
+# each MIP backend beside an LP backend, so a test over both meets every one of each
+BACKEND_PAIRS = list(zip(MIP_BACKENDS, LP_BACKENDS, strict=True))
 
 COST = CostModel(per_shipment_fixed=4.0, per_shipment_per_km=0.01, per_unit_per_km=0.002,
                  unfilled_unit_penalty=9.0)
@@ -94,30 +101,34 @@ def test_cost_of_a_hand_worked_plan():
     assert plan_cost(inst, half) == pytest.approx(4.0 + 0.01 * d01 + 0.002 * d01 + 2 * 9.0)
 
 
-def test_optimal_splits_only_when_it_pays():
+@mip_backends
+def test_optimal_splits_only_when_it_pays(backend):
     # the near node lacks B: shipping B from the far node costs less than leaving it unfilled
     inst = make([[3, 0], [3, 3]], [10, 10], [(0.0, 0.0, {0: 1, 1: 1})])
-    r = solve(inst, 10)
+    r = solve(inst, 10, backend=backend)
     assert r.status is Status.OPTIMAL
     check_result(inst, r)
     assert r.objective == pytest.approx(brute_force(inst))
 
 
-def test_stock_contention_makes_greedy_worse_than_optimal():
+@pytest.mark.parametrize(("backend", "lp_backend"), BACKEND_PAIRS)
+def test_stock_contention_makes_greedy_worse_than_optimal(backend, lp_backend):
     # O0 is at node 0 and node 1 alike; greedy gives it node 0's only unit, which O1 needs
     inst = make([[1], [1]], [5, 5], [(0.0, 1.5, {0: 1}), (0.0, 0.0, {0: 1})],
                 node_xy=[(0.0, 1.4), (0.0, 1.6)])
     inst = make([[1], [1]], [5, 5], [(0.0, 1.49, {0: 1}), (0.0, 0.0, {0: 1})],
                 node_xy=[(0.0, 1.0), (0.0, 2.0)])
-    g, r, lp = greedy(inst), solve(inst, 10), lp_bound(inst)
+    g, r = greedy(inst), solve(inst, 10, backend=backend)
+    lp = lp_bound(inst, backend=lp_backend)
     assert g.objective > r.objective + 1.0
     assert r.objective == pytest.approx(brute_force(inst))
     assert lp.bound <= r.objective + 1e-9
 
 
-def test_capacity_binds():
+@mip_backends
+def test_capacity_binds(backend):
     inst = make([[5], [5]], [1, 5], [(0.0, 0.0, {0: 1}), (0.0, 0.1, {0: 1})])
-    r = solve(inst, 10)
+    r = solve(inst, 10, backend=backend)
     check_result(inst, r)
     assert r.flow[:, 0].sum() <= 1
     assert r.objective == pytest.approx(brute_force(inst))
@@ -151,19 +162,22 @@ def small_instances(draw, promises: bool = True):
     return make(stock, capacity, orders, node_xy=node_xy, cost=cost, **extra)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@mip_backends
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_instances())
-def test_optimum_equals_exhaustive_enumeration(inst):
-    r = solve(inst, 20)
+def test_optimum_equals_exhaustive_enumeration(backend, inst):
+    r = solve(inst, 20, backend=backend)
     assert r.status is Status.OPTIMAL
     check_result(inst, r)
     assert r.objective == pytest.approx(brute_force(inst), rel=1e-7, abs=1e-7)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.parametrize(("backend", "lp_backend"), BACKEND_PAIRS)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_instances())
-def test_greedy_at_least_optimal_at_least_lp_bound(inst):
-    g, r, lp = greedy(inst), solve(inst, 20), lp_bound(inst)
+def test_greedy_at_least_optimal_at_least_lp_bound(backend, lp_backend, inst):
+    g, r = greedy(inst), solve(inst, 20, backend=backend)
+    lp = lp_bound(inst, backend=lp_backend)
     for res in (g, r, lp):
         check_result(inst, res)
     tol = 1e-7 * max(1.0, r.objective)
@@ -173,11 +187,12 @@ def test_greedy_at_least_optimal_at_least_lp_bound(inst):
     assert lp.objective >= r.objective - tol  # the LP's rounded plan is a plan too
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@mip_backends
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_instances(promises=False))
-def test_lp_guided_strategy_never_beats_the_optimum(inst):
-    exact = solve(inst, 20, strategy="full")
-    guided = solve(inst, 20, strategy="lp-guided")
+def test_lp_guided_strategy_never_beats_the_optimum(backend, inst):
+    exact = solve(inst, 20, strategy="full", backend=backend)
+    guided = solve(inst, 20, strategy="lp-guided", backend=backend)
     check_result(inst, guided)
     tol = 1e-7 * max(1.0, exact.objective)
     assert guided.objective >= exact.objective - tol
@@ -239,35 +254,38 @@ def test_cutoff_makes_a_node_late():
     np.testing.assert_array_equal(inst.late, [[True, False]])
 
 
-def test_late_penalty_moves_the_order_to_an_on_time_node():
+@mip_backends
+def test_late_penalty_moves_the_order_to_an_on_time_node(backend):
     base = dict(promise_days=[1.0], transit_days=[[2.0, 1.0]])
     cheap = make([[1], [1]], [5, 5], [(0.0, 0.0, {0: 1})], **base)
-    assert solve(cheap, 10).shipments[0].node == "N0"
+    assert solve(cheap, 10, backend=backend).shipments[0].node == "N0"
     cost = CostModel(**{**COST.__dict__, "late_shipment_penalty": 50.0})
     paid = make([[1], [1]], [5, 5], [(0.0, 0.0, {0: 1})], cost=cost, **base)
-    r = solve(paid, 10)
+    r = solve(paid, 10, backend=backend)
     assert r.shipments[0].node == "N1"
     assert r.objective == pytest.approx(brute_force(paid))
 
 
-def test_hard_promise_is_met_in_full_when_possible():
+@mip_backends
+def test_hard_promise_is_met_in_full_when_possible(backend):
     inst = make([[5], [5]], [5, 5], [(0.0, 0.0, {0: 2}), (0.0, 3.0, {0: 1})],
                 promise_days=[1.0, math.nan], transit_days=[[3.0, 1.0], [1.0, 1.0]],
                 promise=PromiseRules(hard=True))
-    r = solve(inst, 10)
+    r = solve(inst, 10, backend=backend)
     check_result(inst, r)
+    assert r.status is Status.OPTIMAL
     assert [s.node for s in r.shipments if s.order == "O0"] == ["N1"]
 
 
-def test_infeasible_hard_promise_names_the_orders():
+@pytest.mark.parametrize(("backend", "lp_backend"), BACKEND_PAIRS)
+def test_infeasible_hard_promise_names_the_orders(backend, lp_backend):
     # O1 has no on-time node; O0 and O2 compete for node 1's single unit
     inst = make([[5], [1]], [5, 5],
                 [(0.0, 0.0, {0: 1}), (0.0, 0.0, {0: 1}), (0.0, 0.0, {0: 1}), (0.0, 0.0, {0: 1})],
                 promise_days=[1.0, 1.0, 1.0, math.nan],
                 transit_days=[[2.0, 1.0], [2.0, 2.0], [2.0, 1.0], [2.0, 2.0]],
                 promise=PromiseRules(hard=True))
-    for method in (solve, lp_bound):
-        r = method(inst)
+    for r in (solve(inst, backend=backend), lp_bound(inst, backend=lp_backend)):
         assert r.status is Status.INFEASIBLE
         assert "O1" in r.unmet_promise_orders
         assert len(r.unmet_promise_orders) == 2  # O1 and one of O0 / O2
@@ -289,7 +307,8 @@ def test_array_construction_names_bad_fields():
         dataclasses.replace(make([[1]], [1], []), stock=np.zeros((2, 1)))
 
 
-def test_empty_batch_is_trivially_optimal():
+@pytest.mark.parametrize(("backend", "lp_backend"), BACKEND_PAIRS)
+def test_empty_batch_is_trivially_optimal(backend, lp_backend):
     inst = make([[1]], [1], [])
-    r = solve(inst)
-    assert r.status is Status.OPTIMAL and r.objective == 0.0 and r.shipments == ()
+    for r in (solve(inst, backend=backend), lp_bound(inst, backend=lp_backend)):
+        assert r.status is Status.OPTIMAL and r.objective == 0.0 and r.shipments == ()

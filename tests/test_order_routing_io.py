@@ -119,8 +119,12 @@ def test_cli_json_contract(instance_file, method):
                               "--time-limit", "10"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert set(out) == {"status", "objective", "bound", "shipments", "unfilled", "split_orders",
-                        "time_s"}
+    # the original keys first, in their original order; then the added ones
+    assert list(out)[:7] == ["status", "objective", "bound", "shipments", "unfilled",
+                             "split_orders", "time_s"]
+    assert set(out) - set(list(out)[:7]) == {"gap", "time_limit_hit", "message", "method",
+                                              "unmet_promise_orders"}
+    assert out["method"] == method and out["time_limit_hit"] is False
     inst = load_instance(instance_file)
     flow = flow_from_shipments(inst, [(s["order"], s["node"], s["units"])
                                       for s in out["shipments"]])
@@ -131,6 +135,9 @@ def test_cli_json_contract(instance_file, method):
     if method == "optimal":
         assert out["status"] == "optimal"
         assert out["bound"] == pytest.approx(out["objective"])
+        assert out["gap"] == pytest.approx(0.0, abs=1e-9)
+    if method == "greedy":
+        assert out["bound"] is None and out["gap"] is None
 
 
 def test_cli_summary(instance_file):

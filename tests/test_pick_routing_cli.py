@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 import sim.cli.pick_route_command  # noqa: F401  (registers the command)
 from optimize.pick_routing import Layout, tour_length_m
+from optimize.result import SHARED_KEYS
 from sim.cli.app import app
 
 LAYOUT = {"n_aisles": 10, "aisle_length_m": 20, "aisle_spacing_m": 3, "n_cross_aisles": 2,
@@ -35,7 +36,11 @@ def test_json_contract(request_file, method):
     assert len(tours) == len(PICKS)
     layout = Layout(**LAYOUT)
     for tour, picks in zip(tours, PICKS, strict=True):
-        assert set(tour) == {"length_m", "sequence", "optimal", "method"}
+        # the original keys first, in order, then the shared result keys
+        assert list(tour)[:4] == ["length_m", "sequence", "optimal", "method"]
+        assert set(tour) - {"length_m", "sequence", "optimal", "method"} == set(SHARED_KEYS)
+        assert tour["objective"] == tour["length_m"]
+        assert tour["status"] == ("optimal" if method == "optimal" else "feasible")
         assert tour["method"] == method and tour["optimal"] == (method == "optimal")
         assert sorted(map(tuple, tour["sequence"])) == sorted({tuple(map(float, p)) for p in picks})
         assert tour["length_m"] == pytest.approx(tour_length_m(layout, tour["sequence"]))

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import sim.cli.safety_stock_command  # noqa: F401  (registers the command)
+from optimize.result import SHARED_KEYS
 from optimize.safety_stock import NAMED_NETWORKS
 from sim.cli.app import app
 
@@ -21,7 +22,13 @@ def test_network_json_answer_has_the_contract_fields(tmp_path):
     res = runner.invoke(app, ["safety-stock", str(path), "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert set(out) == {"status", "cost", "outbound_cst", "inbound_cst", "safety_stock", "time_s"}
+    # the original keys first, in their order; then the shared result keys and net lead times
+    assert list(out)[:6] == ["status", "cost", "outbound_cst", "inbound_cst", "safety_stock",
+                             "time_s"]
+    assert set(out) - {"cost", "outbound_cst", "inbound_cst", "safety_stock"} == {
+        *SHARED_KEYS, "net_lead_time"}
+    assert out["objective"] == out["cost"] and out["gap"] == pytest.approx(0.0, abs=1e-9)
+    assert out["time_limit_hit"] is False
     assert out["status"] == "optimal"
     assert out["cost"] == pytest.approx(8.277916867529369, abs=1e-9)
     assert out["outbound_cst"] == {"1": 0, "2": 0, "3": 0, "4": 1}

@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike
 from optimize.errors import FieldProblem, InvalidInput
 from optimize.network.mip import DEFAULT_BACKEND, solve_mip
 from optimize.network.service import COVER_TOLERANCE_KM, ServiceLevel
+from optimize.options import SolveOptions, resolve_options
 from optimize.result import SolverResult, Status
 
 __all__ = [
@@ -143,9 +144,16 @@ def _coverage_model(inst: CoverageInstance) -> tuple[sp.csr_matrix, int, int]:
     return a, m, r
 
 
-def _solve_k(inst: CoverageInstance, k: int, backend: str, time_limit_s: float | None,
+def _options(options: SolveOptions | None, backend: str | None, time_limit_s: float | None
+             ) -> SolveOptions:
+    """Defaults (SCIP, no time limit), then `options`, then the keywords given."""
+    return resolve_options(options, SolveOptions(backend=DEFAULT_BACKEND),
+                           time_limit_s=time_limit_s, backend=backend)
+
+
+def _solve_k(inst: CoverageInstance, k: int, opts: SolveOptions,
              exclude: tuple[int, ...] | None = None, hint: np.ndarray | None = None
-             ) -> tuple[Status, tuple[int, ...], float, str]:
+             ) -> tuple[Status, tuple[int, ...], float, str, bool]:
     a, m, r = _coverage_model(inst)
     extra = [sp.csr_matrix(np.r_[np.ones(m), np.zeros(r)][None, :])]
     lb, ub = [np.full(r, -np.inf), [k]], [np.zeros(r), [k]]
@@ -159,11 +167,12 @@ def _solve_k(inst: CoverageInstance, k: int, backend: str, time_limit_s: float |
     sol = solve_mip(objective=np.r_[np.zeros(m), inst.weight], a=sp.vstack([a, *extra]),
                     row_lb=np.concatenate(lb), row_ub=np.concatenate(ub),
                     var_ub=np.ones(m + r), integer=np.r_[np.ones(m, bool), np.zeros(r, bool)],
-                    maximize=True, backend=backend, time_limit_s=time_limit_s, hint=hint)
+                    maximize=True, backend=str(opts.backend), time_limit_s=opts.time_limit_s,
+                    hint=hint, threads=opts.threads, log=opts.log)
     if sol.status not in (Status.OPTIMAL, Status.FEASIBLE):
-        return sol.status, (), sol.bound, sol.message
+        return sol.status, (), sol.bound, sol.message, sol.time_limit_hit
     sites = tuple(int(j) for j in np.nonzero(sol.values[:m] > 0.5)[0])
-    return sol.status, sites, sol.bound, sol.message
+    return sol.status, sites, sol.bound, sol.message, sol.time_limit_hit
 
 
 def _check_k(inst: CoverageInstance, k: int) -> None:
@@ -172,12 +181,16 @@ def _check_k(inst: CoverageInstance, k: int) -> None:
                                              "number of candidate sites)", k))
 
 
-def max_coverage(inst: CoverageInstance, k: int, *, backend: str = DEFAULT_BACKEND,
+def max_coverage(inst: CoverageInstance, k: int, *, backend: str | None = None,
                  time_limit_s: float | None = None, check_tie: bool = False,
-                 hint: ArrayLike | None = None) -> CoverageResult:
+                 hint: ArrayLike | None = None, options: SolveOptions | None = None
+                 ) -> CoverageResult:
     """Choose exactly k sites to maximise the served weight; with `check_tie`, solve again
-    excluding the optimum to tell whether it is unique."""
+    excluding the optimum to tell whether it is unique. `backend` defaults to SCIP and
+    `time_limit_s` to none; `options` (a SolveOptions) may set them with threads and log."""
     _check_k(inst, k)
+    opts = _options(options, backend, time_limit_s)
+    backend = str(opts.backend)
     m, r = inst.n_sites, len(inst.weight)
     hint_vec = None
     if hint is not None:
@@ -191,15 +204,14 @@ def max_coverage(inst: CoverageInstance, k: int, *, backend: str = DEFAULT_BACKE
                               covered_weight=0.0, total_weight=inst.total_weight,
                               backend=backend, tie=True if check_tie and m > k else None,
                               message="no point is within reach of any candidate")
-    status, sites, bound, message = _solve_k(inst, int(k), backend, time_limit_s,
-                                                hint=hint_vec)
+    status, sites, bound, message, clock = _solve_k(inst, int(k), opts, hint=hint_vec)
     covered = inst.covered_weight(sites) if sites else math.nan
     tie = alternative = None
     if check_tie and status is Status.OPTIMAL:
         if math.comb(m, int(k)) == 1:
             tie = False
         else:
-            st2, alt, _, _ = _solve_k(inst, int(k), backend, time_limit_s, exclude=sites)
+            st2, alt, _, _, _ = _solve_k(inst, int(k), opts, exclude=sites)
             if st2 is Status.OPTIMAL:
                 tie = bool(np.isclose(inst.covered_weight(alt), covered, rtol=1e-12, atol=0))
                 alternative = alt if tie else None
@@ -210,7 +222,8 @@ def max_coverage(inst: CoverageInstance, k: int, *, backend: str = DEFAULT_BACKE
     return CoverageResult(status=status, objective=covered, bound=bound,
                           time_s=time.perf_counter() - start, message=message, k=int(k),
                           sites=sites, covered_weight=covered, total_weight=inst.total_weight,
-                          backend=backend, tie=tie, alternative=alternative)
+                          backend=backend, tie=tie, alternative=alternative,
+                          time_limit_hit=clock)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,12 +246,15 @@ class SetCoverResult(SolverResult):
 
 
 def set_cover(inst: CoverageInstance, target_share: float, *,
-              backend: str = DEFAULT_BACKEND, time_limit_s: float | None = None
-              ) -> SetCoverResult:
+              backend: str | None = None, time_limit_s: float | None = None,
+              options: SolveOptions | None = None) -> SetCoverResult:
     """Fewest sites serving at least `target_share` (0 < share <= 1) of the total weight;
-    infeasible, with the reachable share in the message, when all candidates fall short."""
+    infeasible, with the reachable share in the message, when all candidates fall short.
+    `backend`, `time_limit_s` and `options` as in `max_coverage`."""
     if not 0 < target_share <= 1:
         raise InvalidInput(FieldProblem("target_share", "must be in (0, 1]", target_share))
+    opts = _options(options, backend, time_limit_s)
+    backend, time_limit_s = str(opts.backend), opts.time_limit_s
     start = time.perf_counter()
     m, r = inst.n_sites, len(inst.weight)
     need = target_share * inst.total_weight
@@ -258,24 +274,26 @@ def set_cover(inst: CoverageInstance, target_share: float, *,
                     row_lb=np.r_[np.full(r, -np.inf), min(need, reachable) * (1 - 1e-12)],
                     row_ub=np.r_[np.zeros(r), np.inf], var_ub=np.ones(m + r),
                     integer=np.r_[np.ones(m, bool), np.zeros(r, bool)], maximize=False,
-                    backend=backend, time_limit_s=time_limit_s)
+                    backend=backend, time_limit_s=time_limit_s, threads=opts.threads,
+                    log=opts.log)
     if sol.status not in (Status.OPTIMAL, Status.FEASIBLE):
         return SetCoverResult(status=sol.status, objective=math.nan, bound=sol.bound,
                               time_s=time.perf_counter() - start, sites=(),
-                              covered_weight=math.nan, message=sol.message, **common)
+                              covered_weight=math.nan, message=sol.message,
+                              time_limit_hit=sol.time_limit_hit, **common)
     sites = tuple(int(j) for j in np.nonzero(sol.values[:m] > 0.5)[0])
     k = len(sites)
     status, bound = sol.status, math.ceil(sol.bound - 1e-6)
     if status is Status.OPTIMAL:
         # Among the optimal counts, the sites that serve the most weight.
-        best = max_coverage(inst, k, backend=backend, time_limit_s=time_limit_s, hint=sites)
+        best = max_coverage(inst, k, hint=sites, options=opts)
         if best.status is Status.OPTIMAL and best.covered_weight >= inst.covered_weight(sites):
             sites = best.sites
         bound = k
     return SetCoverResult(status=status, objective=float(k), bound=float(bound),
                           time_s=time.perf_counter() - start, sites=sites,
                           covered_weight=inst.covered_weight(sites), message=sol.message,
-                          **common)
+                          time_limit_hit=sol.time_limit_hit, **common)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -301,23 +319,25 @@ class CoverageCurve(SolverResult):
         return tuple(sorted(set(self.results[i].sites) & set(self.results[i - 1].sites)))
 
 
-def coverage_curve(inst: CoverageInstance, ks: ArrayLike, *, backend: str = DEFAULT_BACKEND,
-                   time_limit_s: float | None = None, check_tie: bool = False
-                   ) -> CoverageCurve:
+def coverage_curve(inst: CoverageInstance, ks: ArrayLike, *, backend: str | None = None,
+                   time_limit_s: float | None = None, check_tie: bool = False,
+                   options: SolveOptions | None = None) -> CoverageCurve:
     """Maximum coverage for every k in `ks` (ascending), each hinted with the previous
-    optimum."""
+    optimum; `time_limit_hit` when any k's search was stopped by its time limit."""
+    opts = _options(options, backend, time_limit_s)
     ks = sorted({int(k) for k in np.atleast_1d(ks)})
     for k in ks:
         _check_k(inst, k)
     results: list[CoverageResult] = []
     for k in ks:
         hint = results[-1].sites if results else None
-        results.append(max_coverage(inst, k, backend=backend, time_limit_s=time_limit_s,
-                                    check_tie=check_tie, hint=hint))
+        results.append(max_coverage(inst, k, check_tie=check_tie, hint=hint, options=opts))
     order = [Status.OPTIMAL, Status.FEASIBLE, Status.UNKNOWN, Status.INFEASIBLE]
     status = max((res.status for res in results), key=order.index)
     last = results[-1]
     return CoverageCurve(status=status, objective=last.objective, bound=last.bound,
                          time_s=sum(res.time_s for res in results), results=tuple(results),
+                         time_limit_hit=(status not in (Status.OPTIMAL, Status.INFEASIBLE)
+                                         and any(r.time_limit_hit for r in results)),
                          message="; ".join(f"k={r.k}: {r.message}" for r in results
                                            if r.message))

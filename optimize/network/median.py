@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 
 from optimize.errors import FieldProblem, InvalidInput
 from optimize.network.mip import solve_mip
+from optimize.options import SolveOptions, resolve_options
 from optimize.result import SolverResult, Status
 
 __all__ = ["LOCATION_BACKEND", "LocationResult", "fixed_charge_location", "p_median"]
@@ -80,8 +81,12 @@ def _per_site(values: ArrayLike | None, m: int, name: str, default: float,
 
 def _location(cost: ArrayLike, weights: ArrayLike, *, k: int | None, max_sites: int | None,
               fixed_cost: ArrayLike | None, capacity: ArrayLike | None, cost_per_unit: float,
-              backend: str, time_limit_s: float | None) -> LocationResult:
+              options: SolveOptions | None, backend: str | None,
+              time_limit_s: float | None) -> LocationResult:
     start = time.perf_counter()
+    opts = resolve_options(options, SolveOptions(backend=LOCATION_BACKEND),
+                           time_limit_s=time_limit_s, backend=backend)
+    backend = str(opts.backend)
     c = np.asarray(cost, float)
     w = np.asarray(weights, float)
     problems = _problems_matrix(c, w)
@@ -159,7 +164,8 @@ def _location(cost: ArrayLike, weights: ArrayLike, *, k: int | None, max_sites: 
     obj = np.r_[f, cost_per_unit * (wg[:, None] * cg).ravel()]
     sol = solve_mip(objective=obj, a=a, row_lb=np.concatenate(lb), row_ub=np.concatenate(ub),
                     var_ub=np.ones(m + nz), integer=np.r_[np.ones(m, bool), np.zeros(nz, bool)],
-                    maximize=False, backend=backend, time_limit_s=time_limit_s)
+                    maximize=False, backend=backend, time_limit_s=opts.time_limit_s,
+                    threads=opts.threads, log=opts.log)
     if sol.status not in (Status.OPTIMAL, Status.FEASIBLE):
         msg = sol.message
         if sol.status is Status.INFEASIBLE and capacitated:
@@ -169,7 +175,8 @@ def _location(cost: ArrayLike, weights: ArrayLike, *, k: int | None, max_sites: 
                               time_s=time.perf_counter() - start, sites=(),
                               assignment=np.full(n, -1), transport=math.nan,
                               fixed_cost_total=math.nan, average_cost=math.nan,
-                              split_weight=math.nan, message=msg, **common)
+                              split_weight=math.nan, message=msg,
+                              time_limit_hit=sol.time_limit_hit, **common)
     sites = tuple(int(j) for j in np.nonzero(sol.values[:m] > 0.5)[0])
     z = sol.values[m:].reshape(r, m)
     if capacitated:
@@ -190,26 +197,29 @@ def _location(cost: ArrayLike, weights: ArrayLike, *, k: int | None, max_sites: 
                           time_s=time.perf_counter() - start, message=sol.message,
                           sites=sites, assignment=assignment, transport=transport,
                           fixed_cost_total=fixed_total, average_cost=transport / total_w,
-                          split_weight=split, **common)
+                          split_weight=split, time_limit_hit=sol.time_limit_hit, **common)
 
 
-def p_median(cost: ArrayLike, weights: ArrayLike, k: int, *, backend: str = LOCATION_BACKEND,
-             time_limit_s: float | None = None) -> LocationResult:
+def p_median(cost: ArrayLike, weights: ArrayLike, k: int, *, backend: str | None = None,
+             time_limit_s: float | None = None, options: SolveOptions | None = None
+             ) -> LocationResult:
     """Choose exactly k sites minimising the weighted average cost [point, site] (km or
-    transit days) from each point to its nearest chosen site."""
+    transit days) from each point to its nearest chosen site. `backend` defaults to
+    LOCATION_BACKEND (HiGHS), `time_limit_s` to none; `options` may set both, threads, log."""
     return _location(cost, weights, k=k, max_sites=None, fixed_cost=None, capacity=None,
-                     cost_per_unit=1.0, backend=backend, time_limit_s=time_limit_s)
+                     cost_per_unit=1.0, options=options, backend=backend,
+                     time_limit_s=time_limit_s)
 
 
 def fixed_charge_location(cost: ArrayLike, weights: ArrayLike, fixed_cost: ArrayLike, *,
                           capacity: ArrayLike | None = None, cost_per_unit: float = 1.0,
                           k: int | None = None, max_sites: int | None = None,
-                          backend: str = LOCATION_BACKEND, time_limit_s: float | None = None
-                          ) -> LocationResult:
+                          backend: str | None = None, time_limit_s: float | None = None,
+                          options: SolveOptions | None = None) -> LocationResult:
     """Open sites to minimise fixed cost (currency per site) plus `cost_per_unit` (currency
     per weight unit per cost unit, e.g. per order-km) times weighted cost; capacities (weight
     units, nan = unlimited) may split a point across sites. Exactly `k` sites, at most
-    `max_sites`, or free."""
+    `max_sites`, or free. `backend`, `time_limit_s` and `options` as in `p_median`."""
     return _location(cost, weights, k=k, max_sites=max_sites, fixed_cost=fixed_cost,
-                     capacity=capacity, cost_per_unit=cost_per_unit, backend=backend,
-                     time_limit_s=time_limit_s)
+                     capacity=capacity, cost_per_unit=cost_per_unit, options=options,
+                     backend=backend, time_limit_s=time_limit_s)

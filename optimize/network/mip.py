@@ -19,7 +19,7 @@ from ortools.linear_solver.python import model_builder as mb
 from optimize.errors import FieldProblem, InvalidInput
 from optimize.result import Status
 
-__all__ = ["BACKENDS", "DEFAULT_BACKEND", "MipSolution", "solve_mip"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "MipSolution", "backend_parameters", "solve_mip"]
 
 DEFAULT_BACKEND = "scip"
 
@@ -41,9 +41,21 @@ _STATUS = {
 }
 
 
+# Statuses that say the backend failed (bad model or parameters), not that time ran out.
+_BROKEN = frozenset({mb.SolveStatus.ABNORMAL, mb.SolveStatus.MODEL_INVALID,
+                     mb.SolveStatus.INVALID_SOLVER_PARAMETERS,
+                     mb.SolveStatus.SOLVER_TYPE_UNAVAILABLE, mb.SolveStatus.INCOMPATIBLE_OPTIONS,
+                     mb.SolveStatus.UNBOUNDED})
+# The thread setting in each backend's parameters, replaced by `threads`.
+_THREADS = {"highs": ("threads=1", "threads={}"),
+            "scip": ("parallel/maxnthreads = 1", "parallel/maxnthreads = {}"),
+            "cp_sat": ("num_workers:1", "num_workers:{}")}
+
+
 @dataclass(frozen=True)
 class MipSolution:
-    """Values of every variable (nan when no solution), objective, bound and wall time."""
+    """Values of every variable (nan when no solution), objective, bound and wall time;
+    `time_limit_hit` when the time limit stopped the search before a proof."""
 
     status: Status
     values: np.ndarray
@@ -51,16 +63,24 @@ class MipSolution:
     bound: float
     time_s: float
     message: str
+    time_limit_hit: bool = False
+
+
+def backend_parameters(backend: str, threads: int = 1) -> str:
+    """The backend's parameter string (zero gap, fixed seed) with `threads` search threads."""
+    old, new = _THREADS[backend]
+    return BACKENDS[backend].replace(old, new.format(int(threads)))
 
 
 def solve_mip(*, objective: np.ndarray, a: sp.csr_matrix, row_lb: np.ndarray,
               row_ub: np.ndarray, var_ub: np.ndarray, integer: np.ndarray, maximize: bool,
               backend: str = DEFAULT_BACKEND, time_limit_s: float | None = None,
-              hint: np.ndarray | None = None) -> MipSolution:
+              hint: np.ndarray | None = None, threads: int = 1,
+              log: bool = False) -> MipSolution:
     """Solve `opt objective @ v` s.t. `row_lb <= a @ v <= row_ub`, `0 <= v <= var_ub`, with
     `v[integer]` integral. `integer` is a boolean mask; CP-SAT makes every variable integral
     (every model here has an integral optimum in its continuous variables once the integer
-    ones are fixed)."""
+    ones are fixed). Never raises on a failed or timed-out solve: the status says."""
     if backend not in BACKENDS:
         raise InvalidInput(FieldProblem("backend", f"expected one of {sorted(BACKENDS)}",
                                         backend))
@@ -80,7 +100,8 @@ def solve_mip(*, objective: np.ndarray, a: sp.csr_matrix, row_lb: np.ndarray,
         for j in np.nonzero(mask)[0]:
             model.add_hint(model.var_from_index(int(j)), float(hint[j]))
     solver = mb.Solver(_SOLVER_NAME[backend])
-    solver.set_solver_specific_parameters(BACKENDS[backend])
+    solver.set_solver_specific_parameters(backend_parameters(backend, threads))
+    solver.enable_output(bool(log))
     if time_limit_s is not None:
         solver.set_time_limit_in_seconds(time_limit_s)
     start = time.perf_counter()
@@ -96,5 +117,10 @@ def solve_mip(*, objective: np.ndarray, a: sp.csr_matrix, row_lb: np.ndarray,
         obj = bound = math.nan
     if status is Status.OPTIMAL:
         bound = obj  # proven; backends report the bound in their own rounding
+    # no other limit is set: a search that stopped unproven without an error hit the clock
+    clock = (time_limit_s is not None and status in (Status.FEASIBLE, Status.UNKNOWN)
+             and raw not in _BROKEN)
     message = "" if status is Status.OPTIMAL else f"{backend}: {raw.name.lower()}"
-    return MipSolution(status, values, obj, bound, elapsed, message)
+    if clock:
+        message += f" (time limit {time_limit_s:g} s)"
+    return MipSolution(status, values, obj, bound, elapsed, message, clock)

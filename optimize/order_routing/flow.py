@@ -12,11 +12,15 @@ from ortools.graph.python import min_cost_flow
 
 from optimize.order_routing.instance import RoutingInstance
 
-__all__ = ["max_hard_fill", "units_for_shipments"]
+__all__ = ["FlowFailed", "max_hard_fill", "units_for_shipments"]
 
 # Costs are scaled to integers for the network solver; this keeps the largest path cost in
 # int64 with room for the solver's potentials.
 _INT_BUDGET = 2.0**52
+
+
+class FlowFailed(RuntimeError):
+    """The network solver returned no optimal flow (e.g. costs overflowing its integers)."""
 
 
 def _solve(inst: RoutingInstance, arc_line: np.ndarray, arc_node: np.ndarray,
@@ -64,7 +68,7 @@ def _solve(inst: RoutingInstance, arc_line: np.ndarray, arc_node: np.ndarray,
     smcf.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
     status = smcf.solve_max_flow_with_min_cost() if max_flow else smcf.solve()
     if status != smcf.OPTIMAL:
-        raise RuntimeError(f"min-cost flow failed with status {status}")
+        raise FlowFailed(f"min-cost flow failed with status {status}")
     arc_flow = smcf.flows(np.arange(len(arc_line), dtype=np.int32))
     flow[arc_line, arc_node] = arc_flow
     return flow

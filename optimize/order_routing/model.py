@@ -18,7 +18,18 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from optimize.order_routing.instance import RoutingInstance
 
-__all__ = ["Model", "add_rows", "build_model", "solve_model"]
+__all__ = ["LP_BACKENDS", "MIP_BACKENDS", "Model", "ModelSolution", "add_rows", "build_model",
+           "solve_model"]
+
+# OR-Tools model_builder engines by name: MIP ("sat" is CP-SAT, which scales the continuous
+# unit variables to integers) and LP relaxation ("glop" gives row duals).
+MIP_BACKENDS = ("highs", "scip", "sat")
+LP_BACKENDS = ("glop", "highs", "pdlp")
+# statuses that say the backend gave up (bad model or parameters), not that time ran out
+_BROKEN = frozenset({mbh.SolveStatus.ABNORMAL, mbh.SolveStatus.MODEL_INVALID,
+                     mbh.SolveStatus.INVALID_SOLVER_PARAMETERS,
+                     mbh.SolveStatus.SOLVER_TYPE_UNAVAILABLE,
+                     mbh.SolveStatus.INCOMPATIBLE_OPTIONS, mbh.SolveStatus.UNBOUNDED})
 
 
 @dataclass(frozen=True)
@@ -135,13 +146,16 @@ def add_rows(model: Model, matrix: sp.csr_matrix, row_ub: np.ndarray) -> Model:
 
 @dataclass(frozen=True)
 class ModelSolution:
-    """What a backend returned: status, values, objective, bound and row duals (LP only)."""
+    """What a backend returned: status, values, objective, bound and row duals (LP only);
+    `time_limit_hit` when the time limit stopped it before it proved optimality or
+    infeasibility."""
 
     status: mbh.SolveStatus
     values: np.ndarray | None
     objective: float
     bound: float
     duals: np.ndarray | None
+    time_limit_hit: bool = False
 
 
 def solve_model(model: Model, *, integral: bool, backend: str, time_limit_s: float,
@@ -177,12 +191,16 @@ def solve_model(model: Model, *, integral: bool, backend: str, time_limit_s: flo
         solver.set_solver_specific_parameters(params)
     solver.solve(helper)
     status = solver.status()
+    # no other limit is set, so a search that stopped unproven (feasible, or without an
+    # answer and without an error) was stopped by the clock
+    clock = status not in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.INFEASIBLE) and (
+        status not in _BROKEN)
     if not solver.has_solution():
-        return ModelSolution(status, None, np.nan, np.nan, None)
+        return ModelSolution(status, None, np.nan, np.nan, None, clock)
     values = solver.variable_values()
     bound = solver.best_objective_bound() if integral else solver.objective_value()
     duals = None if integral else solver.dual_values()
-    return ModelSolution(status, values, solver.objective_value(), bound, duals)
+    return ModelSolution(status, values, solver.objective_value(), bound, duals, clock)
 
 
 def _solve_highs_mip(model: Model, time_limit_s: float, log: bool) -> ModelSolution:
@@ -195,11 +213,15 @@ def _solve_highs_mip(model: Model, time_limit_s: float, log: bool) -> ModelSolut
                options={"time_limit": float(time_limit_s), "disp": bool(log)})
     bound = getattr(res, "mip_dual_bound", np.nan)
     bound = float(bound) if bound is not None and np.isfinite(bound) else np.nan
+    # scipy's milp status: 0 optimal, 1 iteration or time limit, 2 infeasible, 3 unbounded,
+    # 4 other (numerical trouble); only the time limit is set, so 1 is the clock
+    clock = res.status == 1
     if res.status == 2:
         return ModelSolution(mbh.SolveStatus.INFEASIBLE, None, np.nan, np.nan, None)
     if res.x is None:
-        return ModelSolution(mbh.SolveStatus.UNKNOWN_STATUS, None, np.nan, bound, None)
+        status = mbh.SolveStatus.UNKNOWN_STATUS if clock else mbh.SolveStatus.ABNORMAL
+        return ModelSolution(status, None, np.nan, bound, None, clock)
     status = mbh.SolveStatus.OPTIMAL if res.status == 0 else mbh.SolveStatus.FEASIBLE
     if status == mbh.SolveStatus.OPTIMAL and np.isnan(bound):
         bound = float(res.fun)
-    return ModelSolution(status, np.asarray(res.x), float(res.fun), bound, None)
+    return ModelSolution(status, np.asarray(res.x), float(res.fun), bound, None, clock)

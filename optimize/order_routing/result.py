@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -52,23 +54,32 @@ class RoutingResult(SolverResult):
     stock_dual: np.ndarray | None = None
     capacity_dual: np.ndarray | None = None
 
-    def to_json(self) -> dict:
-        """The CLI's JSON form: status, objective, bound, shipments, unfilled, split_orders."""
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (the CLI's): status, objective, bound, shipments, unfilled,
+        split_orders, time_s, then gap, time_limit_hit, message, method and
+        unmet_promise_orders. `flow` and the duals stay out (the shipments say the same)."""
+        shared = self.contract_dict()
         return {
-            "status": str(self.status),
-            "objective": _finite_or_none(self.objective),
-            "bound": _finite_or_none(self.bound),
+            "status": shared["status"],
+            "objective": shared["objective"],
+            "bound": shared["bound"],
             "shipments": [{"order": s.order, "node": s.node, "units": s.units}
                           for s in self.shipments],
             "unfilled": [{"order": u.order, "sku": u.sku, "units": u.units} for u in self.unfilled],
             "split_orders": self.split_orders,
             "time_s": self.time_s,
+            "gap": shared["gap"],
+            "time_limit_hit": self.time_limit_hit,
+            "message": self.message,
+            "method": self.method,
+            "unmet_promise_orders": list(self.unmet_promise_orders),
         }
 
-
-def _finite_or_none(value: float) -> float | None:
-    # JSON has no nan: an absent bound is null
-    return None if np.isnan(value) else float(value)
+    def to_json(self) -> dict[str, Any]:
+        """Deprecated alias of `to_dict`."""
+        warnings.warn("RoutingResult.to_json is deprecated; use to_dict", DeprecationWarning,
+                      stacklevel=2)
+        return self.to_dict()
 
 
 def make_result(inst: RoutingInstance, flow: np.ndarray, *, method: str, status: Status,

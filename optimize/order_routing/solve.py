@@ -8,11 +8,15 @@ import time
 import numpy as np
 from ortools.linear_solver.python import model_builder_helper as mbh
 
+from optimize.errors import FieldProblem, InvalidInput
+from optimize.options import SolveOptions, resolve_options
 from optimize.order_routing.cuts import flow_cover_cuts
-from optimize.order_routing.flow import max_hard_fill, units_for_shipments
+from optimize.order_routing.flow import FlowFailed, max_hard_fill, units_for_shipments
 from optimize.order_routing.greedy import greedy_flow
 from optimize.order_routing.instance import RoutingInstance
 from optimize.order_routing.model import (
+    LP_BACKENDS,
+    MIP_BACKENDS,
     Model,
     ModelSolution,
     add_rows,
@@ -68,7 +72,15 @@ def promise_shortfall(inst: RoutingInstance) -> dict[str, str]:
 
 
 def _infeasible(inst: RoutingInstance, method: str, t0: float) -> RoutingResult | None:
-    unmet = promise_shortfall(inst)
+    """The infeasible result when hard promises cannot be met (unknown when the check itself
+    fails), else None."""
+    try:
+        unmet = promise_shortfall(inst)
+    except FlowFailed as err:
+        return make_result(inst, np.zeros((inst.n_lines, inst.n_nodes), dtype=np.int64),
+                           method=method, status=Status.UNKNOWN, bound=np.nan,
+                           time_s=time.perf_counter() - t0,
+                           message=f"hard promises not checked: {err}")
     if not unmet:
         return None
     message = "hard delivery promise cannot be met for orders: " + "; ".join(
@@ -86,13 +98,31 @@ def _open_pairs(inst: RoutingInstance, model: Model, y: np.ndarray) -> np.ndarra
     return opened
 
 
-def solve(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str = DEFAULT_BACKEND,
-          strategy: str = "auto", threads: int = 1, log: bool = False) -> RoutingResult:
-    """Optimal routing (currency) by MIP within about `time_limit_s` seconds.
+def _check_strategy(strategy: str) -> None:
+    if strategy not in ("auto", "full", "lp-guided"):
+        raise InvalidInput(FieldProblem("strategy", "must be auto, full or lp-guided",
+                                        strategy))
 
-    Returns status optimal (proven), feasible (best plan found and its gap to the bound),
-    or infeasible (hard promises that cannot be met, named in the message). `backend` is an
-    OR-Tools model_builder MIP solver: "highs" or "scip". `strategy` "full" branches on every
+
+def _check_backend(backend: str, allowed: tuple[str, ...], what: str) -> None:
+    if backend not in allowed:
+        raise InvalidInput(FieldProblem("backend", f"{what} backend must be one of "
+                                        f"{', '.join(allowed)}", backend))
+
+
+def solve(inst: RoutingInstance, time_limit_s: float | None = None, *,
+          backend: str | None = None, strategy: str = "auto", threads: int | None = None,
+          log: bool | None = None, options: SolveOptions | None = None) -> RoutingResult:
+    """Optimal routing (currency) by MIP within about `time_limit_s` seconds (default 60).
+
+    Returns status optimal (proven), feasible (best plan found and its gap to the bound;
+    `time_limit_hit` when the clock stopped the search, else the greedy plan after a backend
+    failure, named in the message), unknown (no plan meets the hard promises in time) or
+    infeasible (hard promises that cannot be met, named in the message); never raises on a
+    failed or timed-out solve. `backend` is an OR-Tools model_builder MIP solver: "highs"
+    (default), "scip" or "sat" (CP-SAT). `options` (a SolveOptions) sets time limit,
+    threads, backend and log together; keywords given explicitly override it.
+    `strategy` "full" branches on every
     candidate shipment; "lp-guided" solves the LP relaxation (the bound), then in rounds
     adds the flow cover cuts the LP point violates and solves again (a higher bound, and an
     LP that uses other shipments), then the MIP over the shipments some round's LP uses,
@@ -103,6 +133,11 @@ def solve(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str = D
     greedy plan is always a fallback, so a feasible instance always gets a plan.
     """
     t0 = time.perf_counter()
+    opts = resolve_options(options, SolveOptions(time_limit_s=60.0, backend=DEFAULT_BACKEND),
+                           time_limit_s=time_limit_s, threads=threads, backend=backend, log=log)
+    backend, limit = str(opts.backend), float(opts.time_limit_s or 0.0)
+    _check_backend(backend, MIP_BACKENDS, "MIP")
+    _check_strategy(strategy)
     if (bad := _infeasible(inst, "optimal", t0)) is not None:
         return bad
     if inst.n_lines == 0:
@@ -111,34 +146,43 @@ def solve(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str = D
     model = build_model(inst)
     if strategy == "auto":
         strategy = "full" if model.n_pairs <= FULL_MIP_PAIRS else "lp-guided"
-    if strategy not in ("full", "lp-guided"):
-        raise ValueError(f"strategy must be auto, full or lp-guided, got {strategy!r}")
     candidates = [greedy_flow(inst)]
     bound = np.nan
     proven = False
+    clock = False  # the time limit stopped some step before it proved anything
+    notes: list[str] = []
     if strategy == "full":
         models = [model]
     else:
-        models, bound = _lp_rounds(inst, model, candidates, backend, t0, time_limit_s)
+        models, bound, clock = _lp_rounds(inst, model, candidates, backend, t0, limit, notes)
     for mip in models:
-        if time.perf_counter() - t0 >= time_limit_s:
+        if time.perf_counter() - t0 >= limit:
+            clock = True
             break
-        sol = _solve_mip(inst, mip, candidates[0], backend, _left(t0, time_limit_s), threads,
-                         log)
+        sol = _solve_mip(inst, mip, candidates[0], backend, _left(t0, limit), opts.threads,
+                         opts.log)
+        clock |= sol.time_limit_hit
+        if sol.status == mbh.SolveStatus.INFEASIBLE:
+            # the max-flow check says a plan exists, so this is a backend failure
+            notes.append(f"{backend} reported a MIP over {mip.n_pairs} shipments infeasible")
+        elif sol.values is None and not sol.time_limit_hit:
+            notes.append(f"{backend} MIP failed: {sol.status.name.lower()}")
         if sol.values is not None:
             # units by min-cost flow on the chosen shipments: integral, never costlier
-            candidates.append(units_for_shipments(
-                inst, _open_pairs(inst, mip, sol.values[: mip.n_pairs])))
+            _add_candidate(inst, candidates, _open_pairs(inst, mip, sol.values[: mip.n_pairs]),
+                           notes)
         if mip is models[-1] and np.isfinite(sol.bound):
             # only the unrestricted model's dual bound bounds every plan
             bound = sol.bound if np.isnan(bound) else max(bound, sol.bound)
             proven = sol.status == mbh.SolveStatus.OPTIMAL
     feasible = [f for f in candidates if not plan_violations(inst, f)]
+    notes.append(f"{model.n_pairs} candidate shipments")
     if not feasible:
+        why = f"no plan found within {limit:g} s" if clock else "no plan found"
         return make_result(inst, np.zeros((inst.n_lines, inst.n_nodes), dtype=np.int64),
                            method="optimal", status=Status.UNKNOWN, bound=bound,
-                           time_s=time.perf_counter() - t0,
-                           message=f"no plan found within {time_limit_s:g} s")
+                           time_s=time.perf_counter() - t0, time_limit_hit=clock,
+                           message=f"{backend} {strategy}: {why}; " + "; ".join(notes))
     costs = [plan_cost(inst, f) for f in feasible]
     flow, cost = feasible[int(np.argmin(costs))], min(costs)
     # the LP bound proves optimality too when the plan meets it
@@ -146,24 +190,45 @@ def solve(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str = D
     if proven:
         bound = min(bound, cost) if np.isfinite(bound) else cost
     status = Status.OPTIMAL if proven else Status.FEASIBLE
-    done = "proven optimal" if proven else f"gap {100 * (cost - bound) / max(cost, 1e-9):.3f} %"
-    message = f"{backend} {strategy}: {done}; {model.n_pairs} candidate shipments"
+    if proven:
+        done = "proven optimal"
+    else:
+        gap = ("no bound" if np.isnan(bound)
+               else f"gap {100 * (cost - bound) / max(cost, 1e-9):.3f} %")
+        done = f"time limit {limit:g} s, {gap}" if clock else gap
+    message = f"{backend} {strategy}: {done}; " + "; ".join(notes)
     return make_result(inst, flow, method="optimal", status=status, bound=bound,
-                       time_s=time.perf_counter() - t0, message=message)
+                       time_s=time.perf_counter() - t0, message=message,
+                       time_limit_hit=clock and not proven)
+
+
+def _add_candidate(inst: RoutingInstance, candidates: list[np.ndarray], open_pairs: np.ndarray,
+                   notes: list[str]) -> None:
+    """Append the cheapest units over `open_pairs`; a failed flow solve is noted, not raised."""
+    try:
+        candidates.append(units_for_shipments(inst, open_pairs))
+    except FlowFailed as err:
+        notes.append(str(err))
 
 
 def _lp_rounds(inst: RoutingInstance, model: Model, candidates: list[np.ndarray],
-               backend: str, t0: float, time_limit_s: float) -> tuple[list[Model], float]:
-    """LP bound (currency) lifted by rounds of flow cover cuts, and the MIPs to run next:
-    the one over every shipment some round's LP uses, then the full one with the cuts.
+               backend: str, t0: float, time_limit_s: float, notes: list[str]
+               ) -> tuple[list[Model], float, bool]:
+    """LP bound (currency) lifted by rounds of flow cover cuts, the MIPs to run next (the
+    one over every shipment some round's LP uses, then the full one with the cuts), and
+    whether the time limit stopped the first LP.
 
     Appends the plan opening every shipment the last LP uses to `candidates`, a fallback
-    should the MIPs find none in time.
+    should the MIPs find none in time. The LPs run on the MIP backend, except CP-SAT (no LP
+    engine of its own), whose LPs run on HiGHS.
     """
-    lp = solve_model(model, integral=False, backend=backend,
+    lp_backend = "highs" if backend == "sat" else backend
+    lp = solve_model(model, integral=False, backend=lp_backend,
                      time_limit_s=_left(t0, time_limit_s))
     if lp.status != mbh.SolveStatus.OPTIMAL:
-        return [], np.nan
+        if not lp.time_limit_hit:
+            notes.append(f"LP relaxation not solved: {lp.status.name.lower()}")
+        return [], np.nan, lp.time_limit_hit
     bound, values = lp.bound, lp.values
     first = opened = _open_pairs(inst, model, values[: model.n_pairs])
     used, settled = first.copy(), _integral_orders(inst, model, values)
@@ -173,7 +238,7 @@ def _lp_rounds(inst: RoutingInstance, model: Model, candidates: list[np.ndarray]
         if not len(rhs):
             break
         trial = add_rows(full, cuts, rhs)
-        lp = solve_model(trial, integral=False, backend=backend,
+        lp = solve_model(trial, integral=False, backend=lp_backend,
                          time_limit_s=_left(t0, time_limit_s))
         if lp.status != mbh.SolveStatus.OPTIMAL:
             break
@@ -184,14 +249,14 @@ def _lp_rounds(inst: RoutingInstance, model: Model, candidates: list[np.ndarray]
         settled &= _integral_orders(inst, model, values) & (opened == first).all(axis=1)
         if gain < _MIN_CUT_GAIN * abs(bound):
             break
-    candidates.append(units_for_shipments(inst, opened))
+    _add_candidate(inst, candidates, opened, notes)
     # orders every LP ships the same way, integrally, keep those shipments: a smaller MIP,
     # in which HiGHS found better plans sooner (measured at 10,000 orders: 166,116 against
     # 166,227 in 30 s with 8,270 of the orders fixed)
     restricted = build_model(inst, only_pairs=used)
     var_lb = restricted.var_lb.copy()
     var_lb[: restricted.n_pairs] = settled[restricted.pair_order]
-    return [dataclasses.replace(restricted, var_lb=var_lb), full], bound
+    return [dataclasses.replace(restricted, var_lb=var_lb), full], bound, False
 
 
 def _integral_orders(inst: RoutingInstance, model: Model, values: np.ndarray) -> np.ndarray:
@@ -211,24 +276,29 @@ def _solve_mip(inst: RoutingInstance, model: Model, start_flow: np.ndarray, back
     hint = None
     if not plan_violations(inst, start_flow):
         hint = (order_node_units(inst, start_flow) > 0)[model.pair_order, model.pair_node]
-    sol = solve_model(model, integral=True, backend=backend, time_limit_s=time_limit_s,
-                      hint_pairs=hint, threads=threads, log=log)
-    if sol.status == mbh.SolveStatus.INFEASIBLE:
-        # the max-flow check says a plan exists, so this is a backend failure
-        raise RuntimeError("MIP backend reported infeasible on a feasible instance")
-    return sol
+    return solve_model(model, integral=True, backend=backend, time_limit_s=time_limit_s,
+                       hint_pairs=hint, threads=threads, log=log)
 
 
-def lp_bound(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str = "glop"
+def lp_bound(inst: RoutingInstance, time_limit_s: float | None = None, *,
+             backend: str | None = None, options: SolveOptions | None = None
              ) -> RoutingResult:
     """LP relaxation: `bound` is a lower bound on any plan's cost (currency).
 
     The plan returned opens every shipment the LP uses and routes units by min-cost flow, so
     it is feasible; `stock_dual[node, sku]` and `capacity_dual[node]` are the LP shadow prices
     (currency saved per extra unit), the stock values of Acimovic and Graves' look-ahead;
-    `backend` "glop" (default, gives duals) or "highs" (faster on large batches, duals nan).
+    `backend` "glop" (default, gives duals), "highs" (faster on large batches, duals nan) or
+    "pdlp". `time_limit_s` defaults to 60 s; `options` (a SolveOptions) may set both. When
+    the LP is not solved (time limit, backend failure) it returns the greedy plan, status
+    feasible (unknown if that plan breaks a hard promise), no bound and nan duals, with
+    `time_limit_hit` when the clock stopped it; it never raises on a failed solve.
     """
     t0 = time.perf_counter()
+    opts = resolve_options(options, SolveOptions(time_limit_s=60.0, backend="glop"),
+                           time_limit_s=time_limit_s, backend=backend)
+    backend = str(opts.backend)
+    _check_backend(backend, LP_BACKENDS, "LP")
     if (bad := _infeasible(inst, "lp", t0)) is not None:
         return bad
     if inst.n_lines == 0:
@@ -237,10 +307,31 @@ def lp_bound(inst: RoutingInstance, time_limit_s: float = 60.0, *, backend: str 
                            stock_dual=np.zeros(inst.stock.shape),
                            capacity_dual=np.zeros(inst.n_nodes))
     model = build_model(inst)
-    sol = solve_model(model, integral=False, backend=backend, time_limit_s=time_limit_s)
-    if sol.status != mbh.SolveStatus.OPTIMAL:
-        raise RuntimeError(f"LP relaxation not solved: {sol.status}")
-    flow = units_for_shipments(inst, _open_pairs(inst, model, sol.values[: model.n_pairs]))
+    sol = solve_model(model, integral=False, backend=backend,
+                      time_limit_s=float(opts.time_limit_s or 0.0), log=opts.log)
+    flow = None
+    notes: list[str] = []
+    if sol.status == mbh.SolveStatus.OPTIMAL:
+        try:
+            flow = units_for_shipments(inst,
+                                       _open_pairs(inst, model, sol.values[: model.n_pairs]))
+        except FlowFailed as err:
+            notes.append(str(err))
+    else:
+        why = "time limit" if sol.time_limit_hit else sol.status.name.lower()
+        notes.append(f"{backend} LP relaxation not solved ({why})")
+    if flow is None:
+        # no LP answer to round: the greedy plan, without a bound or prices
+        flow = greedy_flow(inst)
+        broken = plan_violations(inst, flow)
+        status = Status.UNKNOWN if broken else Status.FEASIBLE
+        notes.append("greedy plan, no bound" + (f"; it breaks {len(broken)} hard promises"
+                                                if broken else ""))
+        return make_result(inst, flow, method="lp", status=status, bound=np.nan,
+                           time_s=time.perf_counter() - t0, message="; ".join(notes),
+                           time_limit_hit=sol.time_limit_hit,
+                           stock_dual=np.full(inst.stock.shape, np.nan),
+                           capacity_dual=np.full(inst.n_nodes, np.nan))
     stock_dual = np.zeros(inst.stock.size)
     rows = model.stock_rows >= 0
     # a <= row's dual is <= 0 when minimising; report the saving of one more unit, >= 0

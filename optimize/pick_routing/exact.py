@@ -24,7 +24,8 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from optimize.pick_routing.layout import Layout, Point
 
-__all__ = ["HELD_KARP_MAX_PICKS", "held_karp", "ortools_tour", "ratliff_rosenthal"]
+__all__ = ["HELD_KARP_MAX_PICKS", "held_karp", "ortools_search", "ortools_tour",
+           "ratliff_rosenthal"]
 
 HELD_KARP_MAX_PICKS = 15
 
@@ -345,15 +346,28 @@ def held_karp(dist: np.ndarray) -> tuple[list[int], float]:
     return order[::-1], float(total.min())
 
 
-def ortools_tour(dist: np.ndarray, time_limit_s: float = 1.0,
-                 scale: float = 1000.0) -> list[int]:
-    """A good tour (order of 1..n) by OR-Tools routing with guided local search and a time limit.
+def _nearest_neighbour(dist: np.ndarray) -> list[int]:
+    """Order of 1..n by always walking to the nearest unvisited pick (a fallback tour)."""
+    left, order, here = set(range(1, dist.shape[0])), [], 0
+    while left:
+        here = min(left, key=lambda j: (dist[here, j], j))
+        left.remove(here)
+        order.append(here)
+    return order
 
-    Arc costs are `dist` rounded to 1/scale metres, since the solver works in integers.
+
+def ortools_search(dist: np.ndarray, time_limit_s: float = 1.0, scale: float = 1000.0,
+                   log: bool = False) -> tuple[list[int], bool, str]:
+    """OR-Tools routing with guided local search under a time limit: (order of 1..n,
+    whether the time limit stopped the search, a note when it fell back).
+
+    Guided local search only stops at its time limit, so any search over three or more
+    picks reports the limit hit. When the routing solver returns no tour it falls back to
+    the nearest-neighbour tour and says so in the note, never raising.
     """
     n = dist.shape[0]
     if n <= 2:
-        return list(range(1, n))
+        return list(range(1, n)), False, ""
     costs = np.rint(dist * scale).astype(np.int64).tolist()
     manager = pywrapcp.RoutingIndexManager(n, 1, 0)
     model = pywrapcp.RoutingModel(manager)
@@ -365,10 +379,30 @@ def ortools_tour(dist: np.ndarray, time_limit_s: float = 1.0,
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
+    params.log_search = bool(log)
     solution = model.SolveWithParameters(params)
+    status = model.status()
+    # every outcome but a proof (never, under guided local search) or a failure is the clock
+    clock = status not in (routing_enums_pb2.RoutingSearchStatus.ROUTING_OPTIMAL,
+                           routing_enums_pb2.RoutingSearchStatus.ROUTING_INVALID,
+                           routing_enums_pb2.RoutingSearchStatus.ROUTING_INFEASIBLE,
+                           routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL)
+    if solution is None:
+        name = routing_enums_pb2.RoutingSearchStatus.Value.Name(status).lower()
+        return _nearest_neighbour(dist), clock, (f"OR-Tools routing found no tour ({name}); "
+                                                 "nearest-neighbour tour instead")
     order, index = [], model.Start(0)
     while True:
         index = solution.Value(model.NextVar(index))
         if model.IsEnd(index):
-            return order
+            return order, clock, ""
         order.append(manager.IndexToNode(index))
+
+
+def ortools_tour(dist: np.ndarray, time_limit_s: float = 1.0,
+                 scale: float = 1000.0) -> list[int]:
+    """A good tour (order of 1..n) by OR-Tools routing with guided local search and a time limit.
+
+    Arc costs are `dist` rounded to 1/scale metres, since the solver works in integers.
+    """
+    return ortools_search(dist, time_limit_s, scale)[0]

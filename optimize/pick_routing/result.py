@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -28,11 +29,13 @@ class TourResult(SolverResult):
         """Tour length in metres."""
         return self.objective
 
-    def to_dict(self) -> dict:
-        """The JSON shape of one tour: length_m, sequence, optimal, method."""
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of one tour: length_m, sequence, optimal, method, then the shared
+        keys (status, objective, bound, gap, time_s, time_limit_hit, message)."""
         return {
             "length_m": float(self.length_m),
             "sequence": [[int(a), float(y)] for a, y in self.sequence],
             "optimal": self.optimal,
             "method": self.method,
+            **self.contract_dict(),
         }

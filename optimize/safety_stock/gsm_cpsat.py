@@ -15,6 +15,8 @@ import time
 import numpy as np
 from ortools.sat.python import cp_model
 
+from optimize.errors import FieldProblem, InvalidInput
+from optimize.options import SolveOptions, resolve_options
 from optimize.result import Status
 from optimize.safety_stock.gsm_dp import solve_gsm_dp
 from optimize.safety_stock.gsm_model import GsmResult
@@ -46,13 +48,23 @@ def _spanning_tree_hint(network: GsmNetwork) -> list[int]:
     return list(solve_gsm_dp(forest).outbound_cst.values())
 
 
-def solve_gsm_cpsat(network: GsmNetwork, *, time_limit_s: float = 60.0, num_workers: int = 1,
-                    seed: int = 0) -> GsmResult:
+def solve_gsm_cpsat(network: GsmNetwork, *, time_limit_s: float | None = None,
+                    num_workers: int | None = None, seed: int = 0,
+                    options: SolveOptions | None = None) -> GsmResult:
     """Optimal outbound service times (periods) minimising total safety-stock holding cost.
 
     One search worker by default: on a small shared machine it proved optimality fastest.
+    `time_limit_s` defaults to 60 s; `options` (a SolveOptions) may set it, the workers
+    (`threads`) and the search log; keywords given win. When the time limit stops CP-SAT the
+    result is feasible (its best service times) or unknown (none yet), with
+    `time_limit_hit`; it never raises on a failed solve.
     """
     start = time.perf_counter()
+    opts = resolve_options(options, SolveOptions(time_limit_s=60.0), time_limit_s=time_limit_s,
+                           threads=num_workers)
+    if opts.backend not in (None, "cpsat"):
+        raise InvalidInput(FieldProblem("options.backend", "solve_gsm_cpsat is CP-SAT "
+                                        "(backend cpsat or None)", opts.backend))
     n = len(network.nodes)
     T = network.processing_time
     si_up = network.inbound_upper
@@ -88,18 +100,23 @@ def solve_gsm_cpsat(network: GsmNetwork, *, time_limit_s: float = 60.0, num_work
             m.add_hint(var, value)
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.num_workers = int(num_workers)
+    solver.parameters.max_time_in_seconds = float(opts.time_limit_s or 0.0)
+    solver.parameters.num_workers = int(opts.threads)
     solver.parameters.random_seed = int(seed)
+    solver.parameters.log_search_progress = opts.log
     code = solver.solve(m)
     elapsed = time.perf_counter() - start
+    # gap limits are 0 and no other limit is set: feasible or unknown means the clock
+    clock = code in (cp_model.FEASIBLE, cp_model.UNKNOWN)
+    message = f"CP-SAT: {solver.status_name(code)}" + (
+        f" (time limit {opts.time_limit_s:g} s)" if clock else "")
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         status = Status.INFEASIBLE if code == cp_model.INFEASIBLE else Status.UNKNOWN
         return GsmResult(status=status, objective=float("nan"), bound=float("nan"),
-                         time_s=elapsed, message=f"CP-SAT: {solver.status_name(code)}",
+                         time_s=elapsed, message=message, time_limit_hit=clock,
                          outbound_cst={}, inbound_cst={}, net_lead_time={}, safety_stock={})
     outbound = [int(solver.value(v)) for v in S]
     status = Status.OPTIMAL if code == cp_model.OPTIMAL else Status.FEASIBLE
     return GsmResult.from_outbound(
         network, outbound, status=status, bound=solver.best_objective_bound / scale,
-        time_s=time.perf_counter() - start, message=f"CP-SAT: {solver.status_name(code)}")
+        time_s=time.perf_counter() - start, message=message, time_limit_hit=clock)

@@ -8,11 +8,13 @@ cost = sum_k h_k * safety stock (currency per period).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from optimize.result import SolverResult
+from optimize.result import SolverResult, json_ready
 from optimize.safety_stock.network import GsmNetwork
 
 __all__ = ["GsmEvaluation", "GsmResult", "evaluate_service_times", "tighten_service_times"]
@@ -82,8 +84,20 @@ class GsmResult(SolverResult):
                    safety_stock={k: float(v) for k, v in zip(ids, ev.safety_stock, strict=True)},
                    **fields)
 
-    def to_json(self) -> dict:
-        """The CLI's answer: status, cost, outbound_cst, inbound_cst, safety_stock, time_s."""
-        return {"status": str(self.status), "cost": self.objective,
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (the CLI's): status, cost, outbound_cst, inbound_cst, safety_stock,
+        time_s, then objective, bound, gap, time_limit_hit, message, net_lead_time.
+        `cost` is `objective` (null when there is none)."""
+        shared = self.contract_dict()
+        return {"status": shared["status"], "cost": shared["objective"],
                 "outbound_cst": self.outbound_cst, "inbound_cst": self.inbound_cst,
-                "safety_stock": self.safety_stock, "time_s": self.time_s}
+                "safety_stock": json_ready(self.safety_stock), "time_s": self.time_s,
+                "objective": shared["objective"], "bound": shared["bound"],
+                "gap": shared["gap"], "time_limit_hit": self.time_limit_hit,
+                "message": self.message, "net_lead_time": self.net_lead_time}
+
+    def to_json(self) -> dict[str, Any]:
+        """Deprecated alias of `to_dict`."""
+        warnings.warn("GsmResult.to_json is deprecated; use to_dict", DeprecationWarning,
+                      stacklevel=2)
+        return self.to_dict()

@@ -45,7 +45,7 @@ def route_orders(
     if as_json:
         if result.message and result.status in ("infeasible", "unknown"):
             print(result.message, file=sys.stderr)
-        typer.echo(json.dumps(result.to_json()))
+        typer.echo(json.dumps(result.to_dict()))
     else:
         typer.echo(_summary(inst.name or instance.name, result))
 
@@ -61,7 +61,7 @@ def _summary(name: str, r: RoutingResult) -> str:
         f"  bound      {r.bound:,.2f}   gap {gap}" if r.bound == r.bound else "  bound      n/a",
         f"  shipments  {len(r.shipments)}   split orders {r.split_orders}",
         f"  unfilled   {sum(u.units for u in r.unfilled)} units on {len(r.unfilled)} lines",
-        f"  time       {r.time_s:.2f} s",
+        f"  time       {r.time_s:.2f} s" + ("   (time limit hit)" if r.time_limit_hit else ""),
     ]
     lines += [f"    {node:<16} {units:>8} units" for node, units in sorted(units_by_node.items())]
     if r.message:

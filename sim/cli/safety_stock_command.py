@@ -158,10 +158,12 @@ def safety_stock(
             network = parse_network(_load_json(source))
             result = solve_gsm(network, solver, time_limit_s=time_limit)  # type: ignore[arg-type]
         if as_json:
-            typer.echo(json.dumps(result.to_json(), indent=2))
+            typer.echo(json.dumps(result.to_dict(), indent=2))
         else:
             typer.echo(f"status {result.status}, cost {result.objective:.4f} per period, "
-                       f"{result.time_s:.3f} s ({result.message})")
+                       f"{result.time_s:.3f} s ({result.message})"
+                       + (", time limit hit" if result.time_limit_hit else ""))
+        if not as_json and result.outbound_cst:  # no table when the solve found none
             typer.echo(f"{'node':>12} {'SI':>4} {'S':>4} {'NLT':>4} {'safety stock':>14}")
             for k in network.ids:
                 typer.echo(f"{k:>12} {result.inbound_cst[k]:>4} {result.outbound_cst[k]:>4} "
