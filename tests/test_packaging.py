@@ -4,7 +4,6 @@ loops, and an installed (non-editable) wheel carries the scenario templates `ful
 
 from __future__ import annotations
 
-import ast
 import shutil
 import subprocess
 import sys
@@ -18,105 +17,13 @@ import pytest
 from sim.coverage import TEMPLATES
 
 from .conftest import SCENARIOS
+from .import_graph import cycles, import_graph
 
 ROOT = Path(__file__).resolve().parents[1]
-SIM = ROOT / "sim"
-# Import loops inside the simulation core, which is being rewritten elsewhere: allowed until
-# that rewrite removes them (sim.routing imports sim.routing_policies inside a function).
-KNOWN_CORE_LOOPS = [{"sim.routing", "sim.routing_policies"}]
-
-
-def _module_files() -> dict[str, Path]:
-    out = {}
-    for path in sorted(SIM.rglob("*.py")):
-        parts = list(path.relative_to(ROOT).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts.pop()
-        out[".".join(parts)] = path
-    return out
-
-
-MODULES = _module_files()
-
-
-def _type_checking_only(node: ast.AST) -> bool:
-    test = node.test if isinstance(node, ast.If) else None
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
-
-
-def _imported_names(tree: ast.AST, package: str) -> set[str]:
-    """Dotted names each import statement may load (`from a import b` -> a, a.b); imports
-    under `if TYPE_CHECKING:` do not run and are left out."""
-    names: set[str] = set()
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if _type_checking_only(node):
-            stack.extend(node.orelse)
-            continue
-        if isinstance(node, ast.Import):
-            names.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*parent, base] if base else parent)
-            names.add(base)
-            names.update(f"{base}.{a.name}" for a in node.names)
-        stack.extend(ast.iter_child_nodes(node))
-    return names
-
-
-def _imports_graph() -> dict[str, set[str]]:
-    """Module -> the `sim` modules it imports (at any depth of its code)."""
-    graph = {}
-    for name, path in MODULES.items():
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        deps = set()
-        for dotted in _imported_names(ast.parse(path.read_text(encoding="utf-8")), package):
-            while dotted and dotted not in MODULES:  # `sim.x.name` -> module `sim.x`
-                dotted = dotted.rpartition(".")[0]
-            if dotted and dotted != name:
-                deps.add(dotted)
-        graph[name] = deps
-    return graph
-
-
-def _loops(graph: dict[str, set[str]]) -> list[set[str]]:
-    """Strongly connected groups of more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    loops = []
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        for w in graph[v]:
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            group = set()
-            while True:
-                w = stack.pop()
-                group.add(w)
-                if w == v:
-                    break
-            if len(group) > 1:
-                loops.append(group)
-
-    for v in graph:
-        if v not in index:
-            visit(v)
-    return loops
 
 
 def test_no_library_module_imports_the_cli():
-    graph = _imports_graph()
+    graph = import_graph("sim")
     assert {"sim.coverage", "sim.compare"} <= set(graph)
     offenders = {m: sorted(d for d in deps if d == "sim.cli" or d.startswith("sim.cli."))
                  for m, deps in graph.items() if not (m == "sim.cli" or m.startswith("sim.cli."))}
@@ -124,12 +31,11 @@ def test_no_library_module_imports_the_cli():
 
 
 def test_no_import_loops_in_sim():
-    loops = _loops(_imports_graph())
-    assert [g for g in loops if g not in KNOWN_CORE_LOOPS] == []
+    assert cycles(import_graph("sim")) == []
 
 
 def test_the_loop_finder_sees_a_loop():
-    assert _loops({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES.values()))
