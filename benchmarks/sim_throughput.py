@@ -88,8 +88,8 @@ def full_model_orders_per_s(orders_per_day: float, days: int, profile: bool = Fa
                                   "run.horizon_days": days, "run.warmup_days": 1,
                                   "disruptions": [], "demand.spikes": []}
     for i, node in enumerate(sc.nodes):  # crews scale with volume, so the flow stays stable
-        for crew in ("receivers", "pickers", "packers"):
-            count = getattr(node.resources, crew).count
+        for crew, spec in node.resources.crews().items():
+            count = spec.count
             changes[f"nodes[{i}].resources.{crew}.count"] = max(1, int(np.ceil(count * scale)))
     sc = with_changes(sc, changes)
     prof = cProfile.Profile() if profile else None

@@ -186,8 +186,8 @@ def _volume_changes(scenario: Scenario, multiplier: float) -> dict[str, Any]:
     changes: dict[str, Any] = {"demand.orders_per_day": scenario.demand.orders_per_day
                                * multiplier}
     for i, node in enumerate(scenario.nodes):
-        for crew in ("receivers", "pickers", "packers"):
-            count = getattr(node.resources, crew).count
+        for crew, spec in node.resources.crews().items():
+            count = spec.count
             if count:  # an in-house node is staffed for its volume
                 changes[f"nodes[{i}].resources.{crew}.count"] = max(1, math.ceil(count
                                                                                  * multiplier))

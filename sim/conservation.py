@@ -70,8 +70,7 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
         balance[f"units_{k}"] = int(unit_states.get(k, 0))
     places = {
         "ready": sum(c.units_ready for c in census),
-        "picking": sum(c.units_picking for c in census),
-        "packing": sum(c.units_packing for c in census),
+        "in_stations": sum(c.units_in_stations for c in census),
         "staged": sum(c.units_staged for c in census),
     }
     balance["units_in_process"] = (balance["units_not_routed"] + sum(places.values())

@@ -28,13 +28,11 @@ from sim.record import (
 )
 from sim.routing import NetworkView, RoutingPolicy
 from sim.routing_registry import make_policy
-from sim.scenario import Scenario
+from sim.scenario import CORE_CREWS, Scenario
 from sim.stock_levels import assortment_mask, stock_levels
 from sim.streams import Sampler, Streams
 
-__all__ = ["STATIONS", "Network"]
-
-STATIONS = ("receivers", "pickers", "packers")  # a stocking node's crews, in record order
+__all__ = ["Network"]
 
 
 class Network:
@@ -88,6 +86,9 @@ class Network:
         self.initial_units = self.on_hand.sum(axis=1).copy()
 
         self.nodes = [NodeSim(self, i, spec) for i, spec in enumerate(sc.nodes)]
+        # Every crew of any node, in record order: the core crews, then extra stages' crews.
+        self.stations = tuple(dict.fromkeys(
+            k for n in sc.nodes for k in (*CORE_CREWS, *n.resources.crews())))
         self.picking = PickPlanner(sc, self.catalogue, self.streams)
         self.policy = routing if routing is not None else make_policy(sc.routing, self)
         self.view = NetworkView(on_hand=self.on_hand, stocked=stocked,
@@ -97,7 +98,7 @@ class Network:
                                 open_shipments=np.zeros(n_nodes, np.int64),
                                 backordered=self.backordered)
         self.record = Recorder(RunNames(
-            node_ids=tuple(n.id for n in sc.nodes), stations=STATIONS,
+            node_ids=tuple(n.id for n in sc.nodes), stations=self.stations,
             carriers=(*self.carriers.names, "marketplace"), sku_ids=self.catalogue.ids,
             point_ids=self.points["id"].to_numpy(),
             services=tuple(s.name for s in sc.demand.service_levels),
@@ -143,13 +144,11 @@ class Network:
     def _census(self, node: NodeSim) -> NodeCensus:
         i = node.index
         waiting = list({id(s): s for q in node.backorders.values() for s in q}.values())
-        stations = {s.name.rsplit(".", 1)[1]: s for s in node.stations}
 
-        def inside(name: str) -> int:
-            return stations[name].units_inside if name in stations else 0
-
-        in_stations = [s for k in ("pickers", "packers") if k in stations
-                       for job in stations[k].jobs() for s in (job if k == "pickers" else [job])]
+        outbound = node.outbound_states()
+        in_stations = [s for st in node.stations for job in st.jobs()
+                       for s in (job if isinstance(job, list) else [job])
+                       if isinstance(s, Shipment) and s.state in outbound]
 
         return NodeCensus(
             node=i, open_shipments=node.open_shipments, shipments_ready=len(node.ready),
@@ -157,7 +156,7 @@ class Network:
             units_ready=sum(s.units for s in node.ready),
             units_waiting=sum(s.units for s in waiting),
             units_short=sum(int(s.short.sum()) for s in waiting),
-            units_picking=inside("pickers"), units_packing=inside("packers"),
+            units_in_stations=sum(st.units_inside for st in node.stations),
             units_staged=sum(s.units for s in node.staged),
             initial_units=int(self.initial_units[i]), on_hand_units=int(self.on_hand[i].sum()),
             backordered_units=int(self.backordered[i].sum()),
@@ -400,7 +399,8 @@ class Network:
         cube = self.on_hand @ self.catalogue.cube_m3
         for n in self.nodes:
             st = {s.name.rsplit(".", 1)[1]: s for s in n.stations}
-            hours = tuple(st[k].hours() if k in st else (0.0, 0.0, 0.0, 0.0) for k in STATIONS)
+            hours = tuple(st[k].hours() if k in st else (0.0, 0.0, 0.0, 0.0)
+                          for k in self.stations)
             self.record.daily.append(DailySnapshot(
                 now, n.index, int(self.on_hand[n.index].sum()), float(value[n.index]),
                 float(cube[n.index]), n.stock_units.area_until(now),

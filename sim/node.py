@@ -10,6 +10,9 @@ restock or dispose. A dropship node holds no stock: its supplier processes and s
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +32,17 @@ DELIVERY_HOUR = 14.0  # carriers deliver around mid-afternoon
 RETURNS_DOCK_HOUR = 9.0  # the carrier drops returns at the dock once a day
 REVIEW_HOUR = 6.0  # stock is reviewed before the day's first shift
 S_TO_H = 1.0 / 3600.0
+
+
+@dataclass(frozen=True)
+class OutboundStage:
+    """One station a shipment passes after picking: its crew's station, the shipment's state
+    while there, and its time per shipment (hours)."""
+
+    name: str
+    station: Station
+    state: str
+    time_h: Callable[[Shipment], float]
 
 
 class NodeSim:
@@ -58,13 +72,16 @@ class NodeSim:
         self._unit_value = cat.unit_value.tolist()
         self._unit_cube = cat.cube_m3.tolist()
         if self.stocking:
-            res = spec.resources
-            self.pickers = Station(self.env, f"{spec.id}.pickers", res.pickers, horizon, wd)
-            self.packers = Station(self.env, f"{spec.id}.packers", res.packers, horizon, wd)
-            self.receivers = Station(self.env, f"{spec.id}.receivers", res.receivers, horizon, wd)
-            self.stations = [self.receivers, self.pickers, self.packers]
+            crews = spec.resources.crews()
+            by_crew = {k: Station(self.env, f"{spec.id}.{k}", crews[k], horizon, wd)
+                       for k in ("pickers", "packers", "receivers", *list(crews)[3:])}
+            self.pickers, self.packers = by_crew["pickers"], by_crew["packers"]
+            self.receivers = by_crew["receivers"]
+            self.stations = [by_crew[k] for k in crews]  # receivers, pickers, packers, extras
             pt = spec.process_times
             self.pack_h = Sampler(rng[f"pack.{spec.id}"], pt.pack_s_per_order, S_TO_H)
+            self.outbound = self._outbound_stages(by_crew)
+            self._stage_done = [partial(self._after_stage, k) for k in range(len(self.outbound))]
             self.receive_h = Sampler(rng[f"receive.{spec.id}"], pt.receive_s_per_line, S_TO_H)
             self.putaway_h = Sampler(rng[f"putaway.{spec.id}"], pt.putaway_s_per_line, S_TO_H)
             self.inspect_h = Sampler(rng[f"inspect.{spec.id}"], pt.inspect_s_per_return, S_TO_H)
@@ -175,19 +192,49 @@ class NodeSim:
                                                    len(sku), units, length_m, hours))
         return hours
 
+    def _outbound_stages(self, by_crew: dict[str, Station]) -> list[OutboundStage]:
+        """Packing, then the node's extra stages in order, each on its crew's station."""
+        extra = self.spec.process_times.pack_s_per_extra_unit * S_TO_H
+        pack_h = self.pack_h
+
+        def pack_time_h(sh: Shipment) -> float:
+            return pack_h() + extra * max(sh.units - 1, 0)
+
+        stages = [OutboundStage("pack", by_crew["packers"], "packing", pack_time_h)]
+        for s in self.spec.stages:
+            sampler = Sampler(self.net.streams[f"stage.{self.id}.{s.name}"], s.s_per_shipment,
+                              S_TO_H)
+            per_unit_h = s.s_per_unit * S_TO_H
+
+            def time_h(sh: Shipment, sampler=sampler, per_unit_h=per_unit_h) -> float:
+                return sampler() + per_unit_h * sh.units
+
+            stages.append(OutboundStage(s.name, by_crew[s.crew], s.name, time_h))
+        return stages
+
     def _picked(self, batch: list[Shipment]) -> None:
         now = self.env.now
-        extra = self.spec.process_times.pack_s_per_extra_unit * S_TO_H
         for sh in batch:
             sh.picked_h = now
-            sh.state = "packing"
-            self.packers.submit(self.pack_h() + extra * max(sh.units - 1, 0), self._packed, sh,
-                                sh.units)
+            self._to_stage(sh, 0)
 
-    def _packed(self, sh: Shipment) -> None:
-        sh.packed_h = self.env.now
+    def _to_stage(self, sh: Shipment, k: int) -> None:
+        stage = self.outbound[k]
+        sh.state = stage.state
+        stage.station.submit(stage.time_h(sh), self._stage_done[k], sh, sh.units)
+
+    def _after_stage(self, k: int, sh: Shipment) -> None:
+        if k == 0:
+            sh.packed_h = self.env.now
+        if k + 1 < len(self.outbound):
+            self._to_stage(sh, k + 1)
+            return
         sh.state = "staged"
         self.staged.append(sh)
+
+    def outbound_states(self) -> set[str]:
+        """Shipment states inside the node's stations after release (picking and beyond)."""
+        return {"picking", *(s.state for s in getattr(self, "outbound", ()))}
 
     def _pickups(self):
         spec = self.spec

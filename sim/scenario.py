@@ -295,12 +295,34 @@ class Crew(Strict):
         return v
 
 
+CORE_CREWS = ("receivers", "pickers", "packers")
+
+
 class Resources(Strict):
-    """The node's crews."""
+    """The node's crews: receivers, pickers, packers, and any crew an extra stage works with
+    (named freely, e.g. `labellers: {count: 2}`)."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+    __pydantic_extra__: dict[str, Crew]
 
     receivers: Crew = Crew(count=2, shifts=[(6.0, 14.0)], days=[0, 1, 2, 3, 4])
     pickers: Crew = Crew(count=10, shifts=[(6.0, 14.0), (14.0, 22.0)], days=[0, 1, 2, 3, 4, 5])
     packers: Crew = Crew(count=4, shifts=[(6.0, 14.0), (14.0, 22.0)], days=[0, 1, 2, 3, 4, 5])
+
+    def crews(self) -> dict[str, Crew]:
+        """Every crew by name: receivers, pickers, packers, then the extra ones as given."""
+        return {**{k: getattr(self, k) for k in CORE_CREWS}, **(self.__pydantic_extra__ or {})}
+
+
+class Stage(Strict):
+    """An outbound station after packing (labelling, a scan check, a carton station): each
+    shipment waits for a worker of `crew` and takes `s_per_shipment` plus `s_per_unit` per
+    unit (seconds)."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    crew: str
+    s_per_shipment: Dist
+    s_per_unit: NonNegativeFloat = 0.0
 
 
 class ProcessTimes(Strict):
@@ -408,6 +430,25 @@ class Node(Strict):
     marketplace: Marketplace | None = None  # marketplace only
     stock_multiplier: PositiveFloat = 1.0  # scales this node's share of stock levels
     inventory: StockPolicy | None = None  # overrides the scenario's inventory policy here
+    stages: list[Stage] = []  # extra outbound stations after packing, in order
+
+    @model_validator(mode="after")
+    def _stage_crews(self) -> Node:
+        crews = self.resources.crews()
+        names = [s.name for s in self.stages]
+        for i, s in enumerate(self.stages):
+            if s.crew not in crews:
+                raise ValueError(f"stages[{i}].crew {s.crew!r} is not a crew of this node "
+                                 f"(resources: {', '.join(crews)})")
+            if s.name in ("pick", "pack") or names.count(s.name) > 1:
+                raise ValueError(f"stages[{i}].name {s.name!r} is taken (pick, pack and each "
+                                 "stage name are used once)")
+        used = {s.crew for s in self.stages}
+        for extra in self.resources.__pydantic_extra__ or {}:
+            if extra not in used:
+                raise ValueError(f"resources.{extra} is a crew no stage uses (the crews are "
+                                 f"{', '.join(CORE_CREWS)}, plus one per stage's `crew`)")
+        return self
 
     @model_validator(mode="after")
     def _mode_fields(self) -> Node:
@@ -546,7 +587,7 @@ class Disruption(Strict):
     start_day: NonNegativeFloat
     duration_days: PositiveFloat
     node: str | None = None  # node_outage, capacity_cut, supplier_delay (None = all nodes)
-    resource: Literal["receivers", "pickers", "packers"] | None = None  # capacity_cut
+    resource: str | None = None  # capacity_cut: a crew of the node
     capacity_share: Probability = 0.5  # capacity_cut: share of the crew still working
     carrier: str | None = None  # carrier_delay (None = every carrier)
     extra_days: NonNegativeFloat = 1.0  # carrier_delay, supplier_delay
@@ -624,6 +665,11 @@ class Scenario(Strict):
         for i, d in enumerate(self.disruptions):
             if d.node is not None and d.node not in ids:
                 raise ValueError(f"disruptions[{i}].node {d.node!r} is not a node id {ids}")
+            if d.resource is not None and d.node is not None:
+                crews = list(self.nodes[ids.index(d.node)].resources.crews())
+                if d.resource not in crews:
+                    raise ValueError(f"disruptions[{i}].resource {d.resource!r} is not a crew "
+                                     f"of node {d.node!r} {crews}")
             if d.carrier is not None and d.carrier not in carriers:
                 raise ValueError(f"disruptions[{i}].carrier {d.carrier!r} is not a carrier")
         for field in ("order_up_to", "reorder_point"):

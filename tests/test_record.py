@@ -51,7 +51,7 @@ def _drop_first(method):
 
 
 @pytest.mark.parametrize("where, expected", [
-    ("_packed", "units: created"),  # lost between the pack bench and the staging lane
+    ("_after_stage", "units: created"),  # lost between the pack bench and the staging lane
     ("_allocated", "units: created"),  # lost between allocation and the ready queue
 ])
 def test_a_lost_shipment_is_caught(monkeypatch, where, expected):
@@ -148,3 +148,55 @@ def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
 def test_every_routing_policy_name_is_registered_once():
     names = RoutingSettings.model_fields["policy"].annotation.__args__
     assert sorted(names) == sorted(POLICIES)
+
+
+# ---------------------------------------------------------------- stations as data
+
+
+LABEL = {"nodes[0].resources.labellers": {"count": 1},
+         "nodes[0].stages": [{"name": "label", "crew": "labellers",
+                              "s_per_shipment": {"dist": "fixed", "mean": 36}}]}
+
+
+def test_a_new_station_is_a_crew_and_a_stage_in_the_scenario():
+    """A labelling station after packing, added in the scenario alone: its crew's hours are
+    in the daily table, its utilisation in the KPIs, its wages in the ledger, and every
+    shipment of the node spends its 36 s there."""
+    base, r = run(SMALL), run(with_changes(SMALL, LABEL))
+    node = SMALL.nodes[0].id
+    daily = r.daily[r.daily["node"] == node].sort_values("t_h")
+    ships = r.shipments[r.shipments["node"] == node]
+    labelled = int(ships["state"].isin(["staged", "in_transit", "delivered"]).sum())
+    busy = float(daily["labellers_busy_h"].iloc[-1])
+    assert 0.01 * labelled - 1e-9 <= busy <= 0.01 * (labelled + 1) + 1e-9
+    assert "labellers" in set(r.utilisation.loc[r.utilisation["node"] == node, "resource"])
+    labour = [x.costs[(x.costs["category"] == "labour") & (x.costs["node"] == node)]
+              .set_index("day")["amount"] for x in (base, r)]
+    rate = SMALL.costs.in_house.labour_per_hour
+    np.testing.assert_allclose((labour[1] - labour[0]).to_numpy(), 24.0 * rate, rtol=1e-9)
+    # a node without the station has none of its hours
+    other = r.daily[r.daily["node"] != node]
+    assert (other["labellers_staffed_h"] == 0).all()
+
+
+def test_a_capacity_cut_reaches_an_added_station():
+    cut = {**LABEL, "disruptions": [{"kind": "capacity_cut", "node": SMALL.nodes[0].id,
+                                     "resource": "labellers", "start_day": 2,
+                                     "duration_days": 1, "capacity_share": 0.0}]}
+    r = run(with_changes(SMALL, cut))
+    daily = r.daily[r.daily["node"] == SMALL.nodes[0].id].sort_values("t_h")
+    available = np.diff(daily["labellers_available_h"].to_numpy())
+    assert available[2] == 0.0 and available[1] == pytest.approx(24.0)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"nodes[0].resources.labelers": {"count": 1}}, "resources.labelers is a crew no stage"),
+    ({"nodes[0].stages": [{"name": "label", "crew": "labellers",
+                           "s_per_shipment": {"mean": 3}}]}, "stages[0].crew 'labellers'"),
+    ({**LABEL, "disruptions": [{"kind": "capacity_cut", "node": SMALL.nodes[0].id,
+                                "resource": "labelers", "start_day": 1,
+                                "duration_days": 1}]}, "resource 'labelers' is not a crew"),
+])
+def test_a_station_misnamed_is_rejected_by_name(change, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        with_changes(SMALL, change)

@@ -46,8 +46,7 @@ class NodeCensus:
     units_ready: int
     units_waiting: int  # all units of the backordered shipments
     units_short: int  # of those, not yet allocated
-    units_picking: int  # in the pick station's queue and in service
-    units_packing: int
+    units_in_stations: int  # in the queues and in service of its stations (pick onwards)
     units_staged: int
     initial_units: int
     on_hand_units: int
