@@ -92,7 +92,7 @@ def window_orders(net: Network) -> np.ndarray:
     """Live, routed orders created after the warm-up and TAIL_DAYS before the horizon."""
     ob, sc = net.orders, net.scenario
     start, end = 24.0 * sc.run.warmup_days, net.horizon_h - 24.0 * TAIL_DAYS
-    keep = (ob.created_h >= start) & (ob.created_h < end) & ~ob.cancelled & net.order_routed
+    keep = (ob.created_h >= start) & (ob.created_h < end) & ~ob.cancelled & net.record.routed
     return np.flatnonzero(keep)
 
 
@@ -105,12 +105,15 @@ def supplied(net: Network, orders: np.ndarray) -> np.ndarray:
     flow = np.zeros((len(lines), len(net.nodes)), np.int64)
     in_window = np.zeros(ob.n, bool)
     in_window[orders] = True
-    for sh in net.shipments:
-        if not in_window[sh.order]:
+    rows = net.record.shipment_rows()
+    number, sku, qty = net.record.shipment_lines()
+    order, node = rows["order"][number], rows["node"][number]
+    for o, n, s, q in zip(order, node, sku, qty, strict=True):
+        if not in_window[o]:
             continue
-        a, b = ob.line_start[sh.order], ob.line_start[sh.order + 1]
-        at = a + np.searchsorted(ob.line_sku[a:b], sh.sku)  # an order's lines are by SKU
-        np.add.at(flow, (pos[at], sh.node), sh.qty)
+        a, b = ob.line_start[o], ob.line_start[o + 1]
+        at = a + np.searchsorted(ob.line_sku[a:b], s)  # an order's lines are by SKU
+        flow[pos[at], n] += q
     return flow
 
 
@@ -119,13 +122,16 @@ def unshipped_carrier_cost(net: Network, orders: np.ndarray) -> float:
     horizon, by the rate card as if they shipped on the horizon day."""
     in_window = np.zeros(net.orders.n, bool)
     in_window[orders] = True
-    waiting = [s for s in net.shipments if in_window[s.order] and np.isnan(s.shipped_h)]
-    if not waiting:
+    rows = net.record.shipment_rows()
+    waiting = in_window[rows["order"]] & np.isnan(rows["shipped_h"])
+    if not waiting.any():
         return 0.0
-    ct, weight_kg = net.carriers, net.catalogue.weight_kg
-    band = ct.band(np.array([s.distance_km for s in waiting]))
-    weight = np.array([float(weight_kg[s.sku] @ s.qty) for s in waiting])
-    days_left = np.array([s.promised_day for s in waiting], float) - net.horizon_h // 24.0
+    ct = net.carriers
+    number, sku, qty = net.record.shipment_lines()
+    weight_all = np.bincount(number, net.catalogue.weight_kg[sku] * qty, minlength=len(rows))
+    band = ct.band(rows["distance_km"][waiting])
+    weight = weight_all[waiting]
+    days_left = rows["promised_day"][waiting].astype(float) - net.horizon_h // 24.0
     return float(ct.rate(ct.choose(band, days_left, weight), band, weight).sum())
 
 

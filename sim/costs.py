@@ -23,7 +23,9 @@ CATEGORIES = (
 def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Costs by day, node and category (currency), each node's by its mode's rules."""
     ships, daily, inbound = tables["shipments"], tables["daily"], tables["inbound"]
-    shipped = ships[ships["shipped_h"].notna()].copy()
+    shipped = ships.loc[ships["shipped_h"].notna(),
+                        ["node", "shipped_h", "shipping_cost", "units", "fee", "value",
+                         "return_received_h", "returned_units"]]
     shipped["day"] = (shipped["shipped_h"] // 24).astype(int)
     stations = station_names(daily)
     rows: list[pd.DataFrame] = []

@@ -46,24 +46,33 @@ def utilisation_table(daily: pd.DataFrame, warmup_day: int) -> pd.DataFrame:
                                        "staffed_h", "overtime_h", "utilisation"])
 
 
+_ORDER_COLUMNS = ["order", "created_h", "cancelled", "units", "promised_day", "on_time",
+                  "within_2_days", "shipped_h", "delivered_h", "click_to_ship_h",
+                  "click_to_door_days", "n_shipments", "split"]
+_SHIPMENT_COLUMNS = ["order", "node", "created_h", "units", "filled_on_arrival", "shipped_h",
+                     "value", "return_received_h", "inspected_h", "returned_units",
+                     "restocked_units"]
+
+
 def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict:
     """The headline KPIs after warm-up (orders created after it; days after it)."""
     warm_h = 24.0 * scenario.run.warmup_days
     horizon_h = scenario.horizon_h
+    # Only the columns the KPIs read are copied: a month of a large network has millions
+    # of rows, and every filtered copy of a whole table costs its full width.
     orders = tables["orders"]
-    o = orders[orders["created_h"] >= warm_h]
+    o = orders.loc[orders["created_h"] >= warm_h, _ORDER_COLUMNS]
     live = o[~o["cancelled"]]
     ships = tables["shipments"]
-    s = ships[ships["created_h"] >= warm_h]
+    s = ships.loc[ships["created_h"] >= warm_h, _SHIPMENT_COLUMNS]
     stocked_nodes = [n.id for n in scenario.nodes if rule_for(n).stocks]
-    s_stock = s[s["node"].isin(stocked_nodes)]
+    s_stock = s.loc[s["node"].isin(stocked_nodes), ["order", "filled_on_arrival", "units"]]
 
     # Service is judged only where the run let it be decided: the promise day has ended,
     # or the two days after the order have.
-    due = live[(live["promised_day"] + 1) * 24.0 <= horizon_h]
-    two_day_window = live[(np.floor(live["created_h"] / 24.0) + 3) * 24.0 <= horizon_h]
-    on_time = due["on_time"].fillna(0.0)
-    within2 = two_day_window["within_2_days"].fillna(0.0)
+    on_time = live.loc[(live["promised_day"] + 1) * 24.0 <= horizon_h, "on_time"].fillna(0.0)
+    within2 = live.loc[(np.floor(live["created_h"] / 24.0) + 3) * 24.0 <= horizon_h,
+                       "within_2_days"].fillna(0.0)
 
     # Stock is averaged over time (exact integrals between events), not sampled at 00:00.
     daily = tables["daily"]

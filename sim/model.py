@@ -104,8 +104,7 @@ class Network:
             services=tuple(s.name for s in sc.demand.service_levels),
             stocking=tuple(bool(x) for x in stocked), horizon_h=self.horizon_h,
         ), self.orders)
-        # The policies read shipments and purchase-order lines; the record holds them.
-        self.shipments = self.record.shipments
+        # The policies read purchase-order lines; the record holds them.
         self.po_lines = self.record.po_lines
         self._first_open_po = 0
         self.carrier_delays: list[tuple[float, float, int | None, float]] = []
@@ -140,6 +139,7 @@ class Network:
                 st.close()
         self._snapshot_day(self.horizon_h)
         self.record.census = [self._census(n) for n in self.nodes]
+        self.record.close_all()
 
     def _census(self, node: NodeSim) -> NodeCensus:
         i = node.index
@@ -216,7 +216,7 @@ class Network:
                     promised = int(created // 24.0) + own_promise[p.node] + int(late_there)
                 sh = Shipment(o, p.node, p.sku, p.qty, created, now, promised, point)
                 sh.split = len(parts) > 1
-                self.shipments.append(sh)
+                self.record.open_shipment(sh)
                 self.nodes[p.node].accept(sh)
 
     # ------------------------------------------------------------ shipping
@@ -256,10 +256,11 @@ class Network:
                 s.returned_units = int(per_ship[i])
                 arrival = s.delivered_h + 24.0 * (self.returns_delay_days() + back_days)
                 if node.stocking:
-                    self.returned_lines[id(s)] = returned[bounds[i]:bounds[i + 1]]
+                    self.returned_lines[s.index] = returned[bounds[i]:bounds[i + 1]]
                     node.returns_due.append((arrival, s))
-                else:
-                    s.return_received_h = arrival  # goes back to the dropship supplier
+                    continue  # recorded once its return is inspected
+                s.return_received_h = arrival  # goes back to the dropship supplier
+            self.record.close_shipment(s)
 
     def _carrier_delay(self, row: np.ndarray, now: float) -> np.ndarray:
         extra = np.zeros(len(row))

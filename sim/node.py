@@ -345,12 +345,13 @@ class NodeSim:
         sh.inspected_h = self.env.now
         rate = net.scenario.returns.restock_share
         # Restock each returned unit with the restock share; the rest is disposed.
-        per_line = net.returned_lines.pop(id(sh))
+        per_line = net.returned_lines.pop(sh.index)
         keep = net.streams["returns.restock"].binomial(per_line, rate)
         sh.restocked_units = int(keep.sum())
         for s, k in zip(sh.sku, keep, strict=True):
             if k:
                 self.add_stock(int(s), int(k))
+        net.record.close_shipment(sh)
 
     # ------------------------------------------------------------ disruptions
     def set_capacity(self, resource: str | None, share: float) -> None:

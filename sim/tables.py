@@ -5,21 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.record import HourlySample, PickTour, Recorder
+from sim.record import SHIPMENT_FIELDS, HourlySample, Recorder
 
 __all__ = ["build_tables", "station_names"]
 
-_SHIPMENT_FIELDS = (
-    "order", "node", "units", "created_h", "routed_h", "allocated_h", "released_h", "picked_h",
-    "packed_h", "shipped_h", "delivered_h", "promised_day", "distance_km", "weight_kg", "value",
-    "shipping_cost", "fee", "filled_on_arrival", "split", "returned_units", "restocked_units",
-    "return_received_h", "inspected_h", "carrier", "state",
-)  # fmt: skip
 
 
 def _names(names: np.ndarray, index: pd.Series) -> np.ndarray | pd.Series:
-    """Replace integer indices (node, SKU or carrier numbers) by their names."""
-    return names[index.to_numpy(int)] if len(index) else index.astype(str)
+    """Replace integer indices (node, SKU or carrier numbers) by their names (one shared
+    string object per name, not one per row)."""
+    return (np.asarray(names, dtype=object)[index.to_numpy(int)] if len(index)
+            else index.astype(str))
 
 
 def _node_ids(rec: Recorder) -> np.ndarray:
@@ -27,9 +23,9 @@ def _node_ids(rec: Recorder) -> np.ndarray:
 
 
 def _shipments(rec: Recorder) -> pd.DataFrame:
-    ships = rec.shipments
-    df = pd.DataFrame({f: [getattr(s, f) for s in ships] for f in _SHIPMENT_FIELDS})
-    df.insert(0, "shipment", np.arange(len(df)))
+    rows = rec.shipment_rows()
+    df = pd.DataFrame({f: rows[f] for f in ("shipment", *SHIPMENT_FIELDS)})
+    df["state"] = np.array(rec.states, dtype=object)[df["state"].to_numpy()] if len(df) else ""
     if len(df):
         horizon = rec.names.horizon_h
         arrived = (df["state"] == "in_transit") & (df["delivered_h"] <= horizon)
@@ -50,8 +46,8 @@ def _orders(rec: Recorder, ships: pd.DataFrame) -> pd.DataFrame:
     df = pd.DataFrame({
         "order": np.arange(ob.n), "created_h": ob.created_h, "ready_h": ob.ready_h,
         "held": ob.held, "cancelled": ob.cancelled, "lines": np.diff(ob.line_start),
-        "units": units.astype(np.int64), "point": rec.names.point_ids[ob.point],
-        "service": np.array(rec.names.services)[ob.service],
+        "units": units.astype(np.int64), "point": np.asarray(rec.names.point_ids, object)[ob.point],
+        "service": np.asarray(rec.names.services, object)[ob.service],
     })
     g = ships.groupby("order")
     agg = g.agg(
@@ -147,7 +143,8 @@ def _inbound(rec: Recorder) -> pd.DataFrame:
 
 
 def _pick_tours(rec: Recorder) -> pd.DataFrame:
-    df = pd.DataFrame(rec.pick_tours, columns=PickTour._fields)
+    tours = rec.pick_tours.array()
+    df = pd.DataFrame({f: tours[f] for f in tours.dtype.names})
     df["node"] = _names(_node_ids(rec), df["node"])
     return df
 

@@ -1,7 +1,7 @@
 """The run's record: named row types the model writes, read by tables, KPIs, costs and the
 conservation check (which never look at the model's objects)."""
 
-from sim.record.recorder import NodeCensus, Recorder, RunNames
+from sim.record.recorder import SHIPMENT_FIELDS, NodeCensus, Recorder, RunNames
 from sim.record.rows import (
     DailySnapshot,
     HourlySample,
@@ -12,6 +12,7 @@ from sim.record.rows import (
 from sim.record.time_weighted import TimeWeighted
 
 __all__ = [
+    "SHIPMENT_FIELDS",
     "DailySnapshot",
     "HourlySample",
     "NodeCensus",

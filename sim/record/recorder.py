@@ -4,19 +4,35 @@ of where units are, so that tables and checks need nothing from the model."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 
 from sim.demand import OrderBook
+from sim.record.columns import RowBuffer
 from sim.record.rows import (
     DailySnapshot,
     HourlySample,
-    PickTour,
     PurchaseOrderLine,
     Shipment,
 )
 
-__all__ = ["NodeCensus", "Recorder", "RunNames"]
+__all__ = ["SHIPMENT_FIELDS", "NodeCensus", "Recorder", "RunNames"]
+
+# A shipment's row as the table shows it (after its number); `state` is stored as a code.
+SHIPMENT_FIELDS = (
+    "order", "node", "units", "created_h", "routed_h", "allocated_h", "released_h", "picked_h",
+    "packed_h", "shipped_h", "delivered_h", "promised_day", "distance_km", "weight_kg", "value",
+    "shipping_cost", "fee", "filled_on_arrival", "split", "returned_units", "restocked_units",
+    "return_received_h", "inspected_h", "carrier", "state",
+)  # fmt: skip
+_INT_FIELDS = {"order", "node", "units", "promised_day", "filled_on_arrival", "returned_units",
+               "restocked_units", "carrier"}
+_SHIPMENT_DTYPE = [("shipment", "i8")] + [
+    (f, "i8" if f in _INT_FIELDS else "?" if f == "split" else "i2" if f == "state" else "f8")
+    for f in SHIPMENT_FIELDS]
+_PICK_TOUR_DTYPE = [("released_h", "f8"), ("node", "i8"), ("orders", "i8"), ("lines", "i8"),
+                    ("units", "i8"), ("length_m", "f8"), ("pick_h", "f8")]
 
 
 @dataclass(frozen=True)
@@ -64,13 +80,16 @@ class NodeCensus:
 
 @dataclass
 class Recorder:
-    """The rows of one replication, written by the model as it runs."""
+    """The rows of one replication, written by the model as it runs.
+
+    A shipment is a live object while the model moves it; once nothing will change it any
+    more (shipped with no return to inspect, or its return inspected, or the run over) the
+    recorder freezes it into a columnar row and lets the object go.
+    """
 
     names: RunNames
     orders: OrderBook
-    shipments: list[Shipment] = field(default_factory=list)
     po_lines: list[PurchaseOrderLine] = field(default_factory=list)
-    pick_tours: list[PickTour] = field(default_factory=list)
     hourly: list[HourlySample] = field(default_factory=list)
     daily: list[DailySnapshot] = field(default_factory=list)
     census: list[NodeCensus] = field(default_factory=list)
@@ -80,3 +99,63 @@ class Recorder:
     def __post_init__(self) -> None:
         if self.routed is None:
             self.routed = np.zeros(self.orders.n, bool)
+        self.pick_tours = RowBuffer(_PICK_TOUR_DTYPE)
+        self._shipments = RowBuffer(_SHIPMENT_DTYPE)
+        self._open: dict[int, Shipment] = {}
+        self._opened = 0
+        self._row = attrgetter(*SHIPMENT_FIELDS[:-1])
+        self.states: list[str] = []  # shipment state codes -> names
+        self._state_code: dict[str, int] = {}
+        self._lines_pending: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._line_chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    # ------------------------------------------------------------ shipments
+    def open_shipment(self, sh: Shipment) -> None:
+        """Number a new shipment and keep it live; its lines are recorded now."""
+        sh.index = self._opened
+        self._opened += 1
+        self._open[sh.index] = sh
+        self._lines_pending.append((sh.index, sh.sku, sh.qty))
+        if len(self._lines_pending) >= self._shipments.chunk:
+            self._freeze_lines()
+
+    def _freeze_lines(self) -> None:
+        if self._lines_pending:
+            index, sku, qty = zip(*self._lines_pending, strict=True)
+            sku_all = np.concatenate(sku).astype(np.int32)
+            self._line_chunks.append((np.repeat(np.array(index), [len(s) for s in sku]),
+                                      sku_all, np.concatenate(qty).astype(np.int32)))
+            self._lines_pending = []
+
+    def close_shipment(self, sh: Shipment) -> None:
+        """Freeze a shipment nothing will change any more into its row."""
+        code = self._state_code.get(sh.state)
+        if code is None:
+            code = self._state_code[sh.state] = len(self.states)
+            self.states.append(sh.state)
+        self._shipments.append((sh.index, *self._row(sh), code))
+        del self._open[sh.index]
+
+    def close_all(self) -> None:
+        """Freeze every shipment still live (the run is over)."""
+        for index in sorted(self._open):
+            self.close_shipment(self._open[index])
+
+    @property
+    def n_shipments(self) -> int:
+        """Shipments opened so far."""
+        return self._opened
+
+    def shipment_rows(self) -> np.ndarray:
+        """Every frozen shipment row (structured array), in shipment number order."""
+        rows = self._shipments.array()
+        order = np.argsort(rows["shipment"], kind="stable")
+        return rows[order]
+
+    def shipment_lines(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(shipment number, SKU index, units) of every shipment line."""
+        self._freeze_lines()
+        if len(self._line_chunks) != 1:
+            parts = self._line_chunks or [(np.zeros(0, np.int64),) * 3]
+            self._line_chunks = [tuple(np.concatenate(c) for c in zip(*parts, strict=True))]
+        return self._line_chunks[0]

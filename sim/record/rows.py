@@ -26,6 +26,7 @@ class Shipment:
         "distance_km",
         "fee",
         "filled_on_arrival",
+        "index",
         "inspected_h",
         "node",
         "order",
@@ -66,6 +67,7 @@ class Shipment:
         self.carrier = -1
         self.distance_km = self.weight_kg = self.shipping_cost = self.value = self.fee = 0.0
         self.state = "routed"
+        self.index = -1  # the recorder's shipment number, set when it opens the shipment
 
 
 @dataclass(slots=True)
