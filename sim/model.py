@@ -13,15 +13,13 @@ import simpy
 from optimize.geo import distance_matrix_km
 from sim.carriers import CarrierTable
 from sim.demand import build_catalogue, generate_orders
-from sim.fulfilment_modes import Dispatch, rule_for
+from sim.fulfilment_modes import rule_for
 from sim.geography_source import demand_points_for
-from sim.node import DELIVERY_HOUR, NodeSim
+from sim.node import NodeSim
 from sim.picking import PickPlanner
 from sim.record import (
     DailySnapshot,
     HourlySample,
-    NodeCensus,
-    PurchaseOrderLine,
     Recorder,
     RunNames,
     Shipment,
@@ -36,7 +34,8 @@ __all__ = ["Network"]
 
 
 class Network:
-    """Builds every part of one replication of a scenario and runs it."""
+    """One replication of a scenario: the order book, the nodes, the routing policy and the
+    carriers on one SimPy clock, plus the disruptions and the hourly and daily monitors."""
 
     def __init__(self, scenario: Scenario, replication: int = 0,
                  routing: RoutingPolicy | None = None,
@@ -63,13 +62,6 @@ class Network:
         self.on_hand = np.zeros((n_nodes, n_skus), np.int64)
         self.on_order = np.zeros((n_nodes, n_skus), np.int64)
         self.backordered = np.zeros((n_nodes, n_skus), np.int64)
-        self.ordered_units = np.zeros(n_nodes, np.int64)  # purchase orders placed
-        self.in_supplier_transit = np.zeros(n_nodes, np.int64)
-        self.in_receiving = np.zeros(n_nodes, np.int64)
-        self.putaway_units = np.zeros(n_nodes, np.int64)
-        self.returns_in_inspection = np.zeros(n_nodes, np.int64)
-        self.returns_inspected = np.zeros(n_nodes, np.int64)
-        self.returned_lines: dict[int, np.ndarray] = {}
 
         stocked = np.array([rule_for(n).stocks for n in sc.nodes])
         self.order_up_to, self.reorder_point = stock_levels(sc, self.catalogue, self.dist_km,
@@ -83,7 +75,6 @@ class Network:
             self.level_schedule = level_schedule(self)
         if sc.inventory.initial_stock == "order_up_to":
             self.on_hand[:] = self.order_up_to
-        self.initial_units = self.on_hand.sum(axis=1).copy()
 
         self.nodes = [NodeSim(self, i, spec) for i, spec in enumerate(sc.nodes)]
         # Every crew of any node, in record order: the core crews, then extra stages' crews.
@@ -138,37 +129,8 @@ class Network:
             for st in node.stations:
                 st.close()
         self._snapshot_day(self.horizon_h)
-        self.record.census = [self._census(n) for n in self.nodes]
+        self.record.census = [n.census() for n in self.nodes]
         self.record.close_all()
-
-    def _census(self, node: NodeSim) -> NodeCensus:
-        i = node.index
-        waiting = list({id(s): s for q in node.backorders.values() for s in q}.values())
-
-        outbound = node.outbound_states()
-        in_stations = [s for st in node.stations for job in st.jobs()
-                       for s in (job if isinstance(job, list) else [job])
-                       if isinstance(s, Shipment) and s.state in outbound]
-
-        return NodeCensus(
-            node=i, open_shipments=node.open_shipments, shipments_ready=len(node.ready),
-            shipments_staged=len(node.staged), shipments_waiting=len(waiting),
-            units_ready=sum(s.units for s in node.ready),
-            units_waiting=sum(s.units for s in waiting),
-            units_short=sum(int(s.short.sum()) for s in waiting),
-            units_in_stations=sum(st.units_inside for st in node.stations),
-            units_staged=sum(s.units for s in node.staged),
-            initial_units=int(self.initial_units[i]), on_hand_units=int(self.on_hand[i].sum()),
-            backordered_units=int(self.backordered[i].sum()),
-            stock_negative=bool((self.on_hand[i] < 0).any() or (self.backordered[i] < 0).any()),
-            ordered_units=int(self.ordered_units[i]),
-            in_supplier_transit=int(self.in_supplier_transit[i]),
-            in_receiving=int(self.in_receiving[i]), putaway_units=int(self.putaway_units[i]),
-            returns_in_inspection=int(self.returns_in_inspection[i]),
-            returns_inspected=int(self.returns_inspected[i]),
-            orders_inside=frozenset(s.order for s in (*node.ready, *node.staged, *in_stations)),
-            orders_waiting=frozenset(s.order for s in waiting),
-        )
 
     def _router(self):
         orders = self.orders
@@ -219,50 +181,9 @@ class Network:
                 self.record.open_shipment(sh)
                 self.nodes[p.node].accept(sh)
 
-    # ------------------------------------------------------------ shipping
-    def ship(self, node: NodeSim, going: list[Shipment]) -> None:
-        """Hand shipments to carriers: service choice, cost, transit, delivery, returns."""
-        now = self.env.now
-        ship_day = int(now // 24.0)
-        sku = np.concatenate([s.sku for s in going])
-        qty = np.concatenate([s.qty for s in going])
-        bounds = np.cumsum([0] + [len(s.sku) for s in going])
-        cat = self.catalogue
-        weight = np.add.reduceat(cat.weight_kg[sku] * qty, bounds[:-1])
-        value = np.add.reduceat(cat.unit_value[sku] * qty, bounds[:-1])
-        row, transit, cost, fee = node.mode.deliver(Dispatch(
-            spec=node.spec, scenario=self.scenario, now_h=now, sku=sku, qty=qty, bounds=bounds,
-            weight_kg=weight, unit_weight_kg=cat.weight_kg,
-            distance_km=np.array([s.distance_km for s in going]),
-            days_left=np.array([s.promised_day for s in going], float) - ship_day,
-            carriers=self.carriers, streams=self.streams, carrier_delay_days=self._carrier_delay))
-        delivered = (ship_day + transit) * 24.0 + DELIVERY_HOUR
-
-        self.record.units_shipped += int(qty.sum())
-        rng = self.streams["returns.units"]
-        returned = rng.binomial(qty, cat.return_rate[sku])
-        per_ship = np.add.reduceat(returned, bounds[:-1])
-        back_days = self.scenario.returns.transit_days
-        for i, s in enumerate(going):
-            s.shipped_h = now
-            s.delivered_h = float(delivered[i])
-            s.carrier = int(row[i])
-            s.shipping_cost = float(cost[i])
-            s.fee = float(fee[i])
-            s.weight_kg = float(weight[i])
-            s.value = float(value[i])
-            s.state = "in_transit"
-            if per_ship[i]:
-                s.returned_units = int(per_ship[i])
-                arrival = s.delivered_h + 24.0 * (self.returns_delay_days() + back_days)
-                if node.stocking:
-                    self.returned_lines[s.index] = returned[bounds[i]:bounds[i + 1]]
-                    node.returns_due.append((arrival, s))
-                    continue  # recorded once its return is inspected
-                s.return_received_h = arrival  # goes back to the dropship supplier
-            self.record.close_shipment(s)
-
-    def _carrier_delay(self, row: np.ndarray, now: float) -> np.ndarray:
+    # ------------------------------------------------------------ disruptions of carriers
+    def carrier_delay(self, row: np.ndarray, now: float) -> np.ndarray:
+        """Extra transit days (per carrier service row) of the carrier delays at `now`."""
         extra = np.zeros(len(row))
         for start, end, carrier, days in self.carrier_delays:
             if start <= now < end:
@@ -277,38 +198,6 @@ class Network:
     def tour_length_m(self, node: NodeSim, sku: np.ndarray) -> float:
         """Pick tour length (m) for these SKUs at this node, by its routing method."""
         return self.picking.tour_length_m(node.index, sku)
-
-    def review(self, node: NodeSim) -> None:
-        """Periodic review at one node: order up to S (or up to S when at or below s)."""
-        i, now = node.index, self.env.now
-        policy = self.scenario.stock_policy(i)
-        position = self.on_hand[i] + self.on_order[i] - self.backordered[i]
-        target = self.levels_at(now)[i]
-        if policy.policy == "order_up_to":
-            need = np.where(position < target, target - position, 0)
-        else:
-            # A pre-build raises s with S, so the raised level actually triggers an order.
-            reorder = self.reorder_point[i] + (target - self.order_up_to[i])
-            need = np.where(position <= reorder, target - position, 0)
-        skus = np.flatnonzero(need > 0)
-        if not len(skus):
-            return
-        lead_days = node.lead_time_days() + self._supplier_delay(node.spec.id, now)
-        units = need[skus]
-        self.on_order[i, skus] += units
-        total = int(units.sum())
-        self.ordered_units[i] += total
-        self.in_supplier_transit[i] += total
-        po = len(self.po_lines)
-        lines = [PurchaseOrderLine(po, int(s), int(q), now, i)
-                 for s, q in zip(skus, units, strict=True)]
-        self.po_lines.extend(lines)
-
-        def arrive(_ev: simpy.Event) -> None:
-            self.in_supplier_transit[i] -= total
-            node.receive_po(lines)
-
-        self.env.timeout(24.0 * lead_days).callbacks.append(arrive)
 
     def open_po_lines(self, lead_h: np.ndarray | None = None
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -351,11 +240,6 @@ class Network:
             if 24.0 * day <= t_h:
                 current = levels
         return current
-
-    def _supplier_delay(self, node_id: str, now: float) -> float:
-        return sum(d.extra_days for d in self.scenario.disruptions
-                   if d.kind == "supplier_delay" and d.node in (None, node_id)
-                   and 24.0 * d.start_day <= now < 24.0 * (d.start_day + d.duration_days))
 
     # ------------------------------------------------------------ disruptions, monitors
     def _schedule_disruptions(self) -> None:

@@ -16,9 +16,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
+import simpy
 
-from sim.fulfilment_modes import rule_for
-from sim.record import PickTour, PurchaseOrderLine, Shipment, TimeWeighted
+from sim.fulfilment_modes import Dispatch, rule_for
+from sim.record import NodeCensus, PickTour, PurchaseOrderLine, Shipment, TimeWeighted
 from sim.scenario import Node
 from sim.station import Station
 from sim.streams import Sampler
@@ -46,7 +47,10 @@ class OutboundStage:
 
 
 class NodeSim:
-    """A node in the running model; owns its stations and writes to the network's records."""
+    """A node in the running model. It owns its stock (its rows of the network's stock arrays
+    and its inbound counters), its replenishment (review, purchase orders, receiving), its
+    stations and outbound stages, its staging lane and carrier hand-off, and its census; it
+    writes rows to the run's record."""
 
     def __init__(self, net: Network, index: int, spec: Node):
         self.net, self.env, self.index, self.spec = net, net.env, index, spec
@@ -63,8 +67,20 @@ class NodeSim:
         self.returns_due: list[tuple[float, Shipment]] = []
         self.open = TimeWeighted()  # open shipments, integrated over time (shipment-hours)
         self.released_today = 0
+        # The node's stock: rows of the network's [node, sku] arrays (the routing policies read
+        # the stacked arrays), and its own counters of units on their way in.
+        self.on_hand = on_hand = net.on_hand[index]
+        self.on_order = net.on_order[index]
+        self.backordered = net.backordered[index]
+        self.initial_units = int(on_hand.sum())
+        self.ordered_units = 0  # purchase orders placed
+        self.in_supplier_transit = 0
+        self.in_receiving = 0
+        self.putaway_units = 0
+        self.returns_in_inspection = 0
+        self.returns_inspected = 0
+        self.returned_lines: dict[int, np.ndarray] = {}  # per line, by shipment number
         # Stock on hand in units, value and m3, each integrated exactly over time.
-        on_hand = net.on_hand[index]
         cat = net.catalogue
         self.stock_units = TimeWeighted(float(on_hand.sum()))
         self.stock_value = TimeWeighted(float(on_hand @ cat.unit_value))
@@ -115,7 +131,7 @@ class NodeSim:
             sh.packed_h = ready  # the supplier hands it over ready to ship at this time
             return
         # Scalar loops: orders have a line or two, where numpy's per-call cost dominates.
-        on_hand = net.on_hand[self.index]
+        on_hand = self.on_hand
         filled = 0
         for j, (s, q) in enumerate(zip(sh.sku.tolist(), sh.qty.tolist(), strict=True)):
             have = int(on_hand[s])
@@ -128,7 +144,7 @@ class NodeSim:
                 if sh.short is None:
                     sh.short = np.zeros(len(sh.sku), np.int64)
                 sh.short[j] = q - take
-                net.backordered[self.index, s] += q - take
+                self.backordered[s] += q - take
                 self.backorders.setdefault(s, deque()).append(sh)
         sh.filled_on_arrival = filled
         if sh.short is not None:
@@ -260,7 +276,50 @@ class NodeSim:
         if not going:
             return
         self._count_open(-len(going))
-        self.net.ship(self, going)
+        self._hand_over(going)
+
+    def _hand_over(self, going: list[Shipment]) -> None:
+        """Hand shipments to the mode's carriers: service, cost, transit, delivery, returns."""
+        net = self.net
+        now = self.env.now
+        ship_day = int(now // 24.0)
+        sku = np.concatenate([s.sku for s in going])
+        qty = np.concatenate([s.qty for s in going])
+        bounds = np.cumsum([0] + [len(s.sku) for s in going])
+        cat = net.catalogue
+        weight = np.add.reduceat(cat.weight_kg[sku] * qty, bounds[:-1])
+        value = np.add.reduceat(cat.unit_value[sku] * qty, bounds[:-1])
+        row, transit, cost, fee = self.mode.deliver(Dispatch(
+            spec=self.spec, scenario=net.scenario, now_h=now, sku=sku, qty=qty, bounds=bounds,
+            weight_kg=weight, unit_weight_kg=cat.weight_kg,
+            distance_km=np.array([s.distance_km for s in going]),
+            days_left=np.array([s.promised_day for s in going], float) - ship_day,
+            carriers=net.carriers, streams=net.streams, carrier_delay_days=net.carrier_delay))
+        delivered = (ship_day + transit) * 24.0 + DELIVERY_HOUR
+
+        record = net.record
+        record.units_shipped += int(qty.sum())
+        returned = net.streams["returns.units"].binomial(qty, cat.return_rate[sku])
+        per_ship = np.add.reduceat(returned, bounds[:-1])
+        back_days = net.scenario.returns.transit_days
+        for i, s in enumerate(going):
+            s.shipped_h = now
+            s.delivered_h = float(delivered[i])
+            s.carrier = int(row[i])
+            s.shipping_cost = float(cost[i])
+            s.fee = float(fee[i])
+            s.weight_kg = float(weight[i])
+            s.value = float(value[i])
+            s.state = "in_transit"
+            if per_ship[i]:
+                s.returned_units = int(per_ship[i])
+                arrival = s.delivered_h + 24.0 * (net.returns_delay_days() + back_days)
+                if self.stocking:
+                    self.returned_lines[s.index] = returned[bounds[i]:bounds[i + 1]]
+                    self.returns_due.append((arrival, s))
+                    continue  # recorded once its return is inspected
+                s.return_received_h = arrival  # goes back to the dropship supplier
+            record.close_shipment(s)
 
     def _count_open(self, delta: int) -> None:
         self.open.move(self.env.now, delta)
@@ -274,7 +333,7 @@ class NodeSim:
     # ------------------------------------------------------------ stock arriving
     def add_stock(self, sku: int, units: int) -> None:
         """Units become available: fill waiting backorders first (FIFO), the rest on hand."""
-        on_hand = self.net.on_hand[self.index]
+        on_hand = self.on_hand
         on_hand[sku] += units
         waiting = self.backorders.get(sku)
         taken = 0
@@ -285,7 +344,7 @@ class NodeSim:
             on_hand[sku] -= take
             taken += take
             sh.short[j] -= take
-            self.net.backordered[self.index, sku] -= take
+            self.backordered[sku] -= take
             if sh.short[j] > 0:
                 break
             waiting.popleft()
@@ -299,8 +358,46 @@ class NodeSim:
         period_h = 24.0 * self.net.scenario.stock_policy(self.index).review_period_days
         yield self.env.timeout(REVIEW_HOUR)
         while True:
-            self.net.review(self)
+            self.review()
             yield self.env.timeout(period_h)
+
+    def review(self) -> None:
+        """Periodic review: order up to S (or up to S when at or below s)."""
+        net, i, now = self.net, self.index, self.env.now
+        policy = net.scenario.stock_policy(i)
+        position = self.on_hand + self.on_order - self.backordered
+        target = net.levels_at(now)[i]
+        if policy.policy == "order_up_to":
+            need = np.where(position < target, target - position, 0)
+        else:
+            # A pre-build raises s with S, so the raised level actually triggers an order.
+            reorder = net.reorder_point[i] + (target - net.order_up_to[i])
+            need = np.where(position <= reorder, target - position, 0)
+        skus = np.flatnonzero(need > 0)
+        if not len(skus):
+            return
+        lead_days = self.lead_time_days() + self._supplier_delay(now)
+        units = need[skus]
+        self.on_order[skus] += units
+        total = int(units.sum())
+        self.ordered_units += total
+        self.in_supplier_transit += total
+        po_lines = net.record.po_lines
+        po = len(po_lines)
+        lines = [PurchaseOrderLine(po, int(s), int(q), now, i)
+                 for s, q in zip(skus, units, strict=True)]
+        po_lines.extend(lines)
+
+        def arrive(_ev: simpy.Event) -> None:
+            self.in_supplier_transit -= total
+            self.receive_po(lines)
+
+        self.env.timeout(24.0 * lead_days).callbacks.append(arrive)
+
+    def _supplier_delay(self, now: float) -> float:
+        return sum(d.extra_days for d in self.net.scenario.disruptions
+                   if d.kind == "supplier_delay" and d.node in (None, self.id)
+                   and 24.0 * d.start_day <= now < 24.0 * (d.start_day + d.duration_days))
 
     def receive_po(self, po_lines: list[PurchaseOrderLine]) -> None:
         """A purchase order reaches the dock: one receive-QC-putaway job per line."""
@@ -309,7 +406,7 @@ class NodeSim:
         for line, checked in zip(po_lines, qc, strict=True):
             line.dock_h = self.env.now
             units = line.units
-            self.net.in_receiving[self.index] += units
+            self.in_receiving += units
             seconds = units * pt.receive_s_per_unit + checked * pt.qc_s_per_line
             duration = self.receive_h() + self.putaway_h() + seconds * S_TO_H
             self.receivers.submit(duration, self._put_away, line)
@@ -317,10 +414,9 @@ class NodeSim:
     def _put_away(self, line: PurchaseOrderLine) -> None:
         line.putaway_h = self.env.now
         sku, units = line.sku, line.units
-        net = self.net
-        net.in_receiving[self.index] -= units
-        net.on_order[self.index, sku] -= units
-        net.putaway_units[self.index] += units
+        self.in_receiving -= units
+        self.on_order[sku] -= units
+        self.putaway_units += units
         self.add_stock(sku, units)
 
     # ------------------------------------------------------------ returns
@@ -334,24 +430,53 @@ class NodeSim:
                     self.returns_due = [r for r in self.returns_due if r[0] > now]
                     for _, sh in due:
                         sh.return_received_h = now
-                        self.net.returns_in_inspection[self.index] += sh.returned_units
+                        self.returns_in_inspection += sh.returned_units
                         self.receivers.submit(self.inspect_h(), self._inspected, sh)
             yield self.env.timeout(24.0)
 
     def _inspected(self, sh: Shipment) -> None:
         net = self.net
-        net.returns_in_inspection[self.index] -= sh.returned_units
-        net.returns_inspected[self.index] += sh.returned_units
+        self.returns_in_inspection -= sh.returned_units
+        self.returns_inspected += sh.returned_units
         sh.inspected_h = self.env.now
         rate = net.scenario.returns.restock_share
         # Restock each returned unit with the restock share; the rest is disposed.
-        per_line = net.returned_lines.pop(sh.index)
+        per_line = self.returned_lines.pop(sh.index)
         keep = net.streams["returns.restock"].binomial(per_line, rate)
         sh.restocked_units = int(keep.sum())
         for s, k in zip(sh.sku, keep, strict=True):
             if k:
                 self.add_stock(int(s), int(k))
         net.record.close_shipment(sh)
+
+    def census(self) -> NodeCensus:
+        """Where this node's shipments, units and stock are now, counted from its containers."""
+        node = self
+        waiting = list({id(s): s for q in node.backorders.values() for s in q}.values())
+
+        outbound = node.outbound_states()
+        in_stations = [s for st in node.stations for job in st.jobs()
+                       for s in (job if isinstance(job, list) else [job])
+                       if isinstance(s, Shipment) and s.state in outbound]
+
+        return NodeCensus(
+            node=self.index, open_shipments=node.open_shipments, shipments_ready=len(node.ready),
+            shipments_staged=len(node.staged), shipments_waiting=len(waiting),
+            units_ready=sum(s.units for s in node.ready),
+            units_waiting=sum(s.units for s in waiting),
+            units_short=sum(int(s.short.sum()) for s in waiting),
+            units_in_stations=sum(st.units_inside for st in node.stations),
+            units_staged=sum(s.units for s in node.staged),
+            initial_units=node.initial_units, on_hand_units=int(node.on_hand.sum()),
+            backordered_units=int(node.backordered.sum()),
+            stock_negative=bool((node.on_hand < 0).any() or (node.backordered < 0).any()),
+            ordered_units=node.ordered_units, in_supplier_transit=node.in_supplier_transit,
+            in_receiving=node.in_receiving, putaway_units=node.putaway_units,
+            returns_in_inspection=node.returns_in_inspection,
+            returns_inspected=node.returns_inspected,
+            orders_inside=frozenset(s.order for s in (*node.ready, *node.staged, *in_stations)),
+            orders_waiting=frozenset(s.order for s in waiting),
+        )
 
     # ------------------------------------------------------------ disruptions
     def set_capacity(self, resource: str | None, share: float) -> None:

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from sim.api import run, with_changes
 from sim.conservation import ConservationError
-from sim.model import Network
 from sim.node import NodeSim
 from sim.routing_registry import POLICIES
 from sim.scenario import Dist, RoutingSettings, load_scenario
@@ -72,12 +71,12 @@ def test_a_lost_unit_of_stock_is_caught(monkeypatch):
 
 
 def test_a_shipment_the_carrier_drops_is_caught(monkeypatch):
-    ship = Network.ship
+    hand_over = NodeSim._hand_over
 
-    def drop_last(self, node, going):
-        ship(self, node, going[:-1] if len(going) > 1 else going)
+    def drop_last(self, going):
+        hand_over(self, going[:-1] if len(going) > 1 else going)
 
-    monkeypatch.setattr(Network, "ship", drop_last)
+    monkeypatch.setattr(NodeSim, "_hand_over", drop_last)
     with pytest.raises(ConservationError, match="staged shipments"):
         run(SMALL)
 
