@@ -131,6 +131,9 @@ class Network:
         self._snapshot_day(self.horizon_h)
         self.record.census = [n.census() for n in self.nodes]
         self.record.close_all()
+        for n in self.nodes:
+            for parcel in n.returns_in_receiving():
+                self.record.return_inspected(parcel.index, parcel.received_h, math.nan, 0)
 
     def _router(self):
         orders = self.orders

@@ -19,7 +19,14 @@ import numpy as np
 import simpy
 
 from sim.fulfilment_modes import Dispatch, rule_for
-from sim.record import NodeCensus, PickTour, PurchaseOrderLine, Shipment, TimeWeighted
+from sim.record import (
+    NodeCensus,
+    PickTour,
+    PurchaseOrderLine,
+    ReturnParcel,
+    Shipment,
+    TimeWeighted,
+)
 from sim.scenario import Node
 from sim.station import Station
 from sim.streams import Sampler
@@ -64,7 +71,7 @@ class NodeSim:
         self.ready: list[Shipment] = []  # allocated, waiting for release
         self.staged: list[Shipment] = []  # packed (or supplier-processed), waiting for pickup
         self.backorders: dict[int, deque[Shipment]] = {}
-        self.returns_due: list[tuple[float, Shipment]] = []
+        self.returns_due: list[tuple[float, ReturnParcel]] = []
         self.open = TimeWeighted()  # open shipments, integrated over time (shipment-hours)
         self.released_today = 0
         # The node's stock: rows of the network's [node, sku] arrays (the routing policies read
@@ -79,7 +86,6 @@ class NodeSim:
         self.putaway_units = 0
         self.returns_in_inspection = 0
         self.returns_inspected = 0
-        self.returned_lines: dict[int, np.ndarray] = {}  # per line, by shipment number
         # Stock on hand in units, value and m3, each integrated exactly over time.
         cat = net.catalogue
         self.stock_units = TimeWeighted(float(on_hand.sum()))
@@ -315,10 +321,10 @@ class NodeSim:
                 s.returned_units = int(per_ship[i])
                 arrival = s.delivered_h + 24.0 * (net.returns_delay_days() + back_days)
                 if self.stocking:
-                    self.returned_lines[s.index] = returned[bounds[i]:bounds[i + 1]]
-                    self.returns_due.append((arrival, s))
-                    continue  # recorded once its return is inspected
-                s.return_received_h = arrival  # goes back to the dropship supplier
+                    self.returns_due.append(
+                        (arrival, ReturnParcel(s.index, s.sku, returned[bounds[i]:bounds[i + 1]])))
+                else:
+                    s.return_received_h = arrival  # goes back to the dropship supplier
             record.close_shipment(s)
 
     def _count_open(self, delta: int) -> None:
@@ -428,26 +434,29 @@ class NodeSim:
                 due = [r for r in self.returns_due if r[0] <= now]
                 if due:
                     self.returns_due = [r for r in self.returns_due if r[0] > now]
-                    for _, sh in due:
-                        sh.return_received_h = now
-                        self.returns_in_inspection += sh.returned_units
-                        self.receivers.submit(self.inspect_h(), self._inspected, sh)
+                    for _, parcel in due:
+                        parcel.received_h = now
+                        self.returns_in_inspection += parcel.units
+                        self.receivers.submit(self.inspect_h(), self._inspected, parcel)
             yield self.env.timeout(24.0)
 
-    def _inspected(self, sh: Shipment) -> None:
+    def _inspected(self, parcel: ReturnParcel) -> None:
         net = self.net
-        self.returns_in_inspection -= sh.returned_units
-        self.returns_inspected += sh.returned_units
-        sh.inspected_h = self.env.now
+        self.returns_in_inspection -= parcel.units
+        self.returns_inspected += parcel.units
         rate = net.scenario.returns.restock_share
         # Restock each returned unit with the restock share; the rest is disposed.
-        per_line = self.returned_lines.pop(sh.index)
-        keep = net.streams["returns.restock"].binomial(per_line, rate)
-        sh.restocked_units = int(keep.sum())
-        for s, k in zip(sh.sku, keep, strict=True):
+        keep = net.streams["returns.restock"].binomial(parcel.units_per_line, rate)
+        restocked = int(keep.sum())
+        for s, k in zip(parcel.sku, keep, strict=True):
             if k:
                 self.add_stock(int(s), int(k))
-        net.record.close_shipment(sh)
+        net.record.return_inspected(parcel.index, parcel.received_h, self.env.now, restocked)
+
+    def returns_in_receiving(self) -> list[ReturnParcel]:
+        """Returns received and not yet inspected (in the receivers' queue or in service)."""
+        return [job for st in self.stations for job in st.jobs()
+                if isinstance(job, ReturnParcel)]
 
     def census(self) -> NodeCensus:
         """Where this node's shipments, units and stock are now, counted from its containers."""

@@ -11,6 +11,10 @@ from sim.streams import Streams
 
 __all__ = ["PickPlanner"]
 
+# Distinct pick lists kept per node: repeats (single fast movers) hit the cache; the long
+# tail of unique carts would otherwise grow it with every order of a long run.
+CACHE_LIMIT = 100_000
+
 
 class PickPlanner:
     """Adapts each node's layout and picking settings to `optimize.pick_routing`."""
@@ -42,6 +46,8 @@ class PickPlanner:
         if length is None:
             locs = self.locations[node][list(key)]
             length = pick_routing.route_length_m(self.layouts[node], locs, self.methods[node])
+            if len(cache) >= CACHE_LIMIT:
+                cache.clear()
             cache[key] = length
         return length
 

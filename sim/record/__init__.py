@@ -7,6 +7,7 @@ from sim.record.rows import (
     HourlySample,
     PickTour,
     PurchaseOrderLine,
+    ReturnParcel,
     Shipment,
 )
 from sim.record.time_weighted import TimeWeighted
@@ -19,6 +20,7 @@ __all__ = [
     "PickTour",
     "PurchaseOrderLine",
     "Recorder",
+    "ReturnParcel",
     "RunNames",
     "Shipment",
     "TimeWeighted",

@@ -31,6 +31,8 @@ _INT_FIELDS = {"order", "node", "units", "promised_day", "filled_on_arrival", "r
 _SHIPMENT_DTYPE = [("shipment", "i8")] + [
     (f, "i8" if f in _INT_FIELDS else "?" if f == "split" else "i2" if f == "state" else "f8")
     for f in SHIPMENT_FIELDS]
+_RETURN_DTYPE = [("shipment", "i8"), ("return_received_h", "f8"), ("inspected_h", "f8"),
+                 ("restocked_units", "i8")]
 _PICK_TOUR_DTYPE = [("released_h", "f8"), ("node", "i8"), ("orders", "i8"), ("lines", "i8"),
                     ("units", "i8"), ("length_m", "f8"), ("pick_h", "f8")]
 
@@ -100,6 +102,8 @@ class Recorder:
         if self.routed is None:
             self.routed = np.zeros(self.orders.n, bool)
         self.pick_tours = RowBuffer(_PICK_TOUR_DTYPE)
+        # A shipment's row is frozen when it leaves; its return, if any, is a row here.
+        self.returns = RowBuffer(_RETURN_DTYPE)
         self._shipments = RowBuffer(_SHIPMENT_DTYPE)
         self._open: dict[int, Shipment] = {}
         self._opened = 0
@@ -141,6 +145,11 @@ class Recorder:
         for index in sorted(self._open):
             self.close_shipment(self._open[index])
 
+    def return_inspected(self, shipment: int, received_h: float, inspected_h: float,
+                         restocked_units: int) -> None:
+        """A shipment's returned units were received and inspected (nan: not yet)."""
+        self.returns.append((shipment, received_h, inspected_h, restocked_units))
+
     @property
     def n_shipments(self) -> int:
         """Shipments opened so far."""
@@ -149,8 +158,13 @@ class Recorder:
     def shipment_rows(self) -> np.ndarray:
         """Every frozen shipment row (structured array), in shipment number order."""
         rows = self._shipments.array()
-        order = np.argsort(rows["shipment"], kind="stable")
-        return rows[order]
+        rows = rows[np.argsort(rows["shipment"], kind="stable")]
+        back = self.returns.array()
+        if len(back):
+            at = np.searchsorted(rows["shipment"], back["shipment"])
+            for f in ("return_received_h", "inspected_h", "restocked_units"):
+                rows[f][at] = back[f]
+        return rows
 
     def shipment_lines(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(shipment number, SKU index, units) of every shipment line."""

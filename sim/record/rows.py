@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["DailySnapshot", "HourlySample", "PickTour", "PurchaseOrderLine", "Shipment"]
+__all__ = ["DailySnapshot", "HourlySample", "PickTour", "PurchaseOrderLine", "ReturnParcel",
+           "Shipment"]
 
 
 class Shipment:
@@ -68,6 +69,17 @@ class Shipment:
         self.distance_km = self.weight_kg = self.shipping_cost = self.value = self.fee = 0.0
         self.state = "routed"
         self.index = -1  # the recorder's shipment number, set when it opens the shipment
+
+
+class ReturnParcel:
+    """Units of one shipment on their way back to its node: per line, and when received."""
+
+    __slots__ = ("index", "received_h", "sku", "units", "units_per_line")
+
+    def __init__(self, index: int, sku: np.ndarray, units_per_line: np.ndarray):
+        self.index, self.sku, self.units_per_line = index, sku, units_per_line
+        self.units = int(units_per_line.sum())
+        self.received_h = math.nan
 
 
 @dataclass(slots=True)
