@@ -23,8 +23,9 @@ from sim.routing_policies import (
     CarrierPricing,
     CheapestSingleNode,
     LookAhead,
-    build_policy,
 )
+from sim.routing_registry import make_policy
+from sim.scenario import ROUTING_SETTINGS
 
 POLICIES = ("nearest_with_stock", "cheapest_single_node", "batch_optimal", "lookahead",
             "batch_lookahead")
@@ -51,7 +52,7 @@ def net(tiny):
 
 
 def _policy(net: Network, name: str):
-    return build_policy(net.scenario.routing.model_copy(update={"policy": name}), net)
+    return make_policy(ROUTING_SETTINGS[name](), net.routing_context)
 
 
 def _units(parts) -> dict[int, int]:
@@ -94,7 +95,7 @@ def test_parts_add_up_to_the_order(net, seed, scarcity):
 def test_cheapest_single_node_ships_whole_from_cheapest_or_falls_back(net):
     view = net.view
     view.now_h = 30.0
-    pricing = CarrierPricing(net)
+    pricing = CarrierPricing(net.routing_context)
     policy = CheapestSingleNode(pricing)
     for o in range(40):
         sku, _ = net.orders.lines(o)
@@ -143,8 +144,8 @@ def test_batch_policy_equals_the_exact_optimum_of_the_bucket(net, seed):
         while view.on_hand[:, s].sum() < (sku == s).sum():
             view.on_hand[rng.integers(view.on_hand.shape[0]), s] += 1
     # a penalty above any parcel: the optimum ships every unit it can
-    policy = BatchOptimal(CarrierPricing(net, unfilled_unit_penalty=100.0), interval_h=1.0,
-                          time_limit_s=30.0)
+    policy = BatchOptimal(CarrierPricing(net.routing_context, unfilled_unit_penalty=100.0),
+                          interval_h=1.0, time_limit_s=30.0)
     inst = policy.pricing.instance(view, orders)
     plans = policy.route_batch(view, orders)
     # the parts as a plan on the instance
@@ -303,7 +304,7 @@ def test_batch_lookahead_holds_for_replenishment_due_in_time(tiny):
     o, sku, qty, view, lookahead = _hold_case(network)
     # a penalty above any parcel, so the plan itself ships (or holds) the one-unit order
     # rather than leave it to the look-ahead alone
-    pricing = CarrierPricing(network, unfilled_unit_penalty=100.0)
+    pricing = CarrierPricing(network.routing_context, unfilled_unit_penalty=100.0)
     batch = BatchOptimal(pricing, interval_h=1.0, time_limit_s=30.0, lookahead=lookahead)
     orders = np.array([o])
     latest = int(pricing.latest_ship_days(orders)[0, 0])
@@ -384,7 +385,7 @@ def test_lookahead_holds_in_a_whole_run_conserve_and_repeat(tiny, policy):
         tuple(getattr(s, c) for c in cols) for s in nets[1].shipments]
     # the duals-only policy on the same orders never holds, and ships from farther
     # (measured: 1,171 km against 835 km per shipment; 798 km for batch_lookahead)
-    plain = Network(with_changes(sc, {"routing.lookahead_hold_confidence": None}), 0)
+    plain = Network(with_changes(sc, {"routing.hold_confidence": None}), 0)
     plain.run()
     assert plain.policy.holds == 0
 
@@ -402,7 +403,7 @@ def test_plan_parts_keeps_short_units_waiting_where_the_plan_ships_their_order(n
     ob = net.orders
     multi = [o for o in range(ob.n) if ob.line_start[o + 1] - ob.line_start[o] >= 2][:2]
     orders = np.array(multi, np.int64)
-    inst = CarrierPricing(net).instance(view, orders)
+    inst = CarrierPricing(net.routing_context).instance(view, orders)
     flow = np.zeros((inst.n_lines, inst.n_nodes), np.int64)
     first = np.arange(inst.order_line_start[0], inst.order_line_start[1])
     flow[first[0], 1] = inst.line_qty[first[0]]  # order 0: its first line ships from node 1
@@ -425,7 +426,7 @@ def test_plan_parts_folds_due_stock_columns_and_counts_their_units_owed(net):
     ob = net.orders
     two = next(o for o in range(ob.n) if ob.line_start[o + 1] - ob.line_start[o] == 2)
     orders = np.array([two, two + 1], np.int64)
-    inst = CarrierPricing(net).instance(view, orders)
+    inst = CarrierPricing(net.routing_context).instance(view, orders)
     # a column of stock due at node 1 after the three node columns
     inst = replace(inst, node_ids=(*inst.node_ids, "1+2"),
                    node_lat=np.append(inst.node_lat, inst.node_lat[1]),
