@@ -4,6 +4,7 @@ the look-ahead's prices are LP shadow prices, whole runs conserve and repeat, CR
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -205,6 +206,17 @@ def test_whole_run_conserves_and_repeats(runs, name):
     shipped = a.shipments.groupby("order")["units"].sum()
     assert shipped.sort_index().equals(routed.sort_index())
     assert len(routed) >= 0.95 * int((~a.orders["cancelled"]).sum())
+
+
+def test_policy_stats_come_back_on_the_run_result(runs, tmp_path):
+    assert runs["nearest_with_stock", 0].policy_stats == {}
+    assert set(runs["cheapest_single_node", 0].policy_stats) == {"holds"}
+    batch = runs["batch_lookahead", 0].policy_stats
+    assert batch["solves"] > 0 and 0 <= batch["solves_optimal"] <= batch["solves"]
+    assert batch["holds"] >= batch["plan_holds"] and batch["price_updates"] > 0
+    assert runs["batch_lookahead", 1].policy_stats == batch  # counts repeat with the seed
+    runs["batch_lookahead", 0].write(tmp_path)
+    assert json.loads((tmp_path / "summary.json").read_text())["routing"] == batch
 
 
 def test_same_seed_same_orders_under_every_policy(runs):
