@@ -47,13 +47,14 @@ from sim.routing_policies import (
     CarrierPricing,
     PricedInstance,
 )
+from sim.routing_registry import switch_policy
 from sim.tables import build_tables
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "us_eight_node_black_friday.yaml"
 MYOPIC = "nearest_with_stock"
 POLICIES = (MYOPIC, "batch_optimal", "lookahead", "lookahead_no_hold", "batch_lookahead")
 # benchmark labels that run a policy with other settings
-VARIANTS = {"lookahead_no_hold": ("lookahead", {"routing.lookahead_hold_confidence": None})}
+VARIANTS = {"lookahead_no_hold": ("lookahead", {"routing.hold_confidence": None})}
 # the reference ships every unit (its stock covers every policy's plan, which all do)
 FILL_EVERY_UNIT = 1000.0
 # days after the KPI window's end left for its orders to ship before the horizon
@@ -77,13 +78,14 @@ def quiet_stdout():
 
 def shortened(days: int, orders_per_day: float, time_limit_s: float, fill_rate: float):
     """The scenario over `days` days (2 warm-up), the 4-day spike from day days - 6, stock
-    levels sized for `fill_rate`."""
+    levels sized for `fill_rate`; its routing holds the parameters the policies share (the
+    bucket interval and `time_limit_s`), which `simulate` keeps when it switches policy."""
     sc = load_scenario(SCENARIO)
     return with_changes(sc, {
         "run.horizon_days": days, "run.warmup_days": 2,
         "demand.orders_per_day": orders_per_day,
         "demand.spikes[0].start_day": days - 6,
-        "routing.time_limit_s": time_limit_s,
+        "routing": {"policy": "batch_optimal", "time_limit_s": time_limit_s},
         "inventory.target": fill_rate,
     })
 
@@ -138,7 +140,8 @@ def unshipped_carrier_cost(net: Network, orders: np.ndarray) -> float:
 def simulate(scenario, replication: int, policy: str) -> tuple[dict, Network]:
     """One conserving run of a policy (or a `VARIANTS` label); its KPIs and the network."""
     name, changes = VARIANTS.get(policy, (policy, {}))
-    sc = with_changes(scenario, {"routing.policy": name, **changes})
+    sc = with_changes(scenario, {"routing": switch_policy(scenario.routing, name).model_dump(),
+                                 **changes})
     t0 = time.perf_counter()
     with quiet_stdout():
         net = Network(sc, replication=replication)
@@ -162,17 +165,17 @@ def simulate(scenario, replication: int, policy: str) -> tuple[dict, Network]:
            "split_pct": summary["split_shipment_pct"], "two_day_pct": summary["two_day_pct"],
            "on_time_pct": summary["on_time_pct"], "sim_s": time.perf_counter() - t0,
            "orders": len(orders)}
-    row["holds"] = getattr(net.policy, "holds", 0)
-    solves = getattr(net.policy, "solves", [])
-    if solves:
-        row["solves"] = len(solves)
-        row["solves_optimal_pct"] = 100.0 * np.mean([s[2] == "optimal" for s in solves])
+    stats = net.policy.stats()
+    row["holds"] = stats.get("holds", 0.0)
+    if stats.get("solves"):
+        row["solves"] = stats["solves"]
+        row["solves_optimal_pct"] = 100.0 * stats["solves_optimal"] / stats["solves"]
     return row, net
 
 
 def reference_instance(net: Network, orders: np.ndarray, stock: np.ndarray) -> PricedInstance:
     """The whole window's orders at once, priced as the policies price them."""
-    pricing = CarrierPricing(net)
+    pricing = CarrierPricing(net.routing_context)
     ob = net.orders
     counts = ob.line_start[orders + 1] - ob.line_start[orders]
     idx = np.concatenate([np.arange(ob.line_start[o], ob.line_start[o + 1]) for o in orders])
@@ -359,7 +362,7 @@ def main() -> None:
         if not 0.0 < q < 1.0:
             ap.error(f"--hold-confidence: {q} is not a probability strictly between 0 and 1")
         label = f"lookahead_q{q:g}"
-        VARIANTS[label] = ("lookahead", {"routing.lookahead_hold_confidence": q})
+        VARIANTS[label] = ("lookahead", {"routing.hold_confidence": q})
         policies.append(label)
     if args.quick:
         args.replications, args.days, args.orders_per_day = 3, 8, 400.0
@@ -368,7 +371,7 @@ def main() -> None:
                 f"stock for a {args.fill_rate:g} fill rate; "
                 f"KPIs on orders of days 2-{args.days - TAIL_DAYS}), "
                 f"{args.orders_per_day:g} orders/day, batch every "
-                f"{sc.routing.batch_interval_h:g} h with {args.time_limit:g} s per solve")
+                f"{sc.routing.interval_h:g} h with {args.time_limit:g} s per solve")
     t0 = time.perf_counter()
     rows = []
     for rep in range(args.replications):

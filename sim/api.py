@@ -34,6 +34,7 @@ class RunResult:
     tables: dict[str, pd.DataFrame]
     summary: dict
     balance: dict[str, int] = field(default_factory=dict)
+    policy_stats: dict[str, float] = field(default_factory=dict)  # the routing policy's counts
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -54,7 +55,8 @@ class RunResult:
         p.write_text(json.dumps(_jsonable({"scenario": self.scenario.name,
                                            "replication": self.replication,
                                            "kpis": self.summary,
-                                           "conservation": self.balance}), indent=2))
+                                           "conservation": self.balance,
+                                           "routing": self.policy_stats}), indent=2))
         paths.append(p)
         return paths
 
@@ -82,7 +84,8 @@ def run(scenario: Scenario | str | Path, replication: int = 0,
     balance = check_conservation(net.record, tables)
     tables["costs"] = cost_ledger(scenario, tables)
     tables["utilisation"] = utilisation_table(tables["daily"], scenario.run.warmup_days)
-    return RunResult(scenario, replication, tables, summary_kpis(scenario, tables), balance)
+    return RunResult(scenario, replication, tables, summary_kpis(scenario, tables), balance,
+                     net.policy.stats())
 
 
 def with_changes(scenario: Scenario, changes: dict[str, object]) -> Scenario:

@@ -24,7 +24,7 @@ from sim.record import (
     RunNames,
     Shipment,
 )
-from sim.routing import NetworkView, RoutingPolicy
+from sim.routing import NetworkView, RoutingContext, RoutingPolicy
 from sim.routing_registry import make_policy
 from sim.scenario import CORE_CREWS, Scenario
 from sim.stock_levels import assortment_mask, stock_levels
@@ -81,7 +81,6 @@ class Network:
         self.stations = tuple(dict.fromkeys(
             k for n in sc.nodes for k in (*CORE_CREWS, *n.resources.crews())))
         self.picking = PickPlanner(sc, self.catalogue, self.streams)
-        self.policy = routing if routing is not None else make_policy(sc.routing, self)
         self.view = NetworkView(on_hand=self.on_hand, stocked=stocked,
                                 up=np.ones(n_nodes, bool), dist_km=self.dist_km,
                                 nearest=self.nearest, orders=self.orders,
@@ -99,6 +98,12 @@ class Network:
         self.po_lines = self.record.po_lines
         self._first_open_po = 0
         self.carrier_delays: list[tuple[float, float, int | None, float]] = []
+        # The policy sees the network only through this context, built once it is complete.
+        self.routing_context = RoutingContext.for_scenario(
+            sc, self.view, self.carriers, self.catalogue, self.points, self.stock_due_by,
+            self.open_po_lines)
+        self.policy: RoutingPolicy = (routing if routing is not None
+                                      else make_policy(sc.routing, self.routing_context))
 
         self.returns_delay_days = Sampler(self.streams["returns.delay"], sc.returns.delay_days)
         self.env.process(self._router())
@@ -139,7 +144,7 @@ class Network:
         orders = self.orders
         idx = np.argsort(orders.ready_h, kind="stable")
         ready = orders.ready_h[idx]
-        interval = getattr(self.policy, "dispatch_interval_h", None)
+        interval = self.policy.dispatch_interval_h
         if interval is None:
             interval = self.scenario.run.dispatch_interval_min / 60.0
         ptr, n = 0, len(idx)
@@ -160,10 +165,7 @@ class Network:
         view.now_h = now = self.env.now
         live = [int(o) for o in batch if not orders.cancelled[o]]
         self.record.routed[batch] = True
-        if hasattr(self.policy, "route_batch"):
-            plans = self.policy.route_batch(view, np.array(live, np.int64))
-        else:
-            plans = None
+        plans = self.policy.route_batch(view, np.array(live, np.int64))
         cutoff = [n.spec.cutoff_h for n in self.nodes]
         promise = [s.promise_days for s in self.scenario.demand.service_levels]
         own_promise = [n.spec.marketplace.promise_days if n.spec.marketplace else None

@@ -50,7 +50,7 @@ def scenario_for_mode(scenario: Scenario, mode: str) -> Scenario:
         for node in stocking:
             node["assortment"] = "fast_movers"
         nodes.append(_supplier_node(scenario))
-        data["routing"]["policy"] = "assortment_split"
+        data["routing"] = {"policy": "assortment_split"}
     elif mode == "hybrid":  # overflow_to_3pl: a 3PL beside each node takes what it cannot
         for node in list(stocking):
             twin = copy.deepcopy(node)
@@ -58,8 +58,8 @@ def scenario_for_mode(scenario: Scenario, mode: str) -> Scenario:
                         sla={"capacity_orders_per_day": capacity}, stock_multiplier=0.6)
             node["stock_multiplier"] = 1.6  # co-located nodes split the sized demand
             nodes.append(twin)
-        data["routing"]["policy"] = "overflow"
-        data["routing"]["overflow_open_shipments"] = math.ceil(_node_load_per_day(scenario))
+        data["routing"] = {"policy": "overflow",
+                           "threshold_open_shipments": math.ceil(_node_load_per_day(scenario))}
     return Scenario.model_validate(data)
 
 

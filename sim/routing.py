@@ -1,17 +1,27 @@
 """Order routing policies: which node ships which lines of an order.
 
-A policy is any object with `route(view, order) -> list[Part]`. The default ships from the
-nearest node that has every line in stock, else splits line by line to the nearest node
-with stock, else backorders at the nearest stocking node. Batch policies may also define
-`route_batch(view, orders) -> list[list[Part]]` and a `dispatch_interval_h`.
+A policy (`RoutingPolicy`) routes each order on its own (`route`) or a bucket of orders at
+once (`route_batch`, collected every `dispatch_interval_h`), and counts what it did
+(`stats`). It sees the network through a `NetworkView` and is built from its settings and a
+`RoutingContext`, never from the network itself (`sim.routing_registry.make_policy`). The
+default ships from the nearest node that has every line in stock, else splits line by line
+to the nearest node with stock, else backorders at the nearest stocking node.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 import numpy as np
+import pandas as pd
+
+from sim.carriers import CarrierTable
+from sim.demand import Catalogue, rate_per_hour
+from sim.scenario import OverflowSettings, Scenario
+from sim.streams import quantile
 
 __all__ = [
     "AssortmentSplit",
@@ -19,6 +29,8 @@ __all__ = [
     "NetworkView",
     "Overflow",
     "Part",
+    "PerOrderPolicy",
+    "RoutingContext",
     "RoutingPolicy",
 ]
 
@@ -54,15 +66,114 @@ class NetworkView:
         return ranked or [int(n) for n in self.nearest[self.orders.point[order]]]
 
 
+@dataclass(frozen=True, eq=False)
+class RoutingContext:
+    """What a routing policy may use: the live view of the network, what prices a shipment
+    (carriers, weights, promises, cut-offs, pickups), replenishment on order and the demand
+    forecast."""
+
+    view: NetworkView
+    carriers: CarrierTable
+    sku_weight_kg: np.ndarray  # [sku]
+    sku_popularity: np.ndarray  # [sku] share of lines
+    node_lat: np.ndarray  # [node]
+    node_lon: np.ndarray  # [node]
+    cutoff_h: np.ndarray  # [node] hour of day: orders confirmed before it ship that day
+    pickup_days: np.ndarray  # [node, weekday] True where the carrier picks up that day
+    start_weekday: int  # weekday of day 0 (0 = Monday)
+    promise_days: np.ndarray  # [service level] days from order to promised delivery
+    service_share: np.ndarray  # [service level] share of orders
+    point_lat: np.ndarray  # [demand point]
+    point_lon: np.ndarray  # [demand point]
+    point_weight: np.ndarray  # [demand point] relative share of demand
+    units_per_order: float  # mean units per order
+    demand_rate: Callable[[np.ndarray], np.ndarray]  # orders per hour at these hours
+    lead_time_h: Callable[[float], np.ndarray]  # [node] supplier lead time (h) met with prob. q
+    stock_due_by: Callable[[float], np.ndarray]  # [node, sku] on order, put away by t_h
+    # (node, sku, units, expected put-away hour) of each open purchase-order line, given the
+    # supplier lead time per node in hours (None: the supplier's mean)
+    open_po_lines: Callable[[np.ndarray | None], tuple[np.ndarray, ...]]
+
+    @classmethod
+    def for_scenario(cls, scenario: Scenario, view: NetworkView, carriers: CarrierTable,
+                     catalogue: Catalogue, points: pd.DataFrame,
+                     stock_due_by: Callable[[float], np.ndarray],
+                     open_po_lines: Callable[[np.ndarray | None], tuple[np.ndarray, ...]]
+                     ) -> RoutingContext:
+        """The context of a run of `scenario` on `view`, its carriers, SKUs and customers."""
+        sc, d = scenario, scenario.demand
+        return cls(
+            view=view, carriers=carriers,
+            sku_weight_kg=catalogue.weight_kg, sku_popularity=catalogue.popularity,
+            node_lat=np.array([n.location.lat for n in sc.nodes]),
+            node_lon=np.array([n.location.lon for n in sc.nodes]),
+            cutoff_h=np.array([n.cutoff_h for n in sc.nodes]),
+            pickup_days=np.array([[wd in n.pickup_days for wd in range(7)] for n in sc.nodes]),
+            start_weekday=sc.run.start_weekday,
+            promise_days=np.array([s.promise_days for s in d.service_levels]),
+            service_share=np.array([s.share for s in d.service_levels]),
+            point_lat=points["lat"].to_numpy(), point_lon=points["lon"].to_numpy(),
+            point_weight=points["weight"].to_numpy().astype(float),
+            units_per_order=d.units_per_line.mean * d.lines_per_order.mean,
+            demand_rate=partial(rate_per_hour, sc), lead_time_h=partial(_lead_time_h, sc),
+            stock_due_by=stock_due_by, open_po_lines=open_po_lines)
+
+
+def _lead_time_h(scenario: Scenario, confidence: float) -> np.ndarray:
+    """[node] the supplier lead time (hours) met with probability `confidence`."""
+    return np.array([24.0 * quantile(scenario.stock_policy(i).supplier.lead_time_dist(),
+                                     confidence) for i in range(len(scenario.nodes))])
+
+
 class RoutingPolicy(Protocol):
-    """Decides the parts of one order given the network's state."""
+    """Decides the parts of orders given the network's state: one order at a time, or every
+    order of a bucket at once."""
+
+    name: str
+    # hours between dispatches: orders wait for the next multiple (None: the run's
+    # `dispatch_interval_min`)
+    dispatch_interval_h: float | None
 
     def route(self, view: NetworkView, order: int) -> list[Part]:
         """Parts of `order`; their quantities add up to the order's lines."""
         ...
 
+    def route_batch(self, view: NetworkView, orders: np.ndarray) -> list[list[Part]] | None:
+        """Parts of each of `orders`, routed together; None: route them one by one, each
+        seeing the stock the ones before it took."""
+        ...
 
-class NearestWithStock:
+    def stats(self) -> dict[str, float]:
+        """What the policy counted over the run (holds, solves, ...), by name."""
+        ...
+
+
+class PerOrderPolicy:
+    """Base of the policies that route each order on its own at the run's dispatch interval;
+    its `from_settings` suits a policy without parameters (others override it)."""
+
+    name = ""
+    dispatch_interval_h: float | None = None
+
+    @classmethod
+    def from_settings(cls, settings: object, context: RoutingContext) -> PerOrderPolicy:
+        """The policy for a scenario's routing settings (none used here)."""
+        return cls()
+
+    def route(self, view: NetworkView, order: int) -> list[Part]:
+        """Parts of `order`; their quantities add up to the order's lines."""
+        raise NotImplementedError
+
+    def route_batch(self, view: NetworkView, orders: np.ndarray) -> None:
+        """None: every order is routed on its own."""
+        return None
+
+    def stats(self) -> dict[str, float]:
+        """Nothing counted."""
+        return {}
+
+
+class NearestWithStock(PerOrderPolicy):
     """Nearest node holding the whole order; else split by nearest stock; else backorder."""
 
     name = "nearest_with_stock"
@@ -93,7 +204,7 @@ class NearestWithStock:
         return _parts(sku, qty, chosen)
 
 
-class AssortmentSplit:
+class AssortmentSplit(PerOrderPolicy):
     """Each line goes to the nearest node carrying its SKU (with stock if one has it, else it
     waits there); lines no stocking node carries go to the nearest dropship supplier.
     This is the hybrid "fast movers in-house, long tail dropshipped"."""
@@ -118,7 +229,7 @@ class AssortmentSplit:
         return _parts(sku, qty, chosen)
 
 
-class Overflow:
+class Overflow(PerOrderPolicy):
     """Nearest-with-stock among nodes whose backlog (open shipments) is under a threshold;
     when every node is over it, among all. With an in-house node and a 3PL twin this is
     the hybrid "overflow to a 3PL above in-house capacity"."""
@@ -127,6 +238,11 @@ class Overflow:
 
     def __init__(self, threshold_open_shipments: int):
         self.threshold = threshold_open_shipments
+
+    @classmethod
+    def from_settings(cls, settings: OverflowSettings, context: RoutingContext) -> Overflow:
+        """The policy with the scenario's threshold."""
+        return cls(settings.threshold_open_shipments)
 
     def route(self, view: NetworkView, order: int) -> list[Part]:
         """Parts of `order` by nearest-with-stock over the nodes with room."""

@@ -1,15 +1,15 @@
 """Optimising order routing policies: cheapest single node, batch re-optimisation, look-ahead.
 
-`sim.routing.make_policy` builds them through `build_policy(settings, network)`. All three
-price a shipment with the scenario's carrier rate card as the model will charge it: the
-distance band from node to customer and the cheapest service that still meets the order's
-promise from the day the node would ship (the carrier table's own choice rule), split into a
-base rate per shipment and a rate per kg (the minimum billable weight is ignored).
+`sim.routing_registry.make_policy` builds each from its settings and the run's
+`RoutingContext` (`from_settings`). All of them price a shipment with the scenario's carrier
+rate card as the model will charge it: the distance band from node to customer and the
+cheapest service that still meets the order's promise from the day the node would ship (the
+carrier table's own choice rule), split into a base rate per shipment and a rate per kg (the
+minimum billable weight is ignored).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -17,20 +17,31 @@ import numpy as np
 
 from optimize.order_routing import CostModel, RoutingInstance, greedy, lp_bound, solve
 from optimize.result import Status
-from sim.demand import rate_per_hour
-from sim.routing import NearestWithStock, NetworkView, Part, RoutingPolicy
-from sim.streams import quantile
+from sim.routing import (
+    NearestWithStock,
+    NetworkView,
+    Part,
+    PerOrderPolicy,
+    RoutingContext,
+    RoutingPolicy,
+)
+from sim.scenario import (
+    BatchLookaheadSettings,
+    BatchOptimalSettings,
+    CheapestSingleNodeSettings,
+    LookaheadSettings,
+)
 
 __all__ = [
     "HOLDING_UNFILLED_UNIT_PENALTY",
     "TIE_BREAK_PER_KM",
     "UNFILLED_UNIT_PENALTY",
+    "BatchLookAhead",
     "BatchOptimal",
     "CarrierPricing",
     "CheapestSingleNode",
     "LookAhead",
     "PricedInstance",
-    "build_policy",
     "plan_parts",
 ]
 
@@ -101,29 +112,31 @@ class PricedInstance(RoutingInstance):
 
 
 class CarrierPricing:
-    """A network's carrier rates and geography as routing costs, per order and node."""
+    """A run's carrier rates and geography (its `RoutingContext`) as routing costs, per order
+    and node."""
 
-    def __init__(self, network, unfilled_unit_penalty: float = UNFILLED_UNIT_PENALTY) -> None:
-        sc = network.scenario
+    def __init__(self, context: RoutingContext,
+                 unfilled_unit_penalty: float = UNFILLED_UNIT_PENALTY) -> None:
+        view = context.view
+        self.context = context
         self.unfilled_unit_penalty = unfilled_unit_penalty
-        self.scenario = sc
-        self.carriers = network.carriers
-        self.orders = network.orders
-        self.catalogue = network.catalogue
-        self.dist_km = network.dist_km  # [node, point]
-        self.band = self.carriers.band(network.dist_km)
-        self.nearest_node = network.nearest[:, 0]
-        self.node_lat = np.array([n.location.lat for n in sc.nodes])
-        self.node_lon = np.array([n.location.lon for n in sc.nodes])
-        self.point_lat = network.points["lat"].to_numpy()
-        self.point_lon = network.points["lon"].to_numpy()
-        self.point_weight = network.points["weight"].to_numpy().astype(float)
-        self.cutoff_h = np.array([n.cutoff_h for n in sc.nodes])
-        self.promise_days = np.array([s.promise_days for s in sc.demand.service_levels])
-        self.service_share = np.array([s.share for s in sc.demand.service_levels])
-        self.pickup = np.array([[wd in n.pickup_days for wd in range(7)] for n in sc.nodes])
+        self.carriers = context.carriers
+        self.orders = view.orders
+        self.sku_weight_kg = context.sku_weight_kg
+        self.dist_km = view.dist_km  # [node, point]
+        self.band = self.carriers.band(view.dist_km)
+        self.nearest_node = view.nearest[:, 0]
+        self.node_lat = context.node_lat
+        self.node_lon = context.node_lon
+        self.point_lat = context.point_lat
+        self.point_lon = context.point_lon
+        self.point_weight = context.point_weight
+        self.cutoff_h = context.cutoff_h
+        self.promise_days = context.promise_days
+        self.service_share = context.service_share
+        self.pickup = context.pickup_days
         ob = self.orders
-        cum = np.concatenate([[0.0], np.cumsum(self.catalogue.weight_kg[ob.line_sku]
+        cum = np.concatenate([[0.0], np.cumsum(self.sku_weight_kg[ob.line_sku]
                                                * ob.line_qty)])
         self.order_weight_kg = cum[ob.line_start[1:]] - cum[ob.line_start[:-1]]
 
@@ -134,7 +147,7 @@ class CarrierPricing:
         day = (now // 24.0).astype(np.int64) + (now % 24.0 >= self.cutoff_h)
         nodes = np.arange(len(self.cutoff_h))
         for _ in range(7):
-            day = day + ~self.pickup[nodes, (day + self.scenario.run.start_weekday) % 7]
+            day = day + ~self.pickup[nodes, (day + self.context.start_weekday) % 7]
         return day
 
     def promised_day(self, orders: np.ndarray) -> np.ndarray:
@@ -227,7 +240,7 @@ class CarrierPricing:
             line_qty=line_qty, cost=CostModel(0.0, 0.0, 0.0, self.unfilled_unit_penalty),
             unit_cost=None if unit_cost is None else unit_cost[:, used],
             carrier_shipment_cost=base, carrier_unit_cost=np.zeros(base.shape),
-            carrier_per_kg=per_kg, sku_weight_kg=self.catalogue.weight_kg[used])
+            carrier_per_kg=per_kg, sku_weight_kg=self.sku_weight_kg[used])
 
 
 def catalogue_skus(inst: RoutingInstance) -> np.ndarray:
@@ -297,7 +310,7 @@ def plan_parts(view: NetworkView, orders: np.ndarray, inst: RoutingInstance,
     return out
 
 
-class CheapestSingleNode:
+class CheapestSingleNode(PerOrderPolicy):
     """The stocking node (up) that ships the whole order at the lowest carrier cost, ties to
     the nearer; when no node holds the whole order, nearest-with-stock decides."""
 
@@ -306,6 +319,16 @@ class CheapestSingleNode:
     def __init__(self, pricing: CarrierPricing):
         self.pricing = pricing
         self.holds = 0  # orders left waiting at a node for replenishment (look-ahead)
+
+    @classmethod
+    def from_settings(cls, settings: CheapestSingleNodeSettings, context: RoutingContext
+                      ) -> CheapestSingleNode:
+        """The policy priced on the run's carriers."""
+        return cls(CarrierPricing(context))
+
+    def stats(self) -> dict[str, float]:
+        """Orders held for replenishment."""
+        return {"holds": float(self.holds)}
 
     def stock_value(self, view: NetworkView) -> np.ndarray | None:
         """[node, sku] currency charged per unit taken from stock (none here)."""
@@ -368,39 +391,36 @@ class LookAhead(CheapestSingleNode):
     # the rounding fell (a month, 10 replications: carrier saving 0.59 % rounded, 0.71 % here)
     FORECAST_RESOLUTION = 100
 
-    def __init__(self, pricing: CarrierPricing, stocked: np.ndarray, nearest: np.ndarray,
-                 horizon_days: float = 3.0, time_limit_s: float = 10.0,
-                 stock_due: Callable[[float], np.ndarray] | None = None,
-                 resolve_every_h: float = 24.0,
-                 open_lines: Callable[[np.ndarray], tuple[np.ndarray, ...]] | None = None,
+    def __init__(self, pricing: CarrierPricing, horizon_days: float = 3.0,
+                 time_limit_s: float = 10.0, resolve_every_h: float = 24.0,
                  hold_confidence: float | None = None):
         super().__init__(pricing)
+        ctx = pricing.context
         # (node, sku, units, expected put-away hour) of open purchase-order lines, given the
         # supplier lead time per node (hours)
-        self.open_lines = open_lines
-        self.hold_lead_h = None if hold_confidence is None else np.array(
-            [24.0 * quantile(pricing.scenario.stock_policy(i).supplier.lead_time_dist(),
-                             hold_confidence) for i in range(len(stocked))])
+        self.open_lines = ctx.open_po_lines
+        self.hold_lead_h = None if hold_confidence is None else ctx.lead_time_h(hold_confidence)
         self._arrivals_hour = -1
         self._arrivals = np.zeros(0)
         self.horizon_days = horizon_days
         self.resolve_every_h = resolve_every_h
         # [node, sku] replenishment expected by a time (hours): stock the forecast may use
-        self.stock_due = stock_due
+        self.stock_due = ctx.stock_due_by
         self.time_limit_s = time_limit_s
         self._period = -1
         self._value: np.ndarray | None = None
+        self.price_updates = 0  # times the stock's shadow prices were re-computed
         p = pricing
-        d = p.scenario.demand
+        stocked = ctx.view.stocked
         # customers whose two nearest stocking nodes agree share a region
-        ranks = _stocking_ranks(nearest, stocked)
+        ranks = _stocking_ranks(ctx.view.nearest, stocked)
         key = ranks[:, 0] * len(stocked) + (ranks[:, 1] if ranks.shape[1] > 1 else 0)
         _, region = np.unique(key, return_inverse=True)
         w = p.point_weight
         wsum = np.bincount(region, w)
         self.region_share = wsum / w.sum()
-        self.units_per_order = d.units_per_line.mean * d.lines_per_order.mean
-        mean_weight = float(p.catalogue.popularity @ p.catalogue.weight_kg) * self.units_per_order
+        self.units_per_order = ctx.units_per_order
+        mean_weight = float(ctx.sku_popularity @ p.sku_weight_kg) * self.units_per_order
         base, per_kg = p.mix_rates(p.band, mean_weight)  # [node, point]
 
         def by_region(x: np.ndarray) -> np.ndarray:
@@ -412,12 +432,25 @@ class LookAhead(CheapestSingleNode):
         self.region_lat = np.bincount(region, w * p.point_lat) / wsum
         self.region_lon = np.bincount(region, w * p.point_lon) / wsum
 
+    @classmethod
+    def from_settings(cls, settings: LookaheadSettings, context: RoutingContext) -> LookAhead:
+        """The look-ahead with the scenario's horizon, re-solve interval and hold confidence
+        (its forecast LP gets at least 10 s)."""
+        return cls(CarrierPricing(context), horizon_days=settings.horizon_days,
+                   time_limit_s=max(settings.time_limit_s, 10.0),
+                   resolve_every_h=settings.every_h, hold_confidence=settings.hold_confidence)
+
+    def stats(self) -> dict[str, float]:
+        """Orders held for replenishment, and how often the stock prices were re-computed."""
+        return {**super().stats(), "price_updates": float(self.price_updates)}
+
     def stock_value(self, view: NetworkView) -> np.ndarray:
         """[node, sku] the stock's shadow prices, re-computed every `resolve_every_h` hours."""
         period = int(view.now_h // self.resolve_every_h)
         if period != self._period or self._value is None:
             self._value = self.shadow_prices(view)
             self._period = period
+            self.price_updates += 1
         return self._value
 
     def ship_days(self, view: NetworkView, order: int, nodes: np.ndarray,
@@ -462,9 +495,9 @@ class LookAhead(CheapestSingleNode):
         """[region, sku] expected units ordered in the next `horizon_days` (fractional)."""
         p = self.pricing
         hours = now_h + np.arange(0.0, 24.0 * self.horizon_days)
-        orders = float(rate_per_hour(p.scenario, hours).sum())
+        orders = float(p.context.demand_rate(hours).sum())
         return (orders * self.units_per_order * self.region_share[:, None]
-                * p.catalogue.popularity[None, :])
+                * p.context.sku_popularity[None, :])
 
     def shadow_prices(self, view: NetworkView) -> np.ndarray:
         """[node, sku] LP stock duals of the forecast transportation problem, currency/unit
@@ -483,7 +516,7 @@ class LookAhead(CheapestSingleNode):
         if self.stock_due is not None:
             stock = stock + self.stock_due(view.now_h + 24.0 * self.horizon_days)
         stock = scale * np.where(usable[:, None], stock, 0)
-        weight = p.catalogue.weight_kg
+        weight = p.sku_weight_kg
         cost = (self.region_unit_cost[:, :, None]
                 + self.region_per_kg[:, :, None] * weight[None, None, :])  # [region, node, sku]
         cost[:, ~usable, :] = np.inf
@@ -538,15 +571,31 @@ class BatchOptimal:
     still meets.
     """
 
+    name = "batch_optimal"
+
     def __init__(self, pricing: CarrierPricing, interval_h: float, time_limit_s: float,
                  lookahead: LookAhead | None = None):
         self.pricing = pricing
-        self.dispatch_interval_h = interval_h
+        self.dispatch_interval_h: float | None = interval_h
         self.time_limit_s = time_limit_s
         self.lookahead = lookahead
-        self.name = "batch_optimal" if lookahead is None else "batch_lookahead"
         self.plan_holds = 0  # orders a plan left waiting for replenishment
         self.solves: list[tuple[float, int, str, float]] = []  # now_h, orders, status, time_s
+
+    @classmethod
+    def from_settings(cls, settings: BatchOptimalSettings, context: RoutingContext
+                      ) -> BatchOptimal:
+        """The policy with the scenario's bucket interval and time limit per solve."""
+        return cls(CarrierPricing(context), settings.interval_h, settings.time_limit_s)
+
+    def stats(self) -> dict[str, float]:
+        """Orders held for replenishment (by a plan, or by the look-ahead alone), bucket solves
+        and how many of them were proven optimal."""
+        out = {} if self.lookahead is None else self.lookahead.stats()
+        status = [s[2] for s in self.solves]
+        return {**out, "holds": float(self.holds), "plan_holds": float(self.plan_holds),
+                "solves": float(len(status)),
+                "solves_optimal": float(status.count(str(Status.OPTIMAL)))}
 
     def route_batch(self, view: NetworkView, orders: np.ndarray) -> list[list[Part]]:
         """Parts of each order of the bucket, from one optimal plan."""
@@ -614,26 +663,22 @@ class BatchOptimal:
         return self.route_batch(view, np.array([order], np.int64))[0]
 
 
-def build_policy(settings, network):
-    """The optimising policy `settings.policy` names, priced on `network`'s carriers."""
-    holding_batch = (settings.policy == "batch_lookahead"
-                     and settings.lookahead_hold_confidence is not None)
-    pricing = CarrierPricing(network, HOLDING_UNFILLED_UNIT_PENALTY if holding_batch
-                             else UNFILLED_UNIT_PENALTY)
-    if settings.policy == "cheapest_single_node":
-        return CheapestSingleNode(pricing)
-    if settings.policy == "batch_optimal":
-        return BatchOptimal(pricing, settings.batch_interval_h, settings.time_limit_s)
-    if settings.policy not in ("lookahead", "batch_lookahead"):
-        raise ValueError(f"unknown optimising routing policy {settings.policy!r}")
-    stocked = np.array([n.mode != "dropship" for n in network.scenario.nodes])
-    lookahead = LookAhead(pricing, stocked, network.nearest,
-                          horizon_days=settings.lookahead_horizon_days,
-                          time_limit_s=max(settings.time_limit_s, 10.0),
-                          stock_due=network.stock_due_by,
-                          resolve_every_h=settings.lookahead_every_h,
-                          open_lines=network.open_po_lines,
-                          hold_confidence=settings.lookahead_hold_confidence)
-    if settings.policy == "lookahead":
-        return lookahead
-    return BatchOptimal(pricing, settings.batch_interval_h, settings.time_limit_s, lookahead)
+class BatchLookAhead(BatchOptimal):
+    """Batch re-optimisation priced by the look-ahead (see `BatchOptimal`): stock at its
+    shadow prices, and replenishment due in time as stock a plan may hold orders for."""
+
+    name = "batch_lookahead"
+
+    @classmethod
+    def from_settings(cls, settings: BatchLookaheadSettings, context: RoutingContext
+                      ) -> BatchLookAhead:
+        """The policy with the scenario's bucket interval, time limit and look-ahead; a plan
+        that may hold orders prices units it leaves unfilled higher."""
+        holding = settings.hold_confidence is not None
+        pricing = CarrierPricing(context, HOLDING_UNFILLED_UNIT_PENALTY if holding
+                                 else UNFILLED_UNIT_PENALTY)
+        lookahead = LookAhead(pricing, horizon_days=settings.horizon_days,
+                              time_limit_s=max(settings.time_limit_s, 10.0),
+                              resolve_every_h=settings.every_h,
+                              hold_confidence=settings.hold_confidence)
+        return cls(pricing, settings.interval_h, settings.time_limit_s, lookahead)

@@ -1,29 +1,60 @@
-"""Routing policies by name: the one mapping from a scenario's `routing.policy` to the
-policy built for a run."""
+"""Routing policies by name: the one mapping from a scenario's `routing.policy` to the policy
+class and its settings model, and `make_policy` that builds the policy for a run.
+
+A new policy is a class (with `from_settings(settings, context)`, see
+`sim.routing.RoutingPolicy`), a settings model in `sim.scenario.ROUTING_SETTINGS` and a line
+here; importing this module checks the two agree.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import NamedTuple
 
-from sim.routing import AssortmentSplit, NearestWithStock, Overflow, RoutingPolicy
-from sim.routing_policies import build_policy
-from sim.scenario import RoutingSettings
+from pydantic import BaseModel
 
-__all__ = ["POLICIES", "make_policy"]
+from sim.routing import (
+    AssortmentSplit,
+    NearestWithStock,
+    Overflow,
+    RoutingContext,
+    RoutingPolicy,
+)
+from sim.routing_policies import BatchLookAhead, BatchOptimal, CheapestSingleNode, LookAhead
+from sim.scenario import ROUTING_SETTINGS, RoutingSettings
 
-# name -> builder(settings, network); the optimising policies price the network's carriers.
-POLICIES: dict[str, Callable[[RoutingSettings, Any], RoutingPolicy]] = {
-    "nearest_with_stock": lambda s, net: NearestWithStock(),
-    "assortment_split": lambda s, net: AssortmentSplit(),
-    "overflow": lambda s, net: Overflow(s.overflow_open_shipments),
-    "cheapest_single_node": build_policy,
-    "batch_optimal": build_policy,
-    "lookahead": build_policy,
-    "batch_lookahead": build_policy,
+__all__ = ["POLICIES", "Registered", "make_policy", "switch_policy"]
+
+
+class Registered(NamedTuple):
+    """A routing policy's class (built by its `from_settings`) and its settings model."""
+
+    policy: type
+    settings: type[BaseModel]
+
+
+POLICIES: dict[str, Registered] = {
+    cls.name: Registered(cls, ROUTING_SETTINGS[cls.name])
+    for cls in (NearestWithStock, AssortmentSplit, Overflow, CheapestSingleNode, BatchOptimal,
+                LookAhead, BatchLookAhead)
 }
 
+if set(POLICIES) != set(ROUTING_SETTINGS):
+    raise ImportError(f"routing policies {list(POLICIES)} and their settings "
+                      f"{list(ROUTING_SETTINGS)} differ")
 
-def make_policy(settings: RoutingSettings, network: Any = None) -> RoutingPolicy:
-    """The policy a scenario's `routing` section names, built for `network`."""
-    return POLICIES[settings.policy](settings, network)
+
+def make_policy(settings: RoutingSettings, context: RoutingContext) -> RoutingPolicy:
+    """The policy a scenario's `routing` section names, built on a run's `context`."""
+    registered = POLICIES[settings.policy]
+    if not isinstance(settings, registered.settings):
+        raise TypeError(f"routing policy {settings.policy!r} needs "
+                        f"{registered.settings.__name__}, got {type(settings).__name__}")
+    return registered.policy.from_settings(settings, context)
+
+
+def switch_policy(settings: RoutingSettings, name: str) -> RoutingSettings:
+    """Policy `name`'s settings, with the parameters it shares with `settings` (such as
+    `time_limit_s`) kept and the others at their defaults."""
+    model = POLICIES[name].settings
+    shared = {k: v for k, v in settings.model_dump().items() if k in model.model_fields}
+    return model.model_validate({**shared, "policy": name})

@@ -8,9 +8,11 @@ Unknown keys are errors, so a typo never passes silently.
 from __future__ import annotations
 
 import itertools
+import warnings
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NoReturn, Union
 
 import yaml
 from pydantic import (
@@ -21,16 +23,32 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails
 
 __all__ = [
+    "DEFAULT_ROUTING_POLICY",
+    "FLAT_ROUTING_KEYS",
+    "ROUTING_POLICIES",
+    "ROUTING_SETTINGS",
+    "AssortmentSplitSettings",
+    "BatchLookaheadSettings",
+    "BatchOptimalSettings",
     "Carrier",
     "CarrierService",
+    "CheapestSingleNodeSettings",
     "Disruption",
     "Dist",
+    "LookaheadSettings",
+    "NearestWithStockSettings",
     "Node",
+    "OverflowSettings",
+    "RoutingSettings",
     "Scenario",
     "StockPolicy",
     "load_scenario",
@@ -529,6 +547,8 @@ class Inventory(StockPolicy):
     units_per_pallet: PositiveInt = 200
     order_up_to: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> S
     reorder_point: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> s
+    # the SKUs a `fast_movers` assortment carries (the rest: `slow_movers`), by popularity
+    fast_mover_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
 
 
 class Returns(Strict):
@@ -601,27 +621,176 @@ class Disruption(Strict):
         return self
 
 
-class RoutingSettings(Strict):
-    """Which order routing policy the run uses, and its parameters."""
+class NearestWithStockSettings(Strict):
+    """nearest_with_stock: the nearest node holding the whole order, else split by nearest
+    stock, else backorder at the nearest stocking node (no parameters)."""
 
-    policy: Literal[
-        "nearest_with_stock", "assortment_split", "overflow",
-        "cheapest_single_node", "batch_optimal", "lookahead", "batch_lookahead",
-    ] = "nearest_with_stock"
-    # batch_optimal / batch_lookahead: orders collected this long
-    batch_interval_h: PositiveFloat = 1.0
-    time_limit_s: PositiveFloat = 2.0  # batch_optimal / lookahead / batch_lookahead: per solve
-    # lookahead, batch_lookahead: days of forecast demand the stock prices look at, and how
-    # often (hours) they are re-solved (measured on the eight-node network: 3 days every 6 h)
-    lookahead_horizon_days: PositiveFloat = 3.0
-    lookahead_every_h: PositiveFloat = 6.0
-    # lookahead, batch_lookahead: an order may wait at a node for replenishment that arrives
-    # in time for its promise with this probability (null: never wait). On the eight-node
-    # network 0.9 keeps myopic's on-time rate; 0.7 and 0.5 save more for -0.7 and -1.1 pp
-    # (BENCHMARKS.md)
-    lookahead_hold_confidence: Annotated[float, Field(gt=0.0, lt=1.0)] | None = 0.9
-    fast_mover_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2  # of SKUs, by popularity
-    overflow_open_shipments: PositiveInt = 5_000  # above it, a node's new orders go elsewhere
+    policy: Literal["nearest_with_stock"] = "nearest_with_stock"
+
+
+class AssortmentSplitSettings(Strict):
+    """assortment_split: each line to the nearest node carrying its SKU, the long tail to a
+    dropship supplier (no parameters; the assortment is `inventory.fast_mover_share`)."""
+
+    policy: Literal["assortment_split"] = "assortment_split"
+
+
+class OverflowSettings(Strict):
+    """overflow: nearest-with-stock among the nodes whose backlog is under a threshold."""
+
+    policy: Literal["overflow"] = "overflow"
+    # a node with this many open shipments (or more) gets no new orders while another has room
+    threshold_open_shipments: PositiveInt = 5_000
+
+
+class CheapestSingleNodeSettings(Strict):
+    """cheapest_single_node: the node that ships the whole order at the lowest carrier cost
+    (no parameters)."""
+
+    policy: Literal["cheapest_single_node"] = "cheapest_single_node"
+
+
+class _Solving(Strict):
+    """A policy that solves optimisation problems while it routes."""
+
+    time_limit_s: PositiveFloat = 2.0  # per solve
+
+
+class _Batching(_Solving):
+    """A policy that collects orders and routes each bucket by one plan."""
+
+    interval_h: PositiveFloat = 1.0  # orders are collected this long
+
+
+class _LookingAhead(_Solving):
+    """A policy that prices stock by the forecast demand of the next days."""
+
+    # days of forecast demand the stock prices look at, and how often (hours) they are
+    # re-solved (measured on the eight-node network: 3 days every 6 h)
+    horizon_days: PositiveFloat = 3.0
+    every_h: PositiveFloat = 6.0
+    # an order may wait at a node for replenishment that arrives in time for its promise with
+    # this probability (null: never wait). On the eight-node network 0.9 keeps myopic's
+    # on-time rate; 0.7 and 0.5 save more for -0.7 and -1.1 pp (BENCHMARKS.md)
+    hold_confidence: Annotated[float, Field(gt=0.0, lt=1.0)] | None = 0.9
+
+
+class BatchOptimalSettings(_Batching):
+    """batch_optimal: each bucket of orders routed by the exact batch problem on live stock."""
+
+    policy: Literal["batch_optimal"] = "batch_optimal"
+
+
+class LookaheadSettings(_LookingAhead):
+    """lookahead: the cheapest single node with each unit charged its stock's shadow price."""
+
+    policy: Literal["lookahead"] = "lookahead"
+
+
+class BatchLookaheadSettings(_Batching, _LookingAhead):
+    """batch_lookahead: batch_optimal priced as lookahead prices, holding for stock due."""
+
+    policy: Literal["batch_lookahead"] = "batch_lookahead"
+
+
+# One settings model per routing policy; sim.routing_registry pairs each with its policy
+# class (and checks it names the same policies).
+_ROUTING_MODELS = (NearestWithStockSettings, AssortmentSplitSettings, OverflowSettings,
+                   CheapestSingleNodeSettings, BatchOptimalSettings, LookaheadSettings,
+                   BatchLookaheadSettings)
+ROUTING_SETTINGS: dict[str, type[Strict]] = {
+    cls.model_fields["policy"].default: cls for cls in _ROUTING_MODELS}
+ROUTING_POLICIES: tuple[str, ...] = tuple(ROUTING_SETTINGS)
+DEFAULT_ROUTING_POLICY = "nearest_with_stock"
+# The flat routing keys of earlier releases and their names in the per-policy settings; they
+# still load (with a DeprecationWarning) until the next release. `fast_mover_share` moved
+# to `inventory` (see Scenario).
+FLAT_ROUTING_KEYS = {
+    "batch_interval_h": "interval_h",
+    "time_limit_s": "time_limit_s",
+    "lookahead_horizon_days": "horizon_days",
+    "lookahead_every_h": "every_h",
+    "lookahead_hold_confidence": "hold_confidence",
+    "overflow_open_shipments": "threshold_open_shipments",
+}
+
+
+def _fail(loc: tuple[str, ...], value: object, error_type: str, ctx: dict) -> NoReturn:
+    """Raise one validation error at `loc` (relative to the field being validated)."""
+    raise ValidationError.from_exception_data(
+        "routing", [InitErrorDetails(type=error_type, loc=loc, input=value, ctx=ctx)])
+
+
+def _check_value(value: object, model: type[BaseModel], name: str, loc: tuple[str, ...]
+                 ) -> None:
+    """Validate `value` as field `name` of `model` (its other fields at their defaults),
+    reporting any error at `loc` instead."""
+    try:
+        model.model_validate({name: value})
+    except ValidationError as err:
+        raise ValidationError.from_exception_data("routing", [
+            InitErrorDetails(type=e["type"], loc=(*loc, *e["loc"][1:]), input=e["input"],
+                             ctx=e.get("ctx", {})) for e in err.errors()]) from None
+
+
+def _deprecated(message: str) -> None:
+    warnings.warn(f"{message}; the flat routing keys load until the next release",
+                  DeprecationWarning, stacklevel=2)
+
+
+def _owners(key: str) -> list[str]:
+    """The routing policies that have a parameter named `key`."""
+    return [name for name, model in ROUTING_SETTINGS.items() if key in model.model_fields]
+
+
+def _unflatten_routing(data: Mapping) -> dict:
+    """The routing section with its policy named and the old flat keys mapped to the chosen
+    policy's parameters (or dropped where it has none), each with a DeprecationWarning;
+    another policy's parameter is an error."""
+    data = dict(data)
+    policy = data.setdefault("policy", DEFAULT_ROUTING_POLICY)
+    model = ROUTING_SETTINGS.get(policy) if isinstance(policy, str) else None
+    if model is None:
+        *names, last = (repr(n) for n in ROUTING_POLICIES)
+        _fail(("policy",), policy, "literal_error", {"expected": f"{', '.join(names)} or {last}"})
+    for old, new in FLAT_ROUTING_KEYS.items():
+        if old not in data or (old == new and new in model.model_fields):
+            continue
+        value = data.pop(old)
+        _check_value(value, ROUTING_SETTINGS[_owners(new)[0]], new, (old,))
+        if new not in model.model_fields:
+            _deprecated(f"routing.{old} is deprecated and ignored: policy {policy} has no such "
+                        f"parameter (it is routing.{new} of {', '.join(_owners(new))})")
+        elif new in data:
+            _fail((old,), value, "value_error",
+                  {"error": ValueError(f"give routing.{new} or its old name, not both")})
+        else:
+            _deprecated(f"routing.{old} is deprecated: write routing.{new}")
+            data[new] = value
+    misplaced = [
+        InitErrorDetails(type="value_error", loc=(key,), input=value, ctx={"error": ValueError(
+            f"policy {policy} has no parameter {key} (one of {', '.join(_owners(key))})")})
+        for key, value in data.items() if key not in model.model_fields and _owners(key)]
+    if misplaced:
+        raise ValidationError.from_exception_data("routing", misplaced)
+    return data
+
+
+def _routing_settings(data: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """Validate a routing section by the settings model its policy names; error paths are
+    relative to the section (`routing.horizon_days`, not `routing.lookahead.horizon_days`)."""
+    if isinstance(data, Mapping):
+        data = _unflatten_routing(data)
+        data = ROUTING_SETTINGS[data["policy"]].model_validate(data)
+    return handler(data)
+
+
+# `routing:` in a scenario, e.g. {policy: lookahead, horizon_days: 3}: a discriminated union
+# of the per-policy settings.
+RoutingSettings = Annotated[
+    Union[_ROUTING_MODELS],  # noqa: UP007 (a union of the tuple, which `|` cannot spell)
+    Field(discriminator="policy"), WrapValidator(_routing_settings),
+]
 
 
 class Alternatives(Strict):
@@ -652,8 +821,30 @@ class Scenario(Strict):
     returns: Returns = Returns()
     costs: Costs = Costs()
     disruptions: list[Disruption] = []
-    routing: RoutingSettings = RoutingSettings()
+    routing: RoutingSettings = NearestWithStockSettings()
     alternatives: Alternatives = Alternatives()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fast_mover_share_moved(cls, data: object) -> object:
+        """Map the old `routing.fast_mover_share` to `inventory.fast_mover_share`."""
+        routing = data.get("routing") if isinstance(data, Mapping) else None
+        if not isinstance(routing, Mapping) or "fast_mover_share" not in routing:
+            return data
+        data, routing = dict(data), dict(routing)
+        old = ("routing", "fast_mover_share")
+        value = routing.pop("fast_mover_share")
+        _check_value(value, Inventory, "fast_mover_share", old)
+        inventory = data.get("inventory", {})
+        inventory = dict(inventory.model_dump() if isinstance(inventory, BaseModel)
+                         else inventory)
+        if "fast_mover_share" in inventory:
+            _fail(old, value, "value_error", {"error": ValueError(
+                "give inventory.fast_mover_share or its old name, not both")})
+        _deprecated("routing.fast_mover_share is deprecated: write inventory.fast_mover_share")
+        inventory["fast_mover_share"] = value
+        data.update(routing=routing, inventory=inventory)
+        return data
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:

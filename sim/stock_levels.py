@@ -13,8 +13,8 @@ __all__ = ["assortment_mask", "daily_demand_by_node", "fast_movers", "stock_leve
 
 
 def fast_movers(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:
-    """Boolean per SKU: the `routing.fast_mover_share` most popular SKUs."""
-    k = int(np.ceil(scenario.routing.fast_mover_share * catalogue.n))
+    """Boolean per SKU: the `inventory.fast_mover_share` most popular SKUs."""
+    k = int(np.ceil(scenario.inventory.fast_mover_share * catalogue.n))
     fast = np.zeros(catalogue.n, bool)
     fast[np.argsort(-catalogue.popularity, kind="stable")[:k]] = True
     return fast

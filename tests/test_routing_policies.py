@@ -4,6 +4,7 @@ the look-ahead's prices are LP shadow prices, whole runs conserve and repeat, CR
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -23,8 +24,9 @@ from sim.routing_policies import (
     CarrierPricing,
     CheapestSingleNode,
     LookAhead,
-    build_policy,
 )
+from sim.routing_registry import make_policy
+from sim.scenario import ROUTING_SETTINGS
 
 POLICIES = ("nearest_with_stock", "cheapest_single_node", "batch_optimal", "lookahead",
             "batch_lookahead")
@@ -51,7 +53,7 @@ def net(tiny):
 
 
 def _policy(net: Network, name: str):
-    return build_policy(net.scenario.routing.model_copy(update={"policy": name}), net)
+    return make_policy(ROUTING_SETTINGS[name](), net.routing_context)
 
 
 def _units(parts) -> dict[int, int]:
@@ -94,7 +96,7 @@ def test_parts_add_up_to_the_order(net, seed, scarcity):
 def test_cheapest_single_node_ships_whole_from_cheapest_or_falls_back(net):
     view = net.view
     view.now_h = 30.0
-    pricing = CarrierPricing(net)
+    pricing = CarrierPricing(net.routing_context)
     policy = CheapestSingleNode(pricing)
     for o in range(40):
         sku, _ = net.orders.lines(o)
@@ -143,8 +145,8 @@ def test_batch_policy_equals_the_exact_optimum_of_the_bucket(net, seed):
         while view.on_hand[:, s].sum() < (sku == s).sum():
             view.on_hand[rng.integers(view.on_hand.shape[0]), s] += 1
     # a penalty above any parcel: the optimum ships every unit it can
-    policy = BatchOptimal(CarrierPricing(net, unfilled_unit_penalty=100.0), interval_h=1.0,
-                          time_limit_s=30.0)
+    policy = BatchOptimal(CarrierPricing(net.routing_context, unfilled_unit_penalty=100.0),
+                          interval_h=1.0, time_limit_s=30.0)
     inst = policy.pricing.instance(view, orders)
     plans = policy.route_batch(view, orders)
     # the parts as a plan on the instance
@@ -204,6 +206,17 @@ def test_whole_run_conserves_and_repeats(runs, name):
     shipped = a.shipments.groupby("order")["units"].sum()
     assert shipped.sort_index().equals(routed.sort_index())
     assert len(routed) >= 0.95 * int((~a.orders["cancelled"]).sum())
+
+
+def test_policy_stats_come_back_on_the_run_result(runs, tmp_path):
+    assert runs["nearest_with_stock", 0].policy_stats == {}
+    assert set(runs["cheapest_single_node", 0].policy_stats) == {"holds"}
+    batch = runs["batch_lookahead", 0].policy_stats
+    assert batch["solves"] > 0 and 0 <= batch["solves_optimal"] <= batch["solves"]
+    assert batch["holds"] >= batch["plan_holds"] and batch["price_updates"] > 0
+    assert runs["batch_lookahead", 1].policy_stats == batch  # counts repeat with the seed
+    runs["batch_lookahead", 0].write(tmp_path)
+    assert json.loads((tmp_path / "summary.json").read_text())["routing"] == batch
 
 
 def test_same_seed_same_orders_under_every_policy(runs):
@@ -303,7 +316,7 @@ def test_batch_lookahead_holds_for_replenishment_due_in_time(tiny):
     o, sku, qty, view, lookahead = _hold_case(network)
     # a penalty above any parcel, so the plan itself ships (or holds) the one-unit order
     # rather than leave it to the look-ahead alone
-    pricing = CarrierPricing(network, unfilled_unit_penalty=100.0)
+    pricing = CarrierPricing(network.routing_context, unfilled_unit_penalty=100.0)
     batch = BatchOptimal(pricing, interval_h=1.0, time_limit_s=30.0, lookahead=lookahead)
     orders = np.array([o])
     latest = int(pricing.latest_ship_days(orders)[0, 0])
@@ -384,7 +397,7 @@ def test_lookahead_holds_in_a_whole_run_conserve_and_repeat(tiny, policy):
     assert len(rows[0]) > 0 and rows[0].tobytes() == rows[1].tobytes()
     # the duals-only policy on the same orders never holds, and ships from farther
     # (measured: 1,171 km against 835 km per shipment; 798 km for batch_lookahead)
-    plain = Network(with_changes(sc, {"routing.lookahead_hold_confidence": None}), 0)
+    plain = Network(with_changes(sc, {"routing.hold_confidence": None}), 0)
     plain.run()
     assert plain.policy.holds == 0
 
@@ -402,7 +415,7 @@ def test_plan_parts_keeps_short_units_waiting_where_the_plan_ships_their_order(n
     ob = net.orders
     multi = [o for o in range(ob.n) if ob.line_start[o + 1] - ob.line_start[o] >= 2][:2]
     orders = np.array(multi, np.int64)
-    inst = CarrierPricing(net).instance(view, orders)
+    inst = CarrierPricing(net.routing_context).instance(view, orders)
     flow = np.zeros((inst.n_lines, inst.n_nodes), np.int64)
     first = np.arange(inst.order_line_start[0], inst.order_line_start[1])
     flow[first[0], 1] = inst.line_qty[first[0]]  # order 0: its first line ships from node 1
@@ -425,7 +438,7 @@ def test_plan_parts_folds_due_stock_columns_and_counts_their_units_owed(net):
     ob = net.orders
     two = next(o for o in range(ob.n) if ob.line_start[o + 1] - ob.line_start[o] == 2)
     orders = np.array([two, two + 1], np.int64)
-    inst = CarrierPricing(net).instance(view, orders)
+    inst = CarrierPricing(net.routing_context).instance(view, orders)
     # a column of stock due at node 1 after the three node columns
     inst = replace(inst, node_ids=(*inst.node_ids, "1+2"),
                    node_lat=np.append(inst.node_lat, inst.node_lat[1]),

@@ -53,6 +53,13 @@ CASES = {
                              "routing.lookahead_hold_confidence", "1.0"),
     "unknown sku level": (_with("inventory.order_up_to", {"reno": {"NOPE": 5}}),
                           "inventory.order_up_to.reno.NOPE", "NOPE"),
+    "unknown routing policy": (_with("routing", {"policy": "fastest"}), "routing.policy",
+                               "'fastest'"),
+    "hold confidence of 1, nested": (
+        _with("routing", {"policy": "lookahead", "hold_confidence": 1.0}),
+        "routing.hold_confidence", "1.0"),
+    "another policy's parameter": (_with("routing", {"policy": "overflow", "interval_h": 2}),
+                                   "routing.interval_h", "batch_optimal"),
 }
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
+import warnings
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -14,15 +17,20 @@ from rich.table import Table
 from sim.cli.app import app
 from sim.cli.errors import bad_input_exits
 from sim.preflight import preflight
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import ROUTING_POLICIES, Scenario, load_scenario
 
 console = Console()
+# `--routing` choices: the routing policies the scenario schema (and the registry) know
+RoutingPolicyName = StrEnum("RoutingPolicyName", {name: name for name in ROUTING_POLICIES})
 
 
 def _load(path: Path) -> Scenario:
-    with bad_input_exits(str(path)):
+    with bad_input_exits(str(path)), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DeprecationWarning)  # old keys: tell the user
         scenario = load_scenario(path)
         preflight(scenario)
+    for w in caught:
+        print(f"warning: {path}: {w.message}", file=sys.stderr)
     return scenario
 
 
@@ -63,16 +71,21 @@ def run(
     replication: int = typer.Option(0, min=0, help="Replication number (independent streams)."),
     seed: int | None = typer.Option(None, min=0, help="Override run.seed."),
     days: int | None = typer.Option(None, "--days", min=1, help="Override run.horizon_days."),
-    routing: str | None = typer.Option(None, help="Override routing.policy, e.g. lookahead."),
+    routing: RoutingPolicyName | None = typer.Option(
+        None, help="Override routing.policy (its parameters at their defaults, or the "
+                   "scenario's where the two policies share them)."),
     plots: bool = typer.Option(True, help="Write PNG plots."),
 ) -> None:
     """Run a scenario: print the KPI summary, write summary.json, Parquet tables and plots."""
     from sim.api import run as run_scenario
     from sim.api import with_changes
     from sim.plots import plot_run
+    from sim.routing_registry import switch_policy
 
     sc = _load(scenario)
-    overrides = {"run.seed": seed, "run.horizon_days": days, "routing.policy": routing}
+    overrides = {"run.seed": seed, "run.horizon_days": days,
+                 "routing": None if routing is None
+                 else switch_policy(sc.routing, routing.value).model_dump()}
     with bad_input_exits("command-line options"):
         sc = with_changes(sc, {k: v for k, v in overrides.items() if v is not None})
     t0 = time.perf_counter()
