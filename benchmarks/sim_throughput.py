@@ -124,10 +124,14 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="1k and 10k orders/day for a week")
     ap.add_argument("--days", type=int, default=30, help="simulated days per case")
     ap.add_argument("--profile", action="store_true", help="print the top of a profile")
+    ap.add_argument("--volumes", type=int, nargs="*", help="orders/day of each case (default "
+                    "1k, 10k, 100k)")
     args = ap.parse_args()
     cases = [(1_000, 7), (10_000, 7)] if args.quick else [(1_000, args.days),
                                                           (10_000, args.days),
                                                           (100_000, args.days)]
+    if args.volumes:
+        cases = [(v, 7 if args.quick else args.days) for v in args.volumes]
     print("reference: bare SimPy, 200,000 orders, 6 timestamps each, in each case's process")
     print(f"{'orders/day':>10} {'days':>5} {'orders':>10} {'ref/s':>8} {'orders/s':>10} "
           f"{'ratio':>6} {'base MB':>8} {'peak MB':>8} {'KB/order':>8}", flush=True)
