@@ -82,6 +82,7 @@ def run(scenario: Scenario | str | Path, replication: int = 0,
     net.run()
     tables = build_tables(net.record)
     balance = check_conservation(net.record, tables)
+    net.record.release()  # the tables hold the rows now
     tables["costs"] = cost_ledger(scenario, tables)
     tables["utilisation"] = utilisation_table(tables["daily"], scenario.run.warmup_days)
     return RunResult(scenario, replication, tables, summary_kpis(scenario, tables), balance,

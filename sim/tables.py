@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.record import SHIPMENT_FIELDS, HourlySample, Recorder
+from sim.record import HourlySample, Recorder
 
 __all__ = ["build_tables", "station_names"]
 
@@ -23,8 +23,8 @@ def _node_ids(rec: Recorder) -> np.ndarray:
 
 
 def _shipments(rec: Recorder) -> pd.DataFrame:
-    rows = rec.shipment_rows()
-    df = pd.DataFrame({f: rows[f] for f in ("shipment", *SHIPMENT_FIELDS)})
+    # Columns come in table order; copy=False keeps each as built (no second copy of all).
+    df = pd.DataFrame(dict(rec.shipment_columns()), copy=False)
     df["state"] = np.array(rec.states, dtype=object)[df["state"].to_numpy()] if len(df) else ""
     if len(df):
         horizon = rec.names.horizon_h

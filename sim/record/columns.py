@@ -42,6 +42,18 @@ class RowBuffer:
         """Every row so far as one structured array (fields by name)."""
         self._freeze()
         if len(self._chunks) != 1:
-            self._chunks = [np.concatenate(self._chunks) if self._chunks
-                            else np.zeros(0, self.dtype)]
+            # Chunks are moved into one array one at a time, so the copy never holds twice
+            # the rows at once.
+            whole = np.empty(self._rows, self.dtype)
+            at = 0
+            self._chunks.reverse()
+            while self._chunks:
+                part = self._chunks.pop()
+                whole[at:at + len(part)] = part
+                at += len(part)
+            self._chunks = [whole]
         return self._chunks[0]
+
+    def clear(self) -> None:
+        """Drop every row (their table has been built)."""
+        self._pending, self._chunks, self._rows = [], [], 0

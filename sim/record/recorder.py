@@ -3,6 +3,7 @@ of where units are, so that tables and checks need nothing from the model."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -158,13 +159,29 @@ class Recorder:
     def shipment_rows(self) -> np.ndarray:
         """Every frozen shipment row (structured array), in shipment number order."""
         rows = self._shipments.array()
-        rows = rows[np.argsort(rows["shipment"], kind="stable")]
+        out = np.empty(len(rows), rows.dtype)
+        for name, column in self.shipment_columns():
+            out[name] = column
+        return out
+
+    def shipment_columns(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(field, column) of the shipment rows in shipment number order, returns merged in;
+        one column at a time, so a table built from them needs no sorted copy of every row."""
+        rows = self._shipments.array()
+        order = np.argsort(rows["shipment"], kind="stable")
         back = self.returns.array()
-        if len(back):
-            at = np.searchsorted(rows["shipment"], back["shipment"])
-            for f in ("return_received_h", "inspected_h", "restocked_units"):
-                rows[f][at] = back[f]
-        return rows
+        at = np.searchsorted(rows["shipment"][order], back["shipment"])
+        for name in rows.dtype.names:
+            column = rows[name][order]
+            if name in back.dtype.names and name != "shipment":
+                column[at] = back[name]
+            yield name, column
+
+    def release(self) -> None:
+        """Drop the shipment rows and lines once their tables are built (memory)."""
+        self._shipments.clear()
+        self.returns.clear()
+        self._line_chunks, self._lines_pending = [], []
 
     def shipment_lines(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(shipment number, SKU index, units) of every shipment line."""
