@@ -78,7 +78,7 @@ class Network:
 
         self.nodes = [NodeSim(self, i, spec) for i, spec in enumerate(sc.nodes)]
         # Every crew of any node, in record order: the core crews, then extra stages' crews.
-        self.stations = tuple(dict.fromkeys(
+        self.crews = tuple(dict.fromkeys(
             k for n in sc.nodes for k in (*CORE_CREWS, *n.resources.crews())))
         self.picking = PickPlanner(sc, self.catalogue, self.streams)
         self.view = NetworkView(on_hand=self.on_hand, stocked=stocked,
@@ -88,7 +88,7 @@ class Network:
                                 open_shipments=np.zeros(n_nodes, np.int64),
                                 backordered=self.backordered)
         self.record = Recorder(RunNames(
-            node_ids=tuple(n.id for n in sc.nodes), stations=self.stations,
+            node_ids=tuple(n.id for n in sc.nodes), stations=self.crews,
             carriers=(*self.carriers.names, "marketplace"), sku_ids=self.catalogue.ids,
             point_ids=self.points["id"].to_numpy(),
             services=tuple(s.name for s in sc.demand.service_levels),
@@ -290,7 +290,7 @@ class Network:
         for n in self.nodes:
             st = {s.name.rsplit(".", 1)[1]: s for s in n.stations}
             hours = tuple(st[k].hours() if k in st else (0.0, 0.0, 0.0, 0.0)
-                          for k in self.stations)
+                          for k in self.crews)
             self.record.daily.append(DailySnapshot(
                 now, n.index, int(self.on_hand[n.index].sum()), float(value[n.index]),
                 float(cube[n.index]), n.stock_units.area_until(now),
