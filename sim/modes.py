@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import math
 
+from sim.fulfilment_modes import MODE_RULES, rule_for
 from sim.scenario import Scenario
 
 __all__ = ["MODES", "scenario_for_mode"]
@@ -18,7 +19,7 @@ MODES = ("in_house", "3pl", "dropship", "marketplace", "hybrid")
 
 def _node_load_per_day(scenario: Scenario) -> float:
     return scenario.demand.orders_per_day / max(
-        1, sum(n.mode != "dropship" for n in scenario.nodes))
+        1, sum(rule_for(n).stocks for n in scenario.nodes))
 
 
 def scenario_for_mode(scenario: Scenario, mode: str) -> Scenario:
@@ -30,7 +31,7 @@ def scenario_for_mode(scenario: Scenario, mode: str) -> Scenario:
     nodes = data["nodes"]
     data["name"] = f"{scenario.name}-{mode}"
     capacity = math.ceil(alt.three_pl_capacity_factor * _node_load_per_day(scenario))
-    stocking = [n for n in nodes if n["mode"] != "dropship"]
+    stocking = [n for n in nodes if MODE_RULES[n["mode"]].stocks]
     for node in stocking:
         node.update(mode="in_house", sla=None, marketplace=None, assortment="all")
     if mode == "dropship":
