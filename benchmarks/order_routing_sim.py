@@ -144,7 +144,7 @@ def simulate(scenario, replication: int, policy: str) -> tuple[dict, Network]:
                                  **changes})
     t0 = time.perf_counter()
     with quiet_stdout():
-        net = Network(sc, replication=replication)
+        net = Network(sc, replication=replication, keep_lines=True)
         net.run()
     tables = build_tables(net.record)
     check_conservation(net.record, tables)

@@ -119,21 +119,32 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
                f"{node}: stock balance {expected} != on hand {c.on_hand_units}")
         _check(problems, c.units_short == c.backordered_units,
                f"{node}: backordered units {c.units_short} != {c.backordered_units}")
-        # Inbound: ordered = put away + in receiving + with the supplier or on the road.
-        inbound = c.putaway_units + c.in_receiving + c.in_supplier_transit
+        # Inbound: ordered = put away + in receiving + with the supplier or on the road,
+        # the last two counted on the lines where they are, and checked against the counters.
+        inbound = c.putaway_units + c.units_in_receiving + c.units_with_supplier
         _check(problems, c.ordered_units == inbound,
-               f"{node}: inbound ordered {c.ordered_units} != put away + in receiving + in "
-               f"transit {inbound}")
-        # Returns: returned = restocked + disposed + in inspection + on the way back.
+               f"{node}: inbound ordered {c.ordered_units} != put away {c.putaway_units} + "
+               f"in receiving {c.units_in_receiving} + with the supplier "
+               f"{c.units_with_supplier}")
+        _check(problems, (c.in_receiving, c.in_supplier_transit)
+               == (c.units_in_receiving, c.units_with_supplier),
+               f"{node}: inbound counters (receiving {c.in_receiving}, supplier "
+               f"{c.in_supplier_transit}) != the lines there ({c.units_in_receiving}, "
+               f"{c.units_with_supplier})")
+        # Returns: the record's returned units = inspected + in inspection + on the way back,
+        # the last two counted on the parcels where they are.
         returned = int(at["returned_units"].sum())
         received = at["return_received_h"].notna()
         _check(problems, int(at.loc[received, "returned_units"].sum())
-               == c.returns_inspected + c.returns_in_inspection,
+               == c.returns_inspected + c.returns_in_receiving,
                f"{node}: returns received != inspected + in inspection")
-        on_the_way = int(at.loc[~received, "returned_units"].sum())
+        _check(problems, c.returns_in_inspection == c.returns_in_receiving,
+               f"{node}: returns in inspection {c.returns_in_inspection} counted, "
+               f"{c.returns_in_receiving} at the receivers")
         _check(problems,
-               returned == c.returns_inspected + c.returns_in_inspection + on_the_way,
-               f"{node}: returned units {returned} not all accounted for")
+               returned == c.returns_inspected + c.returns_in_receiving + c.returns_on_the_way,
+               f"{node}: returned units {returned} != inspected {c.returns_inspected} + in "
+               f"inspection {c.returns_in_receiving} + on the way {c.returns_on_the_way}")
         _check(problems, restocked <= c.returns_inspected,
                f"{node}: restocked {restocked} > inspected {c.returns_inspected}")
     if problems:

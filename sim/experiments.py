@@ -132,6 +132,14 @@ def periods(scenario: Scenario) -> dict[str, tuple[int, int]]:
     return out
 
 
+def _daily_window(daily: pd.DataFrame, end_day: int) -> pd.DataFrame:
+    # The snapshot at end_day closes the window (crew hours to then); its time averages are
+    # of the day after the window, so they are left out.
+    cut = daily[daily["day"] <= end_day].copy()
+    cut.loc[cut["day"] >= end_day, [c for c in cut.columns if c.endswith("_avg")]] = np.nan
+    return cut
+
+
 def window_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame], start_day: int,
                 end_day: int) -> dict:
     """`sim.kpis.summary_kpis` over orders created and costs incurred in [start_day, end_day);
@@ -144,7 +152,7 @@ def window_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame], start_day: 
         "orders": o[o["created_h"] < hi_h],
         "shipments": s[s["created_h"] < hi_h],
         "inbound": inb[inb["dock_h"] < hi_h],
-        "daily": daily[daily["day"] <= end_day],  # the snapshot at end_day closes the window
+        "daily": _daily_window(daily, end_day),
         "costs": costs[costs["day"] < end_day],
     })
     tours = tables.get("pick_tours")

@@ -39,7 +39,9 @@ class Network:
 
     def __init__(self, scenario: Scenario, replication: int = 0,
                  routing: RoutingPolicy | None = None,
-                 progress: Callable[[float], None] | None = None):
+                 progress: Callable[[float], None] | None = None, keep_lines: bool = False):
+        """`keep_lines`: also record every shipment's lines (SKU, units), for analyses that
+        need them (`Recorder.shipment_lines`)."""
         self.scenario = sc = scenario
         self.replication = replication
         self.streams = Streams(sc.run.seed, replication)
@@ -93,7 +95,7 @@ class Network:
             point_ids=self.points["id"].to_numpy(),
             services=tuple(s.name for s in sc.demand.service_levels),
             stocking=tuple(bool(x) for x in stocked), horizon_h=self.horizon_h,
-        ), self.orders)
+        ), self.orders, keep_lines=keep_lines)
         # The policies read purchase-order lines; the record holds them.
         self.po_lines = self.record.po_lines
         self._first_open_po = 0

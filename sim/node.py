@@ -82,6 +82,7 @@ class NodeSim:
         self.initial_units = int(on_hand.sum())
         self.ordered_units = 0  # purchase orders placed
         self.in_supplier_transit = 0
+        self.with_supplier: dict[int, list[PurchaseOrderLine]] = {}  # by purchase order
         self.in_receiving = 0
         self.putaway_units = 0
         self.returns_in_inspection = 0
@@ -393,10 +394,11 @@ class NodeSim:
         lines = [PurchaseOrderLine(po, int(s), int(q), now, i)
                  for s, q in zip(skus, units, strict=True)]
         po_lines.extend(lines)
+        self.with_supplier[po] = lines
 
         def arrive(_ev: simpy.Event) -> None:
             self.in_supplier_transit -= total
-            self.receive_po(lines)
+            self.receive_po(self.with_supplier.pop(po))
 
         self.env.timeout(24.0 * lead_days).callbacks.append(arrive)
 
@@ -483,6 +485,12 @@ class NodeSim:
             in_receiving=node.in_receiving, putaway_units=node.putaway_units,
             returns_in_inspection=node.returns_in_inspection,
             returns_inspected=node.returns_inspected,
+            units_with_supplier=sum(line.units for lines in node.with_supplier.values()
+                                    for line in lines),
+            units_in_receiving=sum(job.units for st in node.stations for job in st.jobs()
+                                   if isinstance(job, PurchaseOrderLine)),
+            returns_on_the_way=sum(parcel.units for _, parcel in node.returns_due),
+            returns_in_receiving=sum(p.units for p in node.returns_in_receiving()),
             orders_inside=frozenset(s.order for s in (*node.ready, *node.staged, *in_stations)),
             orders_waiting=frozenset(s.order for s in waiting),
         )

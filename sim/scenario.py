@@ -224,8 +224,9 @@ class Demand(Strict):
     @field_validator("lines_per_order", "units_per_line")
     @classmethod
     def _at_least_one(cls, v: Dist) -> Dist:
-        if v.min < 1 or v.mean < 1:
-            raise ValueError("a count per order needs min >= 1 and mean >= 1")
+        if v.min < 1 or v.mean < v.min or v.min != int(v.min):
+            raise ValueError("a count per order needs a whole min >= 1 and mean >= min, got "
+                             f"min {v.min:g}, mean {v.mean:g}")
         return v
 
     @field_validator("service_levels")
@@ -314,6 +315,10 @@ class Crew(Strict):
 
 
 CORE_CREWS = ("receivers", "pickers", "packers")
+# A stage's name is the state of a shipment inside it, so it may not be a built-in one.
+RESERVED_STAGE_NAMES = ("pick", "pack", "routed", "backordered", "ready", "picking", "packing",
+                        "staged", "at_supplier", "in_transit", "delivered", "in_process",
+                        "cancelled")
 
 
 class Resources(Strict):
@@ -458,9 +463,12 @@ class Node(Strict):
             if s.crew not in crews:
                 raise ValueError(f"stages[{i}].crew {s.crew!r} is not a crew of this node "
                                  f"(resources: {', '.join(crews)})")
-            if s.name in ("pick", "pack") or names.count(s.name) > 1:
-                raise ValueError(f"stages[{i}].name {s.name!r} is taken (pick, pack and each "
-                                 "stage name are used once)")
+            if s.name in RESERVED_STAGE_NAMES or names.count(s.name) > 1:
+                raise ValueError(f"stages[{i}].name {s.name!r} is taken (each stage name is "
+                                 f"used once, and not one of {', '.join(RESERVED_STAGE_NAMES)})")
+        if self.stages and self.mode == "dropship":
+            raise ValueError("stages: a dropship node has no stations (its supplier processes "
+                             "and ships), so it takes no stages")
         used = {s.crew for s in self.stages}
         for extra in self.resources.__pydantic_extra__ or {}:
             if extra not in used:

@@ -69,9 +69,11 @@ def _continuous_excess(dist: Dist) -> Dist | None:
 
 
 def draw_count(rng: np.random.Generator, dist: Dist, size: int) -> np.ndarray:
-    """Draw `size` whole counts (lines per order, units per line) of `dist`, never below
-    `min`, with mean `dist.mean`: geometric and poisson as they are; a fixed or continuous
-    value is rounded up with probability equal to its fractional part (unbiased rounding)."""
+    """Draw `size` whole counts (lines per order, units per line) of `dist`, never below its
+    whole `min`: geometric and poisson as they are; a fixed or continuous value is `min` plus
+    an excess with the count's own standard deviation, rounded up with probability equal to
+    its fractional part (unbiased rounding). The mean is `dist.mean` except for `normal`,
+    whose excess is cut at 0 (see `count_moments`)."""
     if dist.dist in ("geometric", "poisson"):
         return draw(rng, dist, size).astype(np.int64)
     low = float(np.ceil(dist.min))
@@ -89,8 +91,21 @@ def draw_count(rng: np.random.Generator, dist: Dist, size: int) -> np.ndarray:
 
 def count_moments(dist: Dist) -> tuple[float, float]:
     """Mean and second moment of a count as `draw_count` realises it (the unbiased rounding
-    adds a variance of at most 1/4, left out)."""
+    adds a variance of at most 1/4, left out). A normal excess is censored at 0:
+    E[max(X, 0)] = m Phi(m/s) + s phi(m/s), E[max(X, 0)^2] = (m^2 + s^2) Phi(m/s)
+    + m s phi(m/s)."""
     excess = max(dist.mean - dist.min, 0.0)
+    if excess == 0 and dist.dist != "fixed":
+        return dist.mean, dist.mean**2  # always `min`
+    if dist.dist == "normal" and dist.cv > 0:
+        from scipy import stats
+
+        s = dist.cv * dist.mean
+        z = excess / s
+        mean_x = excess * stats.norm.cdf(z) + s * stats.norm.pdf(z)
+        m2_x = (excess**2 + s**2) * stats.norm.cdf(z) + excess * s * stats.norm.pdf(z)
+        mean = dist.min + mean_x
+        return mean, m2_x - mean_x**2 + mean**2
     if dist.dist == "geometric":
         var = excess * (1.0 + excess)
     elif dist.dist == "poisson":

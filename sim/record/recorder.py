@@ -77,6 +77,10 @@ class NodeCensus:
     putaway_units: int
     returns_in_inspection: int
     returns_inspected: int
+    units_with_supplier: int  # purchase-order lines not yet at the dock
+    units_in_receiving: int  # purchase-order lines in the receivers' queue or in service
+    returns_on_the_way: int  # returned units not yet at the dock
+    returns_in_receiving: int  # returned units in the receivers' queue or in service
     orders_inside: frozenset[int]  # orders with a shipment ready, picking, packing or staged
     orders_waiting: frozenset[int]  # orders with a shipment waiting for stock
 
@@ -85,9 +89,10 @@ class NodeCensus:
 class Recorder:
     """The rows of one replication, written by the model as it runs.
 
-    A shipment is a live object while the model moves it; once nothing will change it any
-    more (shipped with no return to inspect, or its return inspected, or the run over) the
-    recorder freezes it into a columnar row and lets the object go.
+    A shipment is a live object while the model moves it; when it is handed to the carrier
+    (or the run ends) the recorder freezes it into a columnar row and lets the object go. A
+    return it brings back is a row of `returns` once inspected (or the run ends), merged into
+    the shipment's row (received, inspected, restocked) when the rows are read.
     """
 
     names: RunNames
@@ -98,6 +103,7 @@ class Recorder:
     census: list[NodeCensus] = field(default_factory=list)
     routed: np.ndarray = field(default=None)  # bool per order: passed to the routing policy
     units_shipped: int = 0  # handed to carriers
+    keep_lines: bool = False  # record each shipment's lines (SKU, units) too
 
     def __post_init__(self) -> None:
         if self.routed is None:
@@ -120,9 +126,10 @@ class Recorder:
         sh.index = self._opened
         self._opened += 1
         self._open[sh.index] = sh
-        self._lines_pending.append((sh.index, sh.sku, sh.qty))
-        if len(self._lines_pending) >= self._shipments.chunk:
-            self._freeze_lines()
+        if self.keep_lines:
+            self._lines_pending.append((sh.index, sh.sku, sh.qty))
+            if len(self._lines_pending) >= self._shipments.chunk:
+                self._freeze_lines()
 
     def _freeze_lines(self) -> None:
         if self._lines_pending:
@@ -133,7 +140,7 @@ class Recorder:
             self._lines_pending = []
 
     def close_shipment(self, sh: Shipment) -> None:
-        """Freeze a shipment nothing will change any more into its row."""
+        """Freeze a shipment into its row (its return, if any, comes as a returns row)."""
         code = self._state_code.get(sh.state)
         if code is None:
             code = self._state_code[sh.state] = len(self.states)
@@ -184,7 +191,10 @@ class Recorder:
         self._line_chunks, self._lines_pending = [], []
 
     def shipment_lines(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(shipment number, SKU index, units) of every shipment line."""
+        """(shipment number, SKU index, units) of every shipment line (with `keep_lines`)."""
+        if not self.keep_lines:
+            raise ValueError("shipment lines were not kept: build the network with "
+                             "keep_lines=True")
         self._freeze_lines()
         if len(self._line_chunks) != 1:
             parts = self._line_chunks or [(np.zeros(0, np.int64),) * 3]
