@@ -15,7 +15,7 @@ from sim.carriers import CarrierTable
 from sim.demand import build_catalogue, generate_orders
 from sim.fulfilment_modes import rule_for
 from sim.geography_source import demand_points_for
-from sim.node import NodeSim
+from sim.node import REVIEW_HOUR, NodeSim
 from sim.picking import PickPlanner
 from sim.record import (
     DailySnapshot,
@@ -27,7 +27,12 @@ from sim.record import (
 from sim.routing import NetworkView, RoutingContext, RoutingPolicy
 from sim.routing_registry import make_policy
 from sim.scenario import CORE_CREWS, Scenario
-from sim.stock_levels import assortment_mask, stock_levels
+from sim.stock_levels import (
+    assortment_mask,
+    daily_demand_by_node,
+    steady_state_start,
+    stock_levels,
+)
 from sim.streams import Sampler, Streams
 
 __all__ = ["Network"]
@@ -75,8 +80,15 @@ class Network:
             from sim.prebuild import level_schedule
 
             self.level_schedule = level_schedule(self)
+        pipeline = []
         if sc.inventory.initial_stock == "order_up_to":
             self.on_hand[:] = self.order_up_to
+        elif sc.inventory.initial_stock == "steady_state":
+            mean, _ = daily_demand_by_node(sc, self.catalogue, self.dist_km,
+                                           self.points["weight"].to_numpy(),
+                                           assortment_mask(sc, self.catalogue, stocked))
+            self.on_hand[:], pipeline = steady_state_start(sc, mean, self.order_up_to, stocked,
+                                                           REVIEW_HOUR)
 
         self.nodes = [NodeSim(self, i, spec) for i, spec in enumerate(sc.nodes)]
         # Every crew of any node, in record order: the core crews, then extra stages' crews.
@@ -96,6 +108,10 @@ class Network:
             services=tuple(s.name for s in sc.demand.service_levels),
             stocking=tuple(bool(x) for x in stocked), horizon_h=self.horizon_h,
         ), self.orders, keep_lines=keep_lines)
+        for po in pipeline:  # purchase orders on their way at the start (steady state)
+            skus = np.flatnonzero(po.units)
+            self.nodes[po.node].place_order(skus, po.units[skus], 24.0 * po.ordered_day,
+                                            24.0 * po.arrives_day)
         # The policies read purchase-order lines; the record holds them.
         self.po_lines = self.record.po_lines
         self._first_open_po = 0

@@ -384,14 +384,19 @@ class NodeSim:
         if not len(skus):
             return
         lead_days = self.lead_time_days() + self._supplier_delay(now)
-        units = need[skus]
+        self.place_order(skus, need[skus], now, 24.0 * lead_days)
+
+    def place_order(self, skus: np.ndarray, units: np.ndarray, ordered_h: float,
+                    arrives_in_h: float) -> None:
+        """A purchase order of `units` of each of `skus`, placed at `ordered_h` and reaching
+        the dock `arrives_in_h` hours from now."""
         self.on_order[skus] += units
         total = int(units.sum())
         self.ordered_units += total
         self.in_supplier_transit += total
-        po_lines = net.record.po_lines
+        po_lines = self.net.record.po_lines
         po = len(po_lines)
-        lines = [PurchaseOrderLine(po, int(s), int(q), now, i)
+        lines = [PurchaseOrderLine(po, int(s), int(q), ordered_h, self.index)
                  for s, q in zip(skus, units, strict=True)]
         po_lines.extend(lines)
         self.with_supplier[po] = lines
@@ -400,7 +405,7 @@ class NodeSim:
             self.in_supplier_transit -= total
             self.receive_po(self.with_supplier.pop(po))
 
-        self.env.timeout(24.0 * lead_days).callbacks.append(arrive)
+        self.env.timeout(arrives_in_h).callbacks.append(arrive)
 
     def _supplier_delay(self, now: float) -> float:
         return sum(d.extra_days for d in self.net.scenario.disruptions

@@ -550,7 +550,10 @@ class Inventory(StockPolicy):
     """Stock policy at every stocking node (a node may override it); levels are derived
     from the target unless given per node and SKU."""
 
-    initial_stock: Literal["order_up_to", "zero"] = "order_up_to"
+    # order_up_to: every stocking node starts full, with nothing on order; steady_state: on
+    # hand and purchase orders in transit as the review policy holds them on average, so the
+    # run starts without the dip of the first lead time (sim.model); zero: empty
+    initial_stock: Literal["order_up_to", "steady_state", "zero"] = "order_up_to"
     spike_prebuild: bool = False  # raise levels ahead of demand spikes (sim.prebuild)
     units_per_pallet: PositiveInt = 200
     order_up_to: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> S

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from optimize.safety_stock import order_up_to_levels
@@ -9,7 +11,8 @@ from sim.demand import Catalogue
 from sim.scenario import Scenario, StockPolicy
 from sim.streams import count_moments
 
-__all__ = ["assortment_mask", "daily_demand_by_node", "fast_movers", "stock_levels"]
+__all__ = ["PipelineOrder", "assortment_mask", "daily_demand_by_node", "fast_movers",
+           "steady_state_start", "stock_levels"]
 
 
 def fast_movers(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:
@@ -92,3 +95,42 @@ def _levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy) -> np.ndarray:
         lead_time_sd=p.supplier.lead_time_days_sd, review_period=p.review_period_days,
         target=p.target, target_kind=p.target_kind, distribution="normal",
     ).order_up_to)
+
+
+@dataclass(frozen=True)
+class PipelineOrder:
+    """A purchase order already on its way when the run starts (days from the start)."""
+
+    node: int
+    ordered_day: float  # < 0
+    arrives_day: float  # > 0
+    units: np.ndarray  # [sku]
+
+
+def steady_state_start(scenario: Scenario, mean_per_day: np.ndarray, order_up_to: np.ndarray,
+                       stocked: np.ndarray, review_hour: float
+                       ) -> tuple[np.ndarray, list[PipelineOrder]]:
+    """On hand [node, sku] and the purchase orders in transit at the start of a run, as a
+    periodic review policy holds them on average in steady state: each past review (every R
+    days at `review_hour`) ordered a review period's mean demand, mu R, arriving L days later
+    (the supplier's mean lead time); those not yet arrived are the pipeline, and on hand is
+    the inventory position after the last review less the demand since and the pipeline,
+    S - mu (time since that review) - pipeline, never below zero."""
+    on_hand = np.zeros_like(order_up_to)
+    pipeline: list[PipelineOrder] = []
+    for i in np.flatnonzero(stocked):
+        policy = scenario.stock_policy(int(i))
+        r, lead = policy.review_period_days, policy.supplier.lead_time_days_mean
+        mu = mean_per_day[i]
+        last_review = review_hour / 24.0 - r  # the review before day 0's (days, < 0)
+        k, in_transit = 0, np.zeros(len(mu))
+        while last_review - k * r + lead > 0:
+            ordered = last_review - k * r
+            units = np.rint(mu * r).astype(np.int64)
+            if units.any():
+                pipeline.append(PipelineOrder(int(i), ordered, ordered + lead, units))
+            in_transit += units
+            k += 1
+        position = order_up_to[i] - mu * (0.0 - last_review)
+        on_hand[i] = np.maximum(np.rint(position - in_transit), 0).astype(np.int64)
+    return on_hand, pipeline
