@@ -18,6 +18,7 @@ from sim.preflight import preflight
 from sim.routing import RoutingPolicy
 from sim.scenario import Scenario, load_scenario
 from sim.tables import build_tables
+from sim.warmup import warmup_report
 
 __all__ = ["RunResult", "load_scenario", "run", "with_changes"]
 
@@ -85,8 +86,11 @@ def run(scenario: Scenario | str | Path, replication: int = 0,
     net.record.release()  # the tables hold the rows now
     tables["costs"] = cost_ledger(scenario, tables)
     tables["utilisation"] = utilisation_table(tables["daily"], scenario.run.warmup_days)
-    return RunResult(scenario, replication, tables, summary_kpis(scenario, tables), balance,
-                     net.policy.stats())
+    warmup = warmup_report(tables["daily"], tables["hourly"], scenario.run.warmup_days)
+    # How long the start-up transient lasted, by MSER-5: reported beside the KPIs, so a
+    # reader sees whether run.warmup_days covered it.
+    summary = {**summary_kpis(scenario, tables), "warmup": warmup}
+    return RunResult(scenario, replication, tables, summary, balance, net.policy.stats())
 
 
 def with_changes(scenario: Scenario, changes: dict[str, object]) -> Scenario:

@@ -54,3 +54,29 @@ def test_steady_state_pipeline_is_conserved_and_arrives():
     early = inbound[inbound["ordered_h"] < 0]
     assert len(early) > 0 and early["dock_h"].notna().all()
     assert (early["dock_h"] > 0).all()
+
+
+# ---------------------------------------------------------------- warm-up by MSER-5
+
+
+def test_mser5_finds_a_known_transient():
+    """A level of 100 for 20 days, then noise around 10 for 80 days: MSER-5 cuts 20 days; a
+    stationary series needs no cut."""
+    from sim.warmup import mser5_days
+
+    rng = np.random.default_rng(1)
+    transient = np.r_[np.full(20, 100.0), 10.0 + rng.normal(0, 1, 80)]
+    assert mser5_days(transient) == 20
+    assert mser5_days(10.0 + rng.normal(0, 1, 100)) <= 10
+    assert mser5_days(np.arange(7.0)) == 0  # shorter than two batches: nothing to say
+
+
+def test_the_run_reports_its_warm_up_and_flags_a_short_one():
+    """Full shelves drain over the first lead time: MSER-5 cuts the first days of stock and
+    flags a one-day warm-up as too short; a 10-day warm-up covers the stock transient."""
+    sc = with_changes(BASE_STOCK, {"run.horizon_days": 60, "run.warmup_days": 1})
+    report = run(sc).summary["warmup"]
+    assert report["method"] == "MSER-5 on daily series"
+    assert 5 <= report["mser5_days"]["on_hand_units"] <= 10
+    assert report["configured_too_short"]
+    assert report["suggested_days"] == max(report["mser5_days"].values())
