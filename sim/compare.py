@@ -317,7 +317,7 @@ def build_tables(plan: ComparePlan, store: ResultStore) -> CompareTables:
     sens = ok[ok["sweep"] == "sensitivity"] if len(ok) else ok
     base_opd = plan.normal.demand.orders_per_day
     curve = pd.DataFrame(columns=["mode", "multiplier", "orders_per_day", "n", "mean", "sd",
-                                  "half_width", "lo", "hi"])
+                                  "half_width", "lo", "hi", "enough", "replications_needed"])
     tornado = pd.DataFrame(columns=["assumption", "level", "mode", "cost_per_order"])
     if len(sens):
         role = sens["key"].map(plan.roles)

@@ -29,12 +29,14 @@ from sim.scenario import Scenario
 
 __all__ = [
     "HEADLINE_KPIS",
+    "MIN_REPLICATIONS",
     "Interval",
     "condense",
     "flatten_summary",
     "paired_differences",
     "periods",
     "recost_cost_per_order",
+    "replications_needed",
     "run_record",
     "summarise",
     "t_interval",
@@ -77,19 +79,47 @@ def t_interval(values: Iterable[float], level: float = 0.95) -> Interval:
     return Interval(n, mean, sd, half, mean - half, mean + half)
 
 
+# An interval is trusted from this many replications, when its half-width is within the
+# precision below: 5 % of the mean, or 1 percentage point for a share (`_pct`).
+MIN_REPLICATIONS = 5
+RELATIVE_PRECISION = 0.05
+SHARE_PRECISION_PP = 1.0
+
+
+def replications_needed(metric: str, ci: Interval) -> int:
+    """Replications for the interval's half-width to reach the precision target, by the
+    usual approximation n * (half-width / target)^2 (Law and Kelton); at least
+    MIN_REPLICATIONS, and 0 when the values give no interval."""
+    if ci.n < 2 or math.isnan(ci.half_width):
+        return 0
+    target = (SHARE_PRECISION_PP if metric.endswith("_pct")
+              else RELATIVE_PRECISION * abs(ci.mean))
+    if ci.half_width == 0 or target == 0:
+        return MIN_REPLICATIONS
+    return max(MIN_REPLICATIONS, math.ceil(ci.n * (ci.half_width / target) ** 2))
+
+
 def summarise(df: pd.DataFrame, by: Sequence[str], metrics: Sequence[str],
               level: float = 0.95) -> pd.DataFrame:
     """One row per group and metric: n, mean, sd, half_width, lo, hi of the replication
-    values (a long table; metrics missing from `df` are skipped)."""
+    values (a long table; metrics missing from `df` are skipped), whether the interval is
+    `enough` (at least MIN_REPLICATIONS and within the precision target) and the
+    `replications_needed` for that; a share's bounds (`_pct`) are kept within [0, 100]."""
     rows = []
     present = [m for m in metrics if m in df.columns]
     for keys, g in df.groupby(list(by), sort=False, dropna=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
         for m in present:
             ci = t_interval(g[m], level)
-            rows.append({**dict(zip(by, keys, strict=True)), "metric": m, **ci.__dict__})
+            row = {**dict(zip(by, keys, strict=True)), "metric": m, **ci.__dict__}
+            if m.endswith("_pct"):
+                row["lo"], row["hi"] = max(ci.lo, 0.0), min(ci.hi, 100.0)
+            needed = replications_needed(m, ci)
+            row["enough"] = bool(ci.n >= MIN_REPLICATIONS and 0 < needed <= ci.n)
+            row["replications_needed"] = needed
+            rows.append(row)
     return pd.DataFrame(rows, columns=[*by, "metric", "n", "mean", "sd", "half_width",
-                                       "lo", "hi"])
+                                       "lo", "hi", "enough", "replications_needed"])
 
 
 def paired_differences(df: pd.DataFrame, strategy: str, baseline: str,

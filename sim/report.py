@@ -157,6 +157,15 @@ def findings(plan: ComparePlan, t: CompareTables) -> list[str]:
         out.append(f"Break-even: below about {c.orders_per_day:,.0f} orders/day "
                    f"**{c.cheapest_below}** is cheapest, above it **{c.cheapest_above}** "
                    f"(normal period).")
+    headline = t.kpis[t.kpis["metric"].isin(HEADLINE_KPIS)]
+    shaky = headline[~headline["enough"].astype(bool)] if "enough" in headline else headline[:0]
+    if len(shaky):
+        need = int(shaky["replications_needed"].max())
+        out.append(f"Caution: {len(shaky)} of the {len(headline)} headline intervals rest on "
+                   f"too few replications ({int(shaky['n'].max())}) to be trusted: wider than "
+                   "5 % of the mean (1 percentage point for a share)"
+                   + (f"; about {need} replications would narrow them (--replications {need})."
+                      if need else "; a single replication gives no interval."))
     bars, best, second, gap = tornado_bars(t.tornado)
     if len(bars):
         top = bars.iloc[0]

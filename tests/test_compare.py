@@ -15,6 +15,7 @@ import sim.cli.compare_command  # noqa: F401  (registers `fulfil compare`)
 from sim.api import load_scenario, with_changes
 from sim.cli.app import app
 from sim.compare import CompareSettings, build_tables, plan_compare, run_compare, tornado_bars
+from sim.experiments import HEADLINE_KPIS
 from sim.modes import MODES
 from sim.report import write_report
 from sim.store import ResultStore
@@ -69,6 +70,12 @@ def test_report_files_exist_and_html_embeds_every_chart(report):
     text = " ".join(page.text)
     for heading in ("Findings", "Assumptions", "normal period", "under the spikes"):
         assert heading in text
+    # three replications: whichever headline interval is too wide is said so in the findings
+    kpis = pd.read_csv(out / "kpis.csv")
+    shaky = kpis[kpis["metric"].isin(HEADLINE_KPIS) & ~kpis["enough"]]
+    assert ("Caution:" in (out / "report.md").read_text()) == (len(shaky) > 0)
+    shares = kpis.loc[kpis["metric"].str.endswith("_pct"), ["lo", "hi"]].stack().dropna()
+    assert len(shares) and shares.between(0, 100).all()
 
 
 def test_report_numbers_equal_the_store(report):

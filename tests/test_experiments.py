@@ -13,6 +13,7 @@ from scipy import stats
 
 from sim.api import load_scenario, run, with_changes
 from sim.experiments import (
+    MIN_REPLICATIONS,
     condense,
     paired_differences,
     periods,
@@ -131,3 +132,21 @@ def test_condense_drops_quiet_days_and_keeps_the_spike_weekday():
         assert (c.run.start_date - sc.run.start_date).days == shift
     # Disruptions move with the spike.
     assert [d.start_day for d in c.disruptions] == [d.start_day - shift for d in sc.disruptions]
+
+
+def test_too_few_replications_are_flagged_with_how_many_would_do():
+    """Two replications far apart: not enough, and n (half / target)^2 replications asked
+    for; twenty tight ones: enough. A share's bounds stay within [0, 100]."""
+    wide = pd.DataFrame({"mode": "a", "cost_per_order": [10.0, 14.0],
+                         "fill_rate_pct": [99.0, 60.0]})
+    s = summarise(wide, ["mode"], ["cost_per_order", "fill_rate_pct"]).set_index("metric")
+    cost = s.loc["cost_per_order"]
+    assert not cost["enough"]
+    half, target = cost["half_width"], 0.05 * 12.0
+    assert cost["replications_needed"] == math.ceil(2 * (half / target) ** 2) > 2
+    share = s.loc["fill_rate_pct"]
+    assert share["lo"] >= 0.0 and share["hi"] == 100.0 and share["half_width"] > 100 - 79.5
+    tight = pd.DataFrame({"mode": "a", "cost_per_order": 12.0 + np.linspace(-0.1, 0.1, 20)})
+    t = summarise(tight, ["mode"], ["cost_per_order"]).iloc[0]
+    assert t["enough"] and t["replications_needed"] == MIN_REPLICATIONS
+    assert not summarise(tight.head(3), ["mode"], ["cost_per_order"]).iloc[0]["enough"]
