@@ -157,15 +157,7 @@ def findings(plan: ComparePlan, t: CompareTables) -> list[str]:
         out.append(f"Break-even: below about {c.orders_per_day:,.0f} orders/day "
                    f"**{c.cheapest_below}** is cheapest, above it **{c.cheapest_above}** "
                    f"(normal period).")
-    headline = t.kpis[t.kpis["metric"].isin(HEADLINE_KPIS)]
-    shaky = headline[~headline["enough"].astype(bool)] if "enough" in headline else headline[:0]
-    if len(shaky):
-        need = int(shaky["replications_needed"].max())
-        out.append(f"Caution: {len(shaky)} of the {len(headline)} headline intervals rest on "
-                   f"too few replications ({int(shaky['n'].max())}) to be trusted: wider than "
-                   "5 % of the mean (1 percentage point for a share)"
-                   + (f"; about {need} replications would narrow them (--replications {need})."
-                      if need else "; a single replication gives no interval."))
+    out.extend(_precision_caution(t.kpis))
     bars, best, second, gap = tornado_bars(t.tornado)
     if len(bars):
         top = bars.iloc[0]
@@ -177,6 +169,30 @@ def findings(plan: ComparePlan, t: CompareTables) -> list[str]:
                        + ", ".join(flips["assumption"]) + "." if len(flips) else
                        "No single tested assumption changes the answer."))
     return out
+
+
+def _precision_caution(kpis: pd.DataFrame) -> list[str]:
+    """A caution when headline intervals are too wide or rest on too few replications, with
+    the replications the two deciding KPIs would need."""
+    if "enough" not in kpis:
+        return []
+    headline = kpis[kpis["metric"].isin(HEADLINE_KPIS) & kpis["mean"].notna()]
+    shaky = headline[~headline["enough"].astype(bool)]
+    if shaky.empty:
+        return []
+    n = int(headline["n"].max())
+    text = (f"Caution: {len(shaky)} of the {len(headline)} headline intervals are not to be "
+            f"trusted: they rest on {n} replications (at least 5 are needed) or are wider than "
+            "5 % of the mean (1 percentage point for a share).")
+    needs = []
+    for metric, target in (("cost_per_order", "within 5 %"), ("two_day_pct", "within 1 pp")):
+        need = headline.loc[headline["metric"] == metric, "replications_needed"]
+        if len(need) and need.max() > 0:
+            needs.append(f"{LABELS.get(metric, metric).strip()} {target} needs about "
+                         f"{int(need.max())}")
+    if needs:
+        text += " " + "; ".join(needs) + " replications (--replications)."
+    return [text]
 
 
 def _img(png: bytes, alt: str) -> str:
