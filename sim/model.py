@@ -80,13 +80,13 @@ class Network:
             from sim.prebuild import level_schedule
 
             self.level_schedule = level_schedule(self)
+        carries = assortment_mask(sc, self.catalogue, stocked)
         pipeline = []
         if sc.inventory.initial_stock == "order_up_to":
             self.on_hand[:] = self.order_up_to
         elif sc.inventory.initial_stock == "steady_state":
             mean, _ = daily_demand_by_node(sc, self.catalogue, self.dist_km,
-                                           self.points["weight"].to_numpy(),
-                                           assortment_mask(sc, self.catalogue, stocked))
+                                           self.points["weight"].to_numpy(), carries)
             self.on_hand[:], pipeline = steady_state_start(sc, mean, self.order_up_to, stocked,
                                                            REVIEW_HOUR)
 
@@ -98,7 +98,7 @@ class Network:
         self.view = NetworkView(on_hand=self.on_hand, stocked=stocked,
                                 up=np.ones(n_nodes, bool), dist_km=self.dist_km,
                                 nearest=self.nearest, orders=self.orders,
-                                carries=assortment_mask(sc, self.catalogue, stocked),
+                                carries=carries,
                                 open_shipments=np.zeros(n_nodes, np.int64),
                                 backordered=self.backordered)
         self.record = Recorder(RunNames(

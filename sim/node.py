@@ -460,43 +460,43 @@ class NodeSim:
                 self.add_stock(int(s), int(k))
         net.record.return_inspected(parcel.index, parcel.received_h, self.env.now, restocked)
 
+    def _jobs(self) -> list[object]:
+        """Every job in the node's stations: pick batches flattened into their shipments,
+        shipments, purchase-order lines and return parcels."""
+        return [item for st in self.stations for job in st.jobs()
+                for item in (job if isinstance(job, list) else [job])]
+
     def returns_in_receiving(self) -> list[ReturnParcel]:
         """Returns received and not yet inspected (in the receivers' queue or in service)."""
-        return [job for st in self.stations for job in st.jobs()
-                if isinstance(job, ReturnParcel)]
+        return [job for job in self._jobs() if isinstance(job, ReturnParcel)]
 
     def census(self) -> NodeCensus:
         """Where this node's shipments, units and stock are now, counted from its containers."""
-        node = self
-        waiting = list({id(s): s for q in node.backorders.values() for s in q}.values())
-
-        outbound = node.outbound_states()
-        in_stations = [s for st in node.stations for job in st.jobs()
-                       for s in (job if isinstance(job, list) else [job])
-                       if isinstance(s, Shipment) and s.state in outbound]
-
+        waiting = list({id(s): s for q in self.backorders.values() for s in q}.values())
+        jobs = self._jobs()
+        outbound = self.outbound_states()
+        in_stations = [j for j in jobs if isinstance(j, Shipment) and j.state in outbound]
         return NodeCensus(
-            node=self.index, open_shipments=node.open_shipments, shipments_ready=len(node.ready),
-            shipments_staged=len(node.staged), shipments_waiting=len(waiting),
-            units_ready=sum(s.units for s in node.ready),
+            node=self.index, open_shipments=self.open_shipments, shipments_ready=len(self.ready),
+            shipments_staged=len(self.staged), shipments_waiting=len(waiting),
+            units_ready=sum(s.units for s in self.ready),
             units_waiting=sum(s.units for s in waiting),
             units_short=sum(int(s.short.sum()) for s in waiting),
-            units_in_stations=sum(st.units_inside for st in node.stations),
-            units_staged=sum(s.units for s in node.staged),
-            initial_units=node.initial_units, on_hand_units=int(node.on_hand.sum()),
-            backordered_units=int(node.backordered.sum()),
-            stock_negative=bool((node.on_hand < 0).any() or (node.backordered < 0).any()),
-            ordered_units=node.ordered_units, in_supplier_transit=node.in_supplier_transit,
-            in_receiving=node.in_receiving, putaway_units=node.putaway_units,
-            returns_in_inspection=node.returns_in_inspection,
-            returns_inspected=node.returns_inspected,
-            units_with_supplier=sum(line.units for lines in node.with_supplier.values()
+            units_in_stations=sum(st.units_inside for st in self.stations),
+            units_staged=sum(s.units for s in self.staged),
+            initial_units=self.initial_units, on_hand_units=int(self.on_hand.sum()),
+            backordered_units=int(self.backordered.sum()),
+            stock_negative=bool((self.on_hand < 0).any() or (self.backordered < 0).any()),
+            ordered_units=self.ordered_units, in_supplier_transit=self.in_supplier_transit,
+            in_receiving=self.in_receiving, putaway_units=self.putaway_units,
+            returns_in_inspection=self.returns_in_inspection,
+            returns_inspected=self.returns_inspected,
+            units_with_supplier=sum(line.units for lines in self.with_supplier.values()
                                     for line in lines),
-            units_in_receiving=sum(job.units for st in node.stations for job in st.jobs()
-                                   if isinstance(job, PurchaseOrderLine)),
-            returns_on_the_way=sum(parcel.units for _, parcel in node.returns_due),
-            returns_in_receiving=sum(p.units for p in node.returns_in_receiving()),
-            orders_inside=frozenset(s.order for s in (*node.ready, *node.staged, *in_stations)),
+            units_in_receiving=sum(j.units for j in jobs if isinstance(j, PurchaseOrderLine)),
+            returns_on_the_way=sum(parcel.units for _, parcel in self.returns_due),
+            returns_in_receiving=sum(j.units for j in jobs if isinstance(j, ReturnParcel)),
+            orders_inside=frozenset(s.order for s in (*self.ready, *self.staged, *in_stations)),
             orders_waiting=frozenset(s.order for s in waiting),
         )
 
