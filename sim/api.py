@@ -6,10 +6,12 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
+from sim.client_data.export import day_zero, export_order_lines
 from sim.conservation import check_conservation
 from sim.costs import cost_ledger
 from sim.kpis import summary_kpis, utilisation_table
@@ -36,6 +38,14 @@ class RunResult:
     summary: dict
     balance: dict[str, int] = field(default_factory=dict)
     policy_stats: dict[str, float] = field(default_factory=dict)  # the routing policy's counts
+    # Built on demand (memory): the run's orders as a client's order-lines export.
+    export: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+
+    @property
+    def order_lines(self) -> pd.DataFrame | None:
+        """The run's orders as a client's export (order_id, created_at, sku, quantity, ...)."""
+        return self.export() if self.export is not None else None
+
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -51,6 +61,10 @@ class RunResult:
         for name in TABLES:
             p = out / f"{name}.parquet"
             self.tables[name].to_parquet(p, index=False)
+            paths.append(p)
+        if self.export is not None:  # readable by `fulfil calibrate` and replay
+            p = out / "order_lines.parquet"
+            self.export().to_parquet(p, index=False)
             paths.append(p)
         p = out / "summary.json"
         p.write_text(json.dumps(_jsonable({"scenario": self.scenario.name,
@@ -90,7 +104,12 @@ def run(scenario: Scenario | str | Path, replication: int = 0,
     # How long the start-up transient lasted, by MSER-5: reported beside the KPIs, so a
     # reader sees whether run.warmup_days covered it.
     summary = {**summary_kpis(scenario, tables), "warmup": warmup}
-    return RunResult(scenario, replication, tables, summary, balance, net.policy.stats())
+    start = day_zero(scenario.run.start_date, scenario.run.start_weekday)
+    export = partial(export_order_lines, net.orders, net.catalogue.ids,
+                     net.points["lat"].to_numpy(), net.points["lon"].to_numpy(),
+                     net.record.names.services, start)
+    return RunResult(scenario, replication, tables, summary, balance, net.policy.stats(),
+                     export)
 
 
 def with_changes(scenario: Scenario, changes: dict[str, object]) -> Scenario:

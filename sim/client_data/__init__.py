@@ -1,0 +1,16 @@
+"""A client's own data in: order-line exports and SKU masters, read, checked and put into the
+workbench's canonical columns (see `sim.client_data.orders`)."""
+
+from __future__ import annotations
+
+from sim.client_data.orders import (
+    CANONICAL_COLUMNS,
+    ClientDataError,
+    OrderLines,
+    Problem,
+    load_order_lines,
+    parse_column_map,
+)
+
+__all__ = ["CANONICAL_COLUMNS", "ClientDataError", "OrderLines", "Problem", "load_order_lines",
+           "parse_column_map"]

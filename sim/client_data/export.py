@@ -1,0 +1,45 @@
+"""A run's orders as a client's order-lines export, so the workbench's output reads back in."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from sim.demand import OrderBook
+
+__all__ = ["day_zero", "export_order_lines"]
+
+# With no run.start_date, day 0 is dated in the week of Monday 2024-01-01, on the weekday
+# the run starts, so an exported history keeps its weekday pattern.
+_EPOCH_MONDAY = date(2024, 1, 1)
+
+
+def day_zero(start_date: date | None, start_weekday: int) -> date:
+    """Calendar date of the run's day 0."""
+    return start_date if start_date is not None else _EPOCH_MONDAY + timedelta(start_weekday)
+
+
+def export_order_lines(orders: OrderBook, sku_ids: np.ndarray, point_lat: np.ndarray,
+                       point_lon: np.ndarray, services: tuple[str, ...],
+                       start: date) -> pd.DataFrame:
+    """One row per order line: order_id, created_at (local time), sku, quantity, lat, lon,
+    service; orders cancelled at review are left out (a client's export holds sales)."""
+    per_order = np.diff(orders.line_start)
+    order = np.repeat(np.arange(orders.n), per_order)
+    keep = ~orders.cancelled[order]
+    order = order[keep]
+    # Whole microseconds: the precision a timestamp column keeps in every file format.
+    created_us = np.round(orders.created_h[order] * 3.6e9).astype("int64")
+    t0 = pd.Timestamp(start)
+    # Categoricals, not one string per line: a month of a large client is millions of lines.
+    return pd.DataFrame({
+        "order_id": order.astype(np.int64),
+        "created_at": t0 + pd.to_timedelta(created_us, unit="us"),
+        "sku": pd.Categorical.from_codes(orders.line_sku[keep], categories=list(sku_ids)),
+        "quantity": orders.line_qty[keep].astype(np.int64),
+        "lat": np.asarray(point_lat, float)[orders.point[order]],
+        "lon": np.asarray(point_lon, float)[orders.point[order]],
+        "service": pd.Categorical.from_codes(orders.service[order], categories=list(services)),
+    })
