@@ -18,7 +18,9 @@ __all__ = [
     "Catalogue",
     "OrderBook",
     "build_catalogue",
+    "draw_services",
     "generate_orders",
+    "order_book",
     "rate_per_hour",
     "sku_ids",
 ]
@@ -175,16 +177,29 @@ def generate_orders(scenario: Scenario, catalogue: Catalogue, point_weights: np.
     order = np.repeat(np.arange(n), n_lines)
     sku = rng.choice(catalogue.n, size=len(order), p=catalogue.popularity)
     qty = draw_count(rng, d.units_per_line, len(order))
-    order, sku, qty = _merge_duplicate_lines(order, sku, qty)
-    line_start = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(order, minlength=n), out=line_start[1:])
 
     w = np.asarray(point_weights, float)
     point = streams["demand.destinations"].choice(len(w), size=n, p=w / w.sum())
-    shares = np.array([s.share for s in d.service_levels])
-    service = streams["demand.services"].choice(len(shares), size=n, p=shares / shares.sum())
+    service = draw_services(scenario, n, streams)
+    return order_book(scenario, created, point, service, order, sku, qty, streams)
 
-    v = d.verification
+
+def draw_services(scenario: Scenario, n: int, streams: Streams) -> np.ndarray:
+    """Service level index of `n` orders, drawn by the scenario's shares."""
+    shares = np.array([s.share for s in scenario.demand.service_levels])
+    return streams["demand.services"].choice(len(shares), size=n, p=shares / shares.sum())
+
+
+def order_book(scenario: Scenario, created: np.ndarray, point: np.ndarray,
+               service: np.ndarray, order: np.ndarray, sku: np.ndarray, qty: np.ndarray,
+               streams: Streams) -> OrderBook:
+    """Orders (sorted by `created`, hours) and their lines (order number, SKU index, units)
+    into an order book, with the payment and fraud checks drawn for each order."""
+    n = len(created)
+    order, sku, qty = _merge_duplicate_lines(order, sku, qty)
+    line_start = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(order, minlength=n), out=line_start[1:])
+    v = scenario.demand.verification
     rng = streams["demand.verification"]
     held = rng.random(n) < v.hold_share
     review_h = np.where(held, draw(rng, v.review_time_h, n), 0.0)
