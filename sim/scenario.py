@@ -243,6 +243,9 @@ class Demand(Strict):
     intraday_profile: list[NonNegativeFloat] = DEFAULT_INTRADAY
     weekday_profile: list[NonNegativeFloat] = DEFAULT_WEEKDAY
     trend_per_year: float = Field(0.0, gt=-1.0)  # growth of the daily rate, compounded
+    # Annual seasonality: 12 weights, January first, by the calendar month of each day (day
+    # 0 is run.start_date); none = flat year.
+    annual_profile: list[NonNegativeFloat] | None = None
     spikes: list[Spike] = []
     service_levels: list[ServiceLevel] = [
         ServiceLevel(name="standard", share=0.8, promise_days=5),
@@ -267,6 +270,13 @@ class Demand(Strict):
     def _7_days(cls, v: list[float]) -> list[float]:
         if len(v) != 7 or sum(v) <= 0:
             raise ValueError(f"needs 7 non-negative weights with a positive sum, got {len(v)}")
+        return v
+
+    @field_validator("annual_profile")
+    @classmethod
+    def _12_months(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and (len(v) != 12 or sum(v) <= 0):
+            raise ValueError(f"needs 12 non-negative weights with a positive sum, got {len(v)}")
         return v
 
     @field_validator("lines_per_order", "units_per_line")

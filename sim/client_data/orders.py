@@ -103,5 +103,7 @@ def load_order_lines(path: str | Path, *, columns: Mapping[str, str] | None = No
     for c in OPTIONAL_COLUMNS:
         if c in df.columns:
             lines[c] = df[c]
+    if "returned_at" in lines.columns:
+        lines["returned_at"] = pd.to_datetime(lines["returned_at"])
     master = _read_table(Path(skus)) if skus is not None else None
     return OrderLines(lines=lines, skus=master, source=str(path))
