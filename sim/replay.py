@@ -10,64 +10,21 @@ vary the process, never the orders.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from datetime import date
-from functools import lru_cache
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from sim.client_data import ClientDataError, OrderLines, load_order_lines
+from sim.client_data.cached import ReplayFile, read_cached
 from sim.demand import Catalogue, OrderBook, draw_services, order_book
 from sim.scenario import Demand, Scenario
 from sim.streams import Streams
 
-__all__ = ["ReplayFile", "file_calendar", "read_replay_file", "replay_orders", "snap_to_points"]
-
-
-@dataclass(frozen=True)
-class ReplayFile:
-    """A replay file read once: its lines and its first day."""
-
-    lines: pd.DataFrame
-    first_day: date
-    days: int  # whole days from the first day to the last order's day, inclusive
-
-
-@lru_cache(maxsize=4)
-def _read(path: str, mtime_ns: int, size: int, columns: tuple[tuple[str, str], ...],
-          tz: str | None) -> ReplayFile:
-    data: OrderLines = load_order_lines(path, columns=dict(columns), tz=tz)
-    lines = data.lines
-    first = lines["created_at"].min().normalize()
-    last = lines["created_at"].max().normalize()
-    return ReplayFile(lines=lines, first_day=first.date(), days=int((last - first).days) + 1)
+__all__ = ["read_replay_file", "replay_orders", "snap_to_points"]
 
 
 def read_replay_file(demand: Demand) -> ReplayFile:
-    """The demand section's orders file, read and checked (cached while the file is
-    unchanged); raises ClientDataError or OSError."""
-    path = Path(demand.orders_file)
-    st = os.stat(path)
-    return _read(str(path.resolve()), st.st_mtime_ns, st.st_size,
-                 tuple(sorted(demand.columns.items())), demand.tz)
-
-
-def file_calendar(demand: Demand) -> tuple[date, int]:
-    """(first day, days spanned) of the orders file; ValueError naming the problem."""
-    try:
-        f = read_replay_file(demand)
-    except FileNotFoundError as err:
-        raise ValueError(f"demand.orders_file: no such file {str(demand.orders_file)!r}"
-                         ) from err
-    except (ClientDataError, OSError) as err:
-        raise ValueError(f"demand.orders_file: {err}") from err
-    if f.lines.empty:
-        raise ValueError(f"demand.orders_file {str(demand.orders_file)!r} has no order lines")
-    return f.first_day, f.days
+    """The demand section's orders file, read and checked (cached while unchanged)."""
+    return read_cached(demand.orders_file, demand.columns, demand.tz)
 
 
 def snap_to_points(lat: np.ndarray, lon: np.ndarray, point_lat: np.ndarray,

@@ -944,9 +944,10 @@ class Scenario(Strict):
         the scenario gives them."""
         if self.demand.orders_file is None:
             return self
-        from sim.replay import file_calendar  # reads the file: only for a replay scenario
+        from sim.client_data.cached import file_calendar  # only for a replay scenario
 
-        first_day, days = file_calendar(self.demand)
+        first_day, days = file_calendar(self.demand.orders_file, self.demand.columns,
+                                        self.demand.tz)
         if "horizon_days" not in self.run.model_fields_set:
             self.run.horizon_days = days
         if self.run.start_date is None:
