@@ -330,10 +330,10 @@ def _numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     t = _text(s)
     present = t.notna().to_numpy()
     try:  # clean files: Arrow's cast, fast; else pandas, cell by cell
-        x = pc.cast(_arrow(t), pa.float64()).to_numpy(zero_copy_only=False)
+        x = np.array(pc.cast(_arrow(t), pa.float64()).to_numpy(zero_copy_only=False))
     except pa.ArrowInvalid:
-        x = pd.to_numeric(t.astype(object), errors="coerce").to_numpy(dtype=float,
-                                                                       na_value=np.nan)
+        x = np.array(pd.to_numeric(t.astype(object), errors="coerce")
+                     .to_numpy(dtype=float, na_value=np.nan))
     comma = present & np.isnan(x)
     if comma.any():  # decimal commas (12,5) from a French spreadsheet
         fixed = t[comma].str.replace(r"^(-?\d+),(\d+)$", r"\1.\2", regex=True)
@@ -463,7 +463,7 @@ def load_sku_master(path: str | Path, *, columns: Mapping[str, str] | None = Non
 
 def _workbench_sibling(path: Path, df: pd.DataFrame) -> Path | None:
     """The run's order_lines.parquet when `path` is the workbench's orders/shipments table."""
-    if not _WORKBENCH <= set(df.columns):
+    if not set(df.columns) >= _WORKBENCH:
         return None
     sibling = path.parent / "order_lines.parquet"
     if not sibling.is_file():
