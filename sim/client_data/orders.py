@@ -61,8 +61,9 @@ _SYNONYMS = {
 # A trailing UTC offset after a time of day: Z, +01:00, -0500, +01.
 _OFFSET = re.compile(r"\d\d:\d\d(?::\d\d(?:[.,]\d*)?)?\s*(Z|[+-]\d\d(?::?\d\d)?)$")
 _OFFSET_GROUP = r"(?P<offset>Z|[+-]\d\d(?::?\d\d)?)$"
-_WORKBENCH = {"created_h"}
-_STR = pd.StringDtype("pyarrow")  # columns only the workbench's own orders/shipments tables have
+_WORKBENCH = {"created_h"}  # columns only the workbench's own orders/shipments tables have
+_STR = pd.StringDtype("pyarrow")
+_PANDAS3 = int(pd.__version__.split(".")[0]) >= 3
 
 
 @dataclass(frozen=True)
@@ -319,7 +320,8 @@ def _text(s: pd.Series) -> pd.Series:
 
 
 def _arrow(t: pd.Series) -> pa.Array:
-    return pa.array(t.astype(_STR).array)
+    arr = pa.array(t.astype(_STR).array)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def _numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -398,7 +400,8 @@ def _times(s: pd.Series, tz: str | None, column: str,
             out[has] = utc.dt.tz_convert(tz).dt.tz_localize(None).astype("datetime64[ns]")
             notes.append(f"{column} carried UTC offsets {seen}: converted to {tz} local time")
         else:
-            wall = t[has].str.replace(r"\s*(Z|[+-]\d\d(:?\d\d)?)$", "", regex=True)
+            wall = pd.Series(pd.arrays.ArrowStringArray(pc.replace_substring_regex(
+                _arrow(t[has]), r"\s*(Z|[+-]\d\d(:?\d\d)?)$", "")), index=t.index[has])
             out[has] = _parse_naive(wall, column, notes)
             notes.append(f"{column} carried UTC offsets {seen}: kept as the wall-clock time of "
                          "each offset; give --tz to convert to the business's local time")
@@ -553,15 +556,19 @@ def load_order_lines(path: str | Path, *, columns: Mapping[str, str] | None = No
     cols = {"order_id": order_id, "created_at": created, "sku": sku,
             "quantity": np.nan_to_num(qty, nan=0, posinf=0, neginf=0).astype(np.int64),
             "lat": lat, "lon": lon, **optional, **extra}
-    lines = pd.DataFrame({k: _canonical(v, rows) for k, v in cols.items()})
+    lines = pd.DataFrame({k: _canonical(v, rows) for k, v in cols.items()},
+                         index=pd.RangeIndex(len(rows)))
     return OrderLines(lines=lines, skus=master, source=str(path), dropped=dropped, notes=notes)
 
 
-def _canonical(v: pd.Series | np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Column `v` at `rows`, strings as Python str (object) with NaN for blanks."""
+def _canonical(v: pd.Series | np.ndarray, rows: np.ndarray) -> pd.Series | np.ndarray:
+    """Column `v` at `rows`; strings as pandas' str dtype (object before pandas 3), NaN for
+    blanks."""
     if isinstance(v, pd.Series):
         if isinstance(v.dtype, pd.StringDtype):
-            return v.iloc[rows].to_numpy(dtype=object, na_value=np.nan)
+            got = v.iloc[rows].reset_index(drop=True)
+            return (got.astype("str") if _PANDAS3 else
+                    got.to_numpy(dtype=object, na_value=np.nan))
         return v.to_numpy()[rows]
     return v[rows]
 

@@ -8,6 +8,8 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["COUNTRIES", "lookup_postcodes", "normalise_country", "normalise_postcode",
            "place", "postcode_table"]
@@ -62,16 +64,26 @@ def lookup_postcodes(postcode: pd.Series, country: pd.Series) -> tuple[np.ndarra
     return lat, lon
 
 
+def _encode(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 code per value, distinct values as objects with None for blanks), via Arrow."""
+    arr = pa.array(values.astype(pd.StringDtype("pyarrow")).array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = pc.dictionary_encode(pc.fill_null(arr, ""))
+    uniq = np.array([v or None for v in arr.dictionary.to_pylist()], dtype=object)
+    return arr.indices.to_numpy(zero_copy_only=False).astype(np.int64), uniq
+
+
 def place(postcode: pd.Series, country: pd.Series) -> tuple[pd.Series, pd.Series, np.ndarray,
                                                             np.ndarray]:
     """(normalised postcode, ISO country, lat, lon) for each line's raw postcode and country."""
     # Work on the distinct pairs: a large file repeats the same few thousand many times.
-    pc_codes, pc_uniq = pd.factorize(postcode.astype(object), use_na_sentinel=False)
-    c_codes, c_uniq = pd.factorize(country.astype(object), use_na_sentinel=False)
-    key = pc_codes.astype(np.int64) * len(c_uniq) + c_codes
-    pairs, inverse = np.unique(key, return_inverse=True)
-    iso = normalise_country(pd.Series(np.asarray(c_uniq, object)[pairs % len(c_uniq)]))
-    code = normalise_postcode(pd.Series(np.asarray(pc_uniq, object)[pairs // len(c_uniq)]), iso)
+    pc_codes, pc_uniq = _encode(postcode)
+    c_codes, c_uniq = _encode(country)
+    key = pc_codes * len(c_uniq) + c_codes
+    inverse, pairs = pd.factorize(key)  # hashing: no sort of a million keys
+    iso = normalise_country(pd.Series(c_uniq[pairs % len(c_uniq)]))
+    code = normalise_postcode(pd.Series(pc_uniq[pairs // len(c_uniq)]), iso)
     lat, lon = lookup_postcodes(code, iso)
     return (pd.Series(code.to_numpy(object)[inverse], index=postcode.index),
             pd.Series(iso.to_numpy(object)[inverse], index=postcode.index),
