@@ -374,3 +374,14 @@ def test_workbench_table_without_order_lines_says_so(run_dir, tmp_path: Path) ->
     lone.write_bytes((out / "orders.parquet").read_bytes())
     with pytest.raises(ClientDataError, match=r"order_lines\.parquet, which is absent"):
         load_order_lines(lone)
+
+
+def test_non_iso_dates_read_the_way_that_fits(tmp_path: Path) -> None:
+    df = _lines(2, 1).assign(created_at=["03/01/2024 10:00", "13/01/2024 09:00"])
+    got = load_order_lines(_write(tmp_path, df))
+    assert got.lines["created_at"].tolist() == [pd.Timestamp("2024-01-03 10:00"),
+                                                pd.Timestamp("2024-01-13 09:00")]
+    assert any("read day before month" in n for n in got.notes)
+    df = _lines(2, 1).assign(created_at=["03/01/2024 10:00", "04/01/2024 09:00"])
+    got = load_order_lines(_write(tmp_path, df))
+    assert any("both fit every line" in n for n in got.notes)

@@ -350,15 +350,22 @@ def _parse_naive(t: pd.Series, column: str, notes: list[str]) -> pd.Series:
     except pa.ArrowInvalid:
         pass
     got = pd.to_datetime(t.astype(object), format="ISO8601", errors="coerce")
-    if got.isna().sum() > 0.5 * t.notna().sum():
-        with warnings.catch_warnings():  # "could not infer format": we compare counts below
-            warnings.simplefilter("ignore")
-            other = pd.to_datetime(t.astype(object), errors="coerce")
-        if other.isna().sum() < got.isna().sum():
-            notes.append(f"{column} is not ISO 8601 (e.g. {t.dropna().iloc[0]!r}): read with "
-                         "the format of its first value, month before day if ambiguous")
-            return other
-    return got
+    if got.isna().sum() <= 0.5 * t.notna().sum():
+        return got
+    # Not ISO 8601 (03/01/2024): read with the format of the first value, both ways round, and
+    # keep the reading that fits more lines.
+    with warnings.catch_warnings():  # "could not infer format": we compare counts below
+        warnings.simplefilter("ignore")
+        month = pd.to_datetime(t.astype(object), errors="coerce", dayfirst=False)
+        day = pd.to_datetime(t.astype(object), errors="coerce", dayfirst=True)
+    first = t.dropna().iloc[0]
+    best, order = min((month, "month before day"), (day, "day before month"),
+                      key=lambda r: r[0].isna().sum())
+    if best.isna().sum() >= got.isna().sum():
+        return got
+    both = " (both fit every line: check)" if month.isna().sum() == day.isna().sum() else ""
+    notes.append(f"{column} is not ISO 8601 (e.g. {first!r}): read {order}{both}")
+    return best
 
 
 def _times(s: pd.Series, tz: str | None, column: str,
@@ -590,7 +597,7 @@ def _destination(df: pd.DataFrame, p: _Problems, has_ll: bool,
             p.add(f"out of range (-{limit} to {limit} degrees)", name,
                   ~np.isnan(x) & (np.abs(x) > limit), df[name])
             if not has_pc:
-                p.add("missing", name, ~pres, df[name])
+                p.add(f"missing {name}", name, ~pres, df[name])
         need = ~given
     extra: dict[str, pd.Series] = {}
     if has_pc:
