@@ -238,6 +238,17 @@ def _apply_columns(df: pd.DataFrame, columns: Mapping[str, str], known: tuple[st
     return pd.DataFrame(out, copy=False)
 
 
+def _no_twins(df: pd.DataFrame, columns: Mapping[str, str], path: Path) -> None:
+    """A column we read must appear once: readers rename a second `sku` to `sku.1`."""
+    wanted = {*CANONICAL_COLUMNS, *OPTIONAL_COLUMNS, *columns.values()}
+    twins = [m[1] for c in df.columns if (m := re.fullmatch(r"(.+)\.\d+", c))
+             and m[1] in df.columns and m[1] in wanted]
+    if twins:
+        raise ClientDataError(path, [Problem("the header names this column more than once: "
+                                             "which one to read is unclear", column=c)
+                                     for c in dict.fromkeys(twins)])
+
+
 def _missing_columns(df: pd.DataFrame, missing: list[str], path: Path,
                      what: str = "required column") -> ClientDataError:
     free = [c for c in df.columns if c not in CANONICAL_COLUMNS + OPTIONAL_COLUMNS + SKU_COLUMNS]
@@ -501,6 +512,7 @@ def load_order_lines(path: str | Path, *, columns: Mapping[str, str] | None = No
         got.notes.insert(0, f"{path.name} is the workbench's own output: read {sibling.name} "
                             "beside it")
         return got
+    _no_twins(raw, columns or {}, path)
     df = _apply_columns(raw, columns or {}, CANONICAL_COLUMNS + OPTIONAL_COLUMNS, path, notes)
     missing = [c for c in ("order_id", "created_at", "sku", "quantity") if c not in df.columns]
     has_ll = {"lat", "lon"} <= set(df.columns)
