@@ -507,7 +507,7 @@ def load_order_lines(path: str | Path, *, columns: Mapping[str, str] | None = No
     raw = _read_table(path)
     sibling = _workbench_sibling(path, raw)
     if sibling is not None:
-        got = load_order_lines(sibling, columns=columns, tz=tz, skus=skus,
+        got = load_order_lines(sibling, tz=tz, skus=skus,  # canonical: no mapping
                                drop_bad_rows=drop_bad_rows)
         got.notes.insert(0, f"{path.name} is the workbench's own output: read {sibling.name} "
                             "beside it")
