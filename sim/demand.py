@@ -7,6 +7,7 @@ own streams: every strategy run on the same seed sees the very same orders.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,10 @@ __all__ = [
     "Catalogue",
     "OrderBook",
     "build_catalogue",
+    "day_zero",
+    "draw_services",
     "generate_orders",
+    "order_book",
     "rate_per_hour",
     "sku_ids",
 ]
@@ -101,11 +105,31 @@ def rate_per_hour(scenario: Scenario, t_h: np.ndarray) -> np.ndarray:
     wd = ((day + scenario.run.start_weekday) % 7).astype(int)
     rate = d.orders_per_day * intraday[hour] * weekday[wd]
     rate = rate * (1.0 + d.trend_per_year) ** (t_h / (24.0 * 365.0))
+    if d.annual_profile is not None:
+        annual = np.asarray(d.annual_profile) / np.mean(d.annual_profile)
+        rate = rate * annual[_calendar_month(scenario, day)]
     t_days = t_h / 24.0
     for s in d.spikes:
         inside = (t_days >= s.start_day) & (t_days < s.start_day + s.duration_days)
         rate = np.where(inside, rate * s.multiplier, rate)
     return rate
+
+
+# With no run.start_date, day 0 is dated in the week of Monday 2024-01-01, on the weekday
+# the run starts, so an exported history keeps its weekday pattern.
+_EPOCH_MONDAY = date(2024, 1, 1)
+
+
+def day_zero(start_date: date | None, start_weekday: int) -> date:
+    """Calendar date of the run's day 0."""
+    return start_date if start_date is not None else _EPOCH_MONDAY + timedelta(start_weekday)
+
+
+def _calendar_month(scenario: Scenario, day: np.ndarray) -> np.ndarray:
+    """Month (0 = January) of each run day."""
+    start = np.datetime64(day_zero(scenario.run.start_date, scenario.run.start_weekday), "D")
+    dates = start + np.asarray(day, np.int64).astype("timedelta64[D]")
+    return dates.astype("datetime64[M]").astype(np.int64) % 12
 
 
 @dataclass(frozen=True)
@@ -175,16 +199,29 @@ def generate_orders(scenario: Scenario, catalogue: Catalogue, point_weights: np.
     order = np.repeat(np.arange(n), n_lines)
     sku = rng.choice(catalogue.n, size=len(order), p=catalogue.popularity)
     qty = draw_count(rng, d.units_per_line, len(order))
-    order, sku, qty = _merge_duplicate_lines(order, sku, qty)
-    line_start = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(order, minlength=n), out=line_start[1:])
 
     w = np.asarray(point_weights, float)
     point = streams["demand.destinations"].choice(len(w), size=n, p=w / w.sum())
-    shares = np.array([s.share for s in d.service_levels])
-    service = streams["demand.services"].choice(len(shares), size=n, p=shares / shares.sum())
+    service = draw_services(scenario, n, streams)
+    return order_book(scenario, created, point, service, order, sku, qty, streams)
 
-    v = d.verification
+
+def draw_services(scenario: Scenario, n: int, streams: Streams) -> np.ndarray:
+    """Service level index of `n` orders, drawn by the scenario's shares."""
+    shares = np.array([s.share for s in scenario.demand.service_levels])
+    return streams["demand.services"].choice(len(shares), size=n, p=shares / shares.sum())
+
+
+def order_book(scenario: Scenario, created: np.ndarray, point: np.ndarray,
+               service: np.ndarray, order: np.ndarray, sku: np.ndarray, qty: np.ndarray,
+               streams: Streams) -> OrderBook:
+    """Orders (sorted by `created`, hours) and their lines (order number, SKU index, units)
+    into an order book, with the payment and fraud checks drawn for each order."""
+    n = len(created)
+    order, sku, qty = _merge_duplicate_lines(order, sku, qty)
+    line_start = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(order, minlength=n), out=line_start[1:])
+    v = scenario.demand.verification
     rng = streams["demand.verification"]
     held = rng.random(n) < v.hold_share
     review_h = np.where(held, draw(rng, v.review_time_h, n), 0.0)

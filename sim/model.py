@@ -24,6 +24,7 @@ from sim.record import (
     RunNames,
     Shipment,
 )
+from sim.replay import replay_orders
 from sim.routing import NetworkView, RoutingContext, RoutingPolicy
 from sim.routing_registry import make_policy
 from sim.scenario import CORE_CREWS, Scenario
@@ -56,8 +57,11 @@ class Network:
 
         self.points = demand_points_for(sc.geography)
         self.catalogue = build_catalogue(sc, self.streams)
-        self.orders = generate_orders(sc, self.catalogue, self.points["weight"].to_numpy(),
-                                      self.streams)
+        if sc.demand.orders_file is not None:
+            self.orders = replay_orders(sc, self.catalogue, self.points, self.streams)
+        else:
+            self.orders = generate_orders(sc, self.catalogue, self.points["weight"].to_numpy(),
+                                          self.streams)
         lat = np.array([n.location.lat for n in sc.nodes])
         lon = np.array([n.location.lon for n in sc.nodes])
         self.dist_km = distance_matrix_km(lat, lon, self.points["lat"].to_numpy(),

@@ -34,5 +34,31 @@ def preflight(scenario: Scenario) -> None:
         if len(points) == 0 or float(points["weight"].sum()) <= 0:
             problems.append(FieldProblem("geography", "demand points need a positive total "
                                          "weight", len(points)))
+    if scenario.demand.orders_file is not None:
+        problems.extend(_replay_problems(scenario, known))
     if problems:
         raise InvalidInput(problems)
+
+
+def _replay_problems(scenario: Scenario, known: set[str]) -> list[FieldProblem]:
+    """SKUs and services of a replayed file that the scenario does not have."""
+    from sim.replay import read_replay_file
+
+    lines = read_replay_file(scenario.demand).lines
+    out = []
+    checks = [("sku", known, "skus.items")]
+    if "service" in lines.columns:
+        checks.append(("service", {s.name for s in scenario.demand.service_levels},
+                       "demand.service_levels"))
+    for column, names, where in checks:
+        given = lines[column].dropna().astype(str)
+        missing = sorted(set(given.unique()) - names)
+        if missing:
+            share = 100.0 * given.isin(missing).mean()
+            out.append(FieldProblem(
+                "demand.orders_file",
+                f"{len(missing)} {column} values ({share:.1f} % of lines) are not in {where}: "
+                f"{', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''} "
+                "(fulfil calibrate writes a scenario that lists them)",
+                str(scenario.demand.orders_file)))
+    return out

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn, Union
 
+import numpy as np
 import yaml
 from pydantic import (
     BaseModel,
@@ -69,20 +70,62 @@ class Strict(BaseModel):
 class Dist(Strict):
     """A non-negative random quantity: `fixed`, `exponential`, `normal` (truncated at 0),
     `lognormal`, `gamma` (mean and cv), `geometric` or `poisson` (shifted so the minimum is
-    `min`), in the unit of the field that holds it."""
+    `min`), or `empirical` (`values` drawn with `weights`, as observed in a client's data;
+    its mean and cv follow from them), in the unit of the field that holds it."""
 
     dist: Literal[
-        "fixed", "exponential", "normal", "lognormal", "gamma", "geometric", "poisson"
+        "fixed", "exponential", "normal", "lognormal", "gamma", "geometric", "poisson",
+        "empirical",
     ] = "fixed"
     mean: NonNegativeFloat
     cv: NonNegativeFloat = 0.0
     min: NonNegativeFloat = 0.0
+    values: list[NonNegativeFloat] | None = None  # empirical only
+    weights: list[NonNegativeFloat] | None = None  # empirical only; equal when left out
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empirical_moments(cls, data: object) -> object:
+        """An empirical distribution's mean, cv and min are its values' (given or not)."""
+        if not (isinstance(data, Mapping) and data.get("dist") == "empirical"):
+            return data
+        values, weights = data.get("values"), data.get("weights")
+        unusable = {"mean": 0.0, **data}  # the checks after name the problem
+        if not isinstance(values, list) or not values:
+            return unusable
+        if weights is None:
+            weights = [1.0] * len(values)
+        try:
+            v, w = [float(x) for x in values], [float(x) for x in weights]
+        except (TypeError, ValueError):
+            return unusable
+        total = sum(w)
+        if len(v) != len(w) or total <= 0 or min(w) < 0:
+            return unusable
+        mean = sum(a * b for a, b in zip(v, w, strict=True)) / total
+        var = sum(b * (a - mean) ** 2 for a, b in zip(v, w, strict=True)) / total
+        return {**data, "mean": mean, "cv": (var**0.5 / mean) if mean > 0 else 0.0,
+                "min": min(v)}
 
     @model_validator(mode="after")
     def _discrete_mean_reaches_min(self) -> Dist:
         if self.dist in ("geometric", "poisson") and self.mean < self.min:
             raise ValueError(f"mean must be >= min ({self.min}) for a {self.dist} count")
+        if self.dist == "empirical":
+            if not self.values:
+                raise ValueError("an empirical distribution needs a non-empty values list")
+            if self.weights is not None and (len(self.weights) != len(self.values)
+                                             or sum(self.weights) <= 0):
+                raise ValueError(f"weights needs {len(self.values)} non-negative numbers "
+                                 f"with a positive sum, one per value, got {self.weights}")
+        elif self.values is not None or self.weights is not None:
+            raise ValueError(f"values and weights are for dist: empirical, not {self.dist}")
         return self
+
+    def probabilities(self) -> np.ndarray:
+        """An empirical distribution's weights as probabilities (sum 1)."""
+        w = np.ones(len(self.values or ())) if self.weights is None else np.array(self.weights)
+        return w / w.sum()
 
 
 # ---------------------------------------------------------------- run, SKUs, demand
@@ -200,12 +243,20 @@ class Demand(Strict):
     intraday_profile: list[NonNegativeFloat] = DEFAULT_INTRADAY
     weekday_profile: list[NonNegativeFloat] = DEFAULT_WEEKDAY
     trend_per_year: float = Field(0.0, gt=-1.0)  # growth of the daily rate, compounded
+    # Annual seasonality: 12 weights, January first, by the calendar month of each day (day
+    # 0 is run.start_date); none = flat year.
+    annual_profile: list[NonNegativeFloat] | None = None
     spikes: list[Spike] = []
     service_levels: list[ServiceLevel] = [
         ServiceLevel(name="standard", share=0.8, promise_days=5),
         ServiceLevel(name="expedited", share=0.2, promise_days=2),
     ]
     verification: Verification = Verification()
+    # Replay: the orders of a client's order-lines file instead of drawn ones (see
+    # sim/replay.py); the fields above still describe demand to the stock sizing.
+    orders_file: Path | None = None
+    columns: dict[str, str] = {}  # ours -> the file's, e.g. {created_at: OrderDate}
+    tz: str | None = None  # convert offset timestamps to this zone (e.g. Europe/Paris)
 
     @field_validator("intraday_profile")
     @classmethod
@@ -219,6 +270,13 @@ class Demand(Strict):
     def _7_days(cls, v: list[float]) -> list[float]:
         if len(v) != 7 or sum(v) <= 0:
             raise ValueError(f"needs 7 non-negative weights with a positive sum, got {len(v)}")
+        return v
+
+    @field_validator("annual_profile")
+    @classmethod
+    def _12_months(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and (len(v) != 12 or sum(v) <= 0):
+            raise ValueError(f"needs 12 non-negative weights with a positive sum, got {len(v)}")
         return v
 
     @field_validator("lines_per_order", "units_per_line")
@@ -880,6 +938,21 @@ class Scenario(Strict):
                     raise ValueError(f"inventory.{field} names unknown node {node!r}")
         return self
 
+    @model_validator(mode="after")
+    def _replay_calendar(self) -> Scenario:
+        """A replayed file sets the horizon (its days) and start date (its first day) unless
+        the scenario gives them."""
+        if self.demand.orders_file is None:
+            return self
+        from sim.replay import file_calendar  # reads the file: only for a replay scenario
+
+        first_day, days = file_calendar(self.demand)
+        if "horizon_days" not in self.run.model_fields_set:
+            self.run.horizon_days = days
+        if self.run.start_date is None:
+            self.run.start_date = first_day
+        return self
+
     def stock_policy(self, node: int) -> StockPolicy:
         """The stock policy in force at node number `node`."""
         return self.nodes[node].inventory or self.inventory
@@ -908,7 +981,12 @@ def read_yaml_mapping(path: str | Path) -> dict:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file (raises pydantic ValidationError on bad input)."""
     path = Path(path)
-    scenario = Scenario.model_validate(read_yaml_mapping(path))
+    data = read_yaml_mapping(path)
+    demand = data.get("demand")
+    if isinstance(demand, dict) and isinstance(demand.get("orders_file"), str):
+        # Like the points CSV, an orders file is relative to the scenario file.
+        data["demand"] = {**demand, "orders_file": str(path.parent / demand["orders_file"])}
+    scenario = Scenario.model_validate(data)
     csv = scenario.geography.points_csv
     if csv is not None and not csv.is_absolute():
         # CSV paths are relative to the scenario file, so a scenario folder can move as one.

@@ -39,6 +39,8 @@ def draw(rng: np.random.Generator, dist: Dist, size: int | tuple[int, ...]) -> n
     mean, cv, low = dist.mean, dist.cv, dist.min
     if dist.dist == "fixed" or (cv == 0 and dist.dist in ("normal", "lognormal", "gamma")):
         return np.full(size, mean, dtype=float)
+    if dist.dist == "empirical":
+        return rng.choice(np.asarray(dist.values, float), size=size, p=dist.probabilities())
     if dist.dist == "exponential":
         return rng.exponential(mean, size)
     if dist.dist == "normal":
@@ -76,6 +78,8 @@ def draw_count(rng: np.random.Generator, dist: Dist, size: int) -> np.ndarray:
     whose excess is cut at 0 (see `count_moments`)."""
     if dist.dist in ("geometric", "poisson"):
         return draw(rng, dist, size).astype(np.int64)
+    if dist.dist == "empirical":  # observed counts are whole already
+        return np.maximum(np.round(draw(rng, dist, size)), np.ceil(dist.min)).astype(np.int64)
     low = float(np.ceil(dist.min))
     if dist.dist == "fixed":
         x = np.full(size, max(dist.mean, low))
@@ -94,6 +98,10 @@ def count_moments(dist: Dist) -> tuple[float, float]:
     adds a variance of at most 1/4, left out). A normal excess is censored at 0:
     E[max(X, 0)] = m Phi(m/s) + s phi(m/s), E[max(X, 0)^2] = (m^2 + s^2) Phi(m/s)
     + m s phi(m/s)."""
+    if dist.dist == "empirical":
+        v = np.maximum(np.round(dist.values), np.ceil(dist.min))
+        p = dist.probabilities()
+        return float(p @ v), float(p @ v**2)
     excess = max(dist.mean - dist.min, 0.0)
     if excess == 0 and dist.dist != "fixed":
         return dist.mean, dist.mean**2  # always `min`
@@ -126,6 +134,11 @@ def quantile(dist: Dist, q: float) -> float:
     mean, cv, low = dist.mean, dist.cv, dist.min
     if dist.dist == "fixed" or (cv == 0 and dist.dist in ("normal", "lognormal", "gamma")):
         return float(mean)
+    if dist.dist == "empirical":
+        order = np.argsort(dist.values, kind="stable")
+        cum = np.cumsum(dist.probabilities()[order])
+        i = min(int(np.searchsorted(cum, q - 1e-12)), len(order) - 1)
+        return float(np.asarray(dist.values, float)[order][i])
     if dist.dist == "exponential":
         return float(stats.expon.ppf(q, scale=mean))
     if dist.dist == "normal":

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from sim.demand import OrderBook
+from sim.demand import OrderBook, day_zero
 
 __all__ = ["day_zero", "export_order_lines"]
-
-# With no run.start_date, day 0 is dated in the week of Monday 2024-01-01, on the weekday
-# the run starts, so an exported history keeps its weekday pattern.
-_EPOCH_MONDAY = date(2024, 1, 1)
-
-
-def day_zero(start_date: date | None, start_weekday: int) -> date:
-    """Calendar date of the run's day 0."""
-    return start_date if start_date is not None else _EPOCH_MONDAY + timedelta(start_weekday)
 
 
 def export_order_lines(orders: OrderBook, sku_ids: np.ndarray, point_lat: np.ndarray,
