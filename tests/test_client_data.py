@@ -385,3 +385,14 @@ def test_non_iso_dates_read_the_way_that_fits(tmp_path: Path) -> None:
     df = _lines(2, 1).assign(created_at=["03/01/2024 10:00", "04/01/2024 09:00"])
     got = load_order_lines(_write(tmp_path, df))
     assert any("both fit every line" in n for n in got.notes)
+
+
+def test_bundled_gzipped_example_export_reads_with_its_column_map() -> None:
+    from sim.client_data.synthetic import CLIENT_COLUMNS
+
+    got = load_order_lines(ROOT / "scenarios" / "data" / "example_orders.csv.gz",
+                           columns=CLIENT_COLUMNS, skus=ROOT / "scenarios" / "data" /
+                           "example_skus.csv")
+    assert len(got.lines) > 10_000 and got.dropped == []
+    assert got.lines["returned_quantity"].le(got.lines["quantity"]).all()
+    assert got.skus is not None and got.lines["sku"].isin(got.skus["sku"]).all()

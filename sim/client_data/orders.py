@@ -10,6 +10,7 @@ the header is row 1 (for Parquet too: the first data row is row 2).
 from __future__ import annotations
 
 import difflib
+import gzip
 import re
 import warnings
 import zoneinfo
@@ -135,8 +136,14 @@ def _read_table(path: Path) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise _fail(path, "the file is empty")
     ext = path.suffix.lower()
-    with path.open("rb") as f:
-        head = f.read(8192)
+    gz = ext == ".gz"
+    if gz:  # example_orders.csv.gz: the format is the suffix before .gz
+        ext = Path(path.stem).suffix.lower()
+    try:
+        with (gzip.open(path, "rb") if gz else path.open("rb")) as f:
+            head = f.read(8192)
+    except (OSError, EOFError) as e:
+        raise _fail(path, f"not a readable gzip file: {e}") from None
     if ext in (".parquet", ".pq"):
         if head[:4] != b"PAR1":
             raise _fail(path, "not a Parquet file (it does not start with PAR1)")
@@ -150,6 +157,9 @@ def _read_table(path: Path) -> pd.DataFrame:
         kind = "an .xlsx workbook"
     elif ext == ".xls":
         raise _fail(path, "the old Excel .xls format is not read: save it as .xlsx or CSV")
+    elif gz and ext not in (".csv", ".tsv", ".txt"):
+        raise _fail(path, f"unknown file type {ext + '.gz'!r}: give a .csv, .csv.gz, .parquet "
+                          "or .xlsx file")
     elif ext in (".csv", ".tsv", ".txt"):
         if b"\x00" in head:
             raise _fail(path, "binary data, not a text (CSV) file")
@@ -158,7 +168,7 @@ def _read_table(path: Path) -> pd.DataFrame:
         kind = "CSV"
     else:
         raise _fail(path, f"unknown file type {ext or '(no extension)'!r}: give a .csv, "
-                          ".parquet or .xlsx file")
+                          ".csv.gz, .parquet or .xlsx file")
     try:
         df = reader(path)
     except pd.errors.EmptyDataError:
