@@ -9,8 +9,9 @@ from sim.client_data.orders import (
     OrderLines,
     Problem,
     load_order_lines,
+    load_sku_master,
     parse_column_map,
 )
 
 __all__ = ["CANONICAL_COLUMNS", "ClientDataError", "OrderLines", "Problem", "load_order_lines",
-           "parse_column_map"]
+           "load_sku_master", "parse_column_map"]
