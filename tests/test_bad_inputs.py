@@ -91,6 +91,17 @@ def test_small_binary_file_with_nul_bytes_is_binary(tmp_path):
     _bad(["validate", str(DATA / "binary_small.bin")], "binary file")
 
 
+def test_utf8_character_cut_by_the_sniffed_block_is_still_text(tmp_path):
+    from sim.cli.errors import input_file
+
+    text = tmp_path / "t.yaml"
+    text.write_bytes(b"#" * 8191 + "é".encode())  # the 2-byte é straddles byte 8192
+    assert input_file(text) == text
+    text.write_bytes(b"#" * 100 + b"\xff")
+    with pytest.raises(typer.BadParameter, match="binary file"):
+        input_file(text)
+
+
 def test_text_file_is_accepted_by_the_file_check():
     code, _, err = _invoke(["validate", str(SCENARIO)])
     assert code == 0, err

@@ -8,6 +8,7 @@ under `--json` while a solver writes its own lines.
 from __future__ import annotations
 
 import ast
+import codecs
 import contextlib
 import difflib
 import os
@@ -173,22 +174,14 @@ def input_file(value: Path | None) -> Path | None:
     except OSError as err:
         raise typer.BadParameter(f"{str(value)!r} cannot be read: {err.strerror}") from None
     try:
-        # a multi-byte character cut at the end of the sniffed block is not a binary file
-        head.decode("utf-8", errors="strict" if len(head) < _SNIFF_BYTES else "ignore")
-        binary = b"\x00" in head or (len(head) == _SNIFF_BYTES and not _mostly_text(head))
+        # incremental: a character cut at the end of the sniffed block is not an error
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < _SNIFF_BYTES)
+        binary = b"\x00" in head
     except UnicodeDecodeError:
         binary = True
     if binary:
         raise typer.BadParameter(f"{str(value)!r} is a binary file, not a UTF-8 text file")
     return value
-
-
-def _mostly_text(head: bytes) -> bool:
-    try:
-        head[:-4].decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def at_least(low: float, above: bool = False) -> Callable[[float | None], float | None]:
