@@ -102,6 +102,17 @@ def test_utf8_character_cut_by_the_sniffed_block_is_still_text(tmp_path):
         input_file(text)
 
 
+def test_existing_file_takes_binary_formats_but_not_a_directory(tmp_path):
+    from sim.cli.errors import existing_file
+
+    parquet = tmp_path / "orders.parquet"
+    parquet.write_bytes((DATA / "binary.bin").read_bytes())
+    assert existing_file(parquet) == parquet
+    assert existing_file(None) is None
+    with pytest.raises(typer.BadParameter, match="is a directory"):
+        existing_file(tmp_path)
+
+
 def test_text_file_is_accepted_by_the_file_check():
     code, _, err = _invoke(["validate", str(SCENARIO)])
     assert code == 0, err

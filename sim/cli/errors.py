@@ -29,6 +29,7 @@ __all__ = [
     "at_least",
     "bad_input_exits",
     "did_you_mean",
+    "existing_file",
     "format_problem",
     "format_validation_error",
     "input_file",
@@ -159,15 +160,23 @@ def bad_input_exits(source: str = "") -> Iterator[None]:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def input_file(value: Path | None) -> Path | None:
-    """Typer callback for a path the command reads: an existing, readable text file (else a
-    usage error naming the argument and the path, exit 2)."""
+def existing_file(value: Path | None) -> Path | None:
+    """Typer callback for a path the command reads in any format (Parquet, Excel): an
+    existing file, not a directory (else a usage error naming the argument and the path)."""
     if value is None:
         return None
     if not value.exists():
         raise typer.BadParameter(f"{str(value)!r}: no such file")
     if value.is_dir():
         raise typer.BadParameter(f"{str(value)!r} is a directory, not a file")
+    return value
+
+
+def input_file(value: Path | None) -> Path | None:
+    """Typer callback for a text file the command reads (YAML, JSON, CSV): an existing,
+    readable UTF-8 file (else a usage error naming the argument and the path, exit 2)."""
+    if existing_file(value) is None:
+        return None
     try:
         with value.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)
