@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from optimize.errors import FieldProblem, InvalidInput
-from optimize.pick_routing import METHODS
-from sim.demand import sku_ids
-from sim.geography_source import demand_points_for
-from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 __all__ = ["preflight"]
 
 
 def preflight(scenario: Scenario) -> None:
     """Raise InvalidInput naming every field that refers to data that is not there."""
+    # imported here: the CLI imports this module at start-up, these pull in numpy, pandas
+    # and OR-Tools
+    from optimize.pick_routing import METHODS
+    from sim.demand import sku_ids
+    from sim.geography_source import demand_points_for
+
     problems = []
     for i, node in enumerate(scenario.nodes):
         if node.picking.routing not in METHODS:

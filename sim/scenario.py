@@ -62,9 +62,10 @@ Weekday = Annotated[int, Field(ge=0, le=6)]
 
 
 class Strict(BaseModel):
-    """Base for every section: unknown keys are errors; assignment is validated too."""
+    """Base for every section: unknown keys are errors; assignment is validated too; no
+    float may be infinite or NaN (YAML's `.inf` and `.nan`)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Dist(Strict):
@@ -185,7 +186,7 @@ class SkuGenerator(Strict):
 class Skus(Strict):
     """SKUs: an explicit `items` list or a `generator`; `categories` for return rates."""
 
-    items: list[SkuSpec] | None = None
+    items: Annotated[list[SkuSpec], Field(min_length=1)] | None = None
     generator: SkuGenerator | None = None
     categories: list[Category] = [Category(name="general")]
 
@@ -194,9 +195,13 @@ class Skus(Strict):
         if (self.items is None) == (self.generator is None):
             raise ValueError("give exactly one of items or generator")
         names = {c.name for c in self.categories}
+        seen: set[str] = set()
         for i, s in enumerate(self.items or []):
             if s.category not in names:
                 raise ValueError(f"items[{i}].category {s.category!r} is not in categories")
+            if s.id in seen:
+                raise ValueError(f"items[{i}].id {s.id!r} is a duplicate SKU id")
+            seen.add(s.id)
         return self
 
 
@@ -969,11 +974,32 @@ class Scenario(Strict):
         return 24.0 * self.run.horizon_days
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """The safe loader, refusing a mapping that gives the same key twice (plain YAML keeps
+    the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        """The mapping of `node`; ConstructorError naming the repeated key and its line."""
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, list | dict):
+                continue  # unhashable: the base class reports it
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice (lines {seen[key]} and {line})",
+                    key_node.start_mark)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml_mapping(path: str | Path) -> dict:
-    """The top-level mapping of a YAML file (YAMLError if it is anything else)."""
+    """The top-level mapping of a YAML file (YAMLError if it is anything else, or if a
+    mapping gives a key twice)."""
     path = Path(path)
     with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = yaml.load(fh, Loader=_UniqueKeyLoader)
     if not isinstance(data, dict):
         raise yaml.YAMLError(f"{path}: the top level must be a mapping of sections")
     return data

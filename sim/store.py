@@ -45,6 +45,18 @@ class ResultStore:
         os.replace(tmp, path)  # atomic on one file system: the row is there whole or not at all
         return path
 
+    def remove_orphans(self) -> int:
+        """Delete the temporary files of writers that died before renaming them (a killed
+        sweep); files of live processes are left alone. Returns how many were removed."""
+        removed = 0
+        for tmp in self.runs_dir.glob(".*.tmp") if self.runs_dir.is_dir() else ():
+            pid = tmp.name.rsplit(".", 2)[-2]
+            if pid.isdigit() and _alive(int(pid)):
+                continue
+            tmp.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Run SQL over the view `runs` (every stored row); an empty store gives no rows."""
         con = duckdb.connect()
@@ -81,3 +93,14 @@ class ResultStore:
 
     def __len__(self) -> int:
         return len(list(self.runs_dir.glob("*.parquet"))) if self.runs_dir.is_dir() else 0
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

@@ -27,6 +27,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -259,19 +260,49 @@ def _serial(tasks: Sequence[Task]) -> Iterator[dict[str, Any]]:
         yield run_task(t)
 
 
-def _local(tasks: Sequence[Task], workers: int) -> Iterator[dict[str, Any]]:
+def _local(tasks: Sequence[Any], workers: int, fn: Callable[[Any], dict[str, Any]] = run_task,
+           failed: Callable[[Any, BaseException], dict[str, Any]] = failed_record,
+           ) -> Iterator[dict[str, Any]]:
+    """`fn(task)` for every task on `workers` processes; a task whose worker dies gets
+    `failed(task, error)`, and only that task."""
     # forkserver: workers fork from a clean process that has imported the model once, so
     # neither the parent's threads (progress bar, DuckDB) nor a re-import per task get in.
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(["sim.sweep"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    todo = list(tasks)
+    while todo:
+        broken: list[int] = []
+        yield from _pool_round(todo, ProcessPoolExecutor(workers, mp_context=ctx), fn, failed,
+                               broken)
+        # A dead worker (killed, out of memory) breaks the whole pool and every unfinished
+        # task with it. The pool feeds its workers in submission order, so the task that died
+        # is among the first workers + 1 unfinished ones: run each of those alone, where a
+        # death is its own; send the rest to a fresh pool.
+        broken.sort()
+        for i in broken[:workers + 1]:
+            yield from _pool_round([todo[i]], ProcessPoolExecutor(1, mp_context=ctx), fn,
+                                   failed, None)
+        todo = [todo[i] for i in broken[workers + 1:]]
+
+
+def _pool_round(tasks: Sequence[Any], pool: ProcessPoolExecutor,
+                fn: Callable[[Any], dict[str, Any]],
+                failed: Callable[[Any, BaseException], dict[str, Any]],
+                broken: list[int] | None) -> Iterator[dict[str, Any]]:
+    """The records of `tasks` on `pool`; with `broken` given, tasks lost to a broken pool are
+    listed there (by index) instead of recorded as failed."""
     try:
-        futures = {pool.submit(run_task, t): t for t in tasks}
+        futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
         for fut in as_completed(futures):
             try:
                 yield fut.result()
-            except Exception as err:  # a worker that died (killed, out of memory)
-                yield failed_record(futures[fut], err)
+            except BrokenProcessPool as err:
+                if broken is None:
+                    yield failed(tasks[futures[fut]], err)
+                else:
+                    broken.append(futures[fut])
+            except Exception as err:  # the result could not be sent back
+                yield failed(tasks[futures[fut]], err)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -300,6 +331,7 @@ def execute(tasks: Sequence[Task], store: ResultStore, workers: int | None = Non
     as it arrives. On local processes by default (`workers`, default all cores; 0 = in this
     process), on a Dask cluster if `client` or a `scheduler` address is given."""
     t0 = time.perf_counter()
+    store.remove_orphans()
     done = store.keys("ok") if retry_failed else store.keys(None)
     todo = [t for t in tasks if t.key not in done]
     if len({t.key for t in todo}) != len(todo):

@@ -10,17 +10,16 @@ from rich.console import Console
 
 from optimize.errors import FieldProblem, InvalidInput
 from sim.cli.app import app
-from sim.cli.errors import bad_input_exits
-from sim.compare import CompareSettings, plan_compare, run_compare
-from sim.modes import MODES
-from sim.preflight import preflight
-from sim.report import findings, write_report
-from sim.scenario import load_scenario
-from sim.store import ResultStore
+from sim.cli.errors import at_least, bad_input_exits, input_file
 
-__all__ = ["compare"]
+__all__ = ["COMPARE_DEFAULTS", "MODES", "compare"]
 
 console = Console()
+# sim.modes.MODES and the defaults of sim.compare.CompareSettings, spelled out so that
+# `fulfil --help` need not import the model (tests/test_bad_inputs.py checks they agree)
+MODES = ("in_house", "3pl", "dropship", "marketplace", "hybrid")
+COMPARE_DEFAULTS = {"replications": 5, "volumes": (0.25, 0.5, 1.0, 1.5),
+                    "sensitivity_replications": 1}
 
 
 def _modes(text: str) -> tuple[str, ...]:
@@ -46,22 +45,24 @@ def _volumes(text: str) -> tuple[float, ...]:
 
 @app.command("compare")
 def compare(
-    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    scenario: Path = typer.Argument(..., help="Scenario YAML file.", callback=input_file),
     modes: str = typer.Option(",".join(MODES), "--modes",
                               help="Comma-separated fulfilment modes to compare."),
-    replications: int = typer.Option(CompareSettings.replications, "--replications", min=2,
+    replications: int = typer.Option(COMPARE_DEFAULTS["replications"], "--replications",
+                                     callback=at_least(2),
                                      help="Replications per mode (common random numbers)."),
     out: Path = typer.Option(Path("report"), "--out", help="Report folder (index.html, "
                              "report.md, CSVs, PNGs; the results store in out/store)."),
-    workers: int | None = typer.Option(None, "--workers", min=0,
+    workers: int | None = typer.Option(None, "--workers", callback=at_least(0),
                                        help="Local worker processes (default: all cores)."),
     scheduler: str | None = typer.Option(None, "--scheduler",
                                          help="Dask scheduler address, e.g. tcp://host:8786."),
-    volumes: str = typer.Option(",".join(f"{v:g}" for v in CompareSettings.volumes),
+    volumes: str = typer.Option(",".join(f"{v:g}" for v in COMPARE_DEFAULTS["volumes"]),
                                 "--volumes", help="Break-even volumes, as multiples of the "
                                 "scenario's orders/day."),
     sensitivity_replications: int = typer.Option(
-        CompareSettings.sensitivity_replications, "--sensitivity-replications", min=1,
+        COMPARE_DEFAULTS["sensitivity_replications"], "--sensitivity-replications",
+        callback=at_least(1),
         help="Replications per break-even / tornado point."),
     sensitivity: bool = typer.Option(True, help="Run the break-even and tornado analyses."),
     full_horizon: bool = typer.Option(False, "--full-horizon", help="Keep every day of the "
@@ -69,6 +70,12 @@ def compare(
                                       "are dropped, weekdays kept)."),
 ) -> None:
     """Compare fulfilment modes on the same demand, normal period and under the spikes."""
+    from sim.compare import CompareSettings, plan_compare, run_compare
+    from sim.preflight import preflight
+    from sim.report import findings, write_report
+    from sim.scenario import load_scenario
+    from sim.store import ResultStore
+
     with bad_input_exits(str(scenario)):
         settings = CompareSettings(
             modes=_modes(modes), replications=replications, condense=not full_horizon,

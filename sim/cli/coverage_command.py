@@ -5,28 +5,29 @@ from __future__ import annotations
 import json
 import math
 import re
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from optimize.errors import FieldProblem, InvalidInput
-from optimize.network import (
-    BACKENDS,
-    DEFAULT_BACKEND,
-    CoverageCurve,
-    SetCoverResult,
-    coverage_curve,
-    set_cover,
-)
 from sim.cli.app import app
-from sim.cli.errors import bad_input_exits
-from sim.coverage import CoveragePlan, coverage_plan, plot_coverage_map, site_names, write_scenario
+from sim.cli.errors import at_least, bad_input_exits, input_file, solver_output_to_stderr
 
-__all__ = ["coverage", "parse_k"]
+if TYPE_CHECKING:
+    from optimize.network import CoverageCurve, SetCoverResult
+    from sim.coverage import CoveragePlan
+
+__all__ = ["COVERAGE_BACKENDS", "DEFAULT_COVERAGE_BACKEND", "coverage", "parse_k"]
 
 console = Console()
+# optimize.network's BACKENDS and DEFAULT_BACKEND, spelled out so that `fulfil --help` need
+# not import OR-Tools (tests/test_bad_inputs.py checks they agree)
+COVERAGE_BACKENDS = ("cp_sat", "highs", "scip")
+DEFAULT_COVERAGE_BACKEND = "scip"
+Backend = StrEnum("Backend", {name: name for name in COVERAGE_BACKENDS})
 
 _HELP = """How many fulfilment nodes, and where, to serve a share of customers within N days
 (or within a distance), solved exactly (maximum coverage / partial set cover, OR-Tools).
@@ -66,6 +67,8 @@ def _record(plan: CoveragePlan, sites: tuple[int, ...], covered: float, total: f
 
 
 def _print_curve(plan: CoveragePlan, curve: CoverageCurve) -> None:
+    from rich.table import Table
+
     table = Table(title=f"Coverage of {plan.label}: {plan.service}", header_style="bold")
     for col in ("k", "covered", "weight", "sites (new in bold)", "optimal", "tie", "time s"):
         table.add_column(col, justify="right" if col in ("k", "covered", "time s") else "left")
@@ -82,6 +85,8 @@ def _print_curve(plan: CoveragePlan, curve: CoverageCurve) -> None:
 
 
 def _print_cover(plan: CoveragePlan, res: SetCoverResult) -> None:
+    from sim.coverage import site_names
+
     if not res.sites:
         console.print(f"[red]{res.status.value}[/red]: {res.message}")
         return
@@ -95,9 +100,11 @@ def _print_cover(plan: CoveragePlan, res: SetCoverResult) -> None:
 def coverage(
     region: str = typer.Option(None, "--region", help="Bundled demand points and candidate "
                                "sites: us or fr (default us)."),
-    points: Path = typer.Option(None, "--points", help="CSV id,lat,lon,weight of demand "
-                                "points (orders, revenue or population)."),
-    candidates: Path = typer.Option(None, "--candidates", help="CSV id,lat,lon[,fixed_cost,"
+    points: Path = typer.Option(None, "--points", callback=input_file, help="CSV "
+                                "id,lat,lon,weight of demand points (orders, revenue or "
+                                "population)."),
+    candidates: Path = typer.Option(None, "--candidates", callback=input_file,
+                                    help="CSV id,lat,lon[,fixed_cost,"
                                     "capacity] of candidate sites (default: the region's "
                                     "largest metros)."),
     days: int = typer.Option(None, "--days", help="Serve within this many days by the "
@@ -121,11 +128,14 @@ def coverage(
                                   "unless given)."),
     scenario_out: Path = typer.Option(None, "--scenario-out", help="Write a runnable "
                                       "scenario YAML of the chosen network (largest k)."),
-    backend: str = typer.Option(DEFAULT_BACKEND, "--backend",
-                                help=f"MIP backend: {', '.join(sorted(BACKENDS))}."),
-    time_limit_s: float = typer.Option(None, "--time-limit", help="Seconds per solve."),
+    backend: Backend = typer.Option(DEFAULT_COVERAGE_BACKEND, "--backend", help="MIP backend."),
+    time_limit_s: float = typer.Option(None, "--time-limit", callback=at_least(0.0),
+                                       help="Seconds per solve."),
 ) -> None:
     """Solve the coverage problem for these options; print it, draw its map, write its scenario."""
+    from optimize.network import coverage_curve, set_cover
+    from sim.coverage import coverage_plan, plot_coverage_map, write_scenario
+
     with bad_input_exits():
         if target is not None and k is not None:
             raise InvalidInput(FieldProblem("--target", "give --k or --target, not both",
@@ -136,12 +146,10 @@ def coverage(
         m = plan.instance.n_sites
         if target is None and ks[-1] > m:
             raise InvalidInput(FieldProblem("--k", f"at most {m} (the candidate sites)", k))
-        if backend not in BACKENDS:
-            raise InvalidInput(FieldProblem("--backend", f"one of {sorted(BACKENDS)}",
-                                            backend))
     if target is not None:
-        with bad_input_exits():
-            res = set_cover(plan.instance, target, backend=backend, time_limit_s=time_limit_s)
+        with bad_input_exits(), solver_output_to_stderr(as_json):
+            res = set_cover(plan.instance, target, backend=backend.value,
+                            time_limit_s=time_limit_s)
         chosen = res.sites
         record = _record(plan, res.sites, res.covered_weight, res.total_weight, res.optimal,
                          res.time_s)
@@ -152,8 +160,9 @@ def coverage(
         title = f"{plan.label}: fewest sites for {target:.0%} {plan.service}"
         failed = not res.sites
     else:
-        curve = coverage_curve(plan.instance, ks, backend=backend, time_limit_s=time_limit_s,
-                               check_tie=not as_json)
+        with solver_output_to_stderr(as_json):
+            curve = coverage_curve(plan.instance, ks, backend=backend.value,
+                                   time_limit_s=time_limit_s, check_tie=not as_json)
         records = [_record(plan, r.sites, r.covered_weight, r.total_weight, r.optimal,
                            r.time_s) for r in curve.results]
         if as_json:

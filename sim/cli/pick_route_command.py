@@ -3,23 +3,44 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from optimize.errors import FieldProblem, InvalidInput
-from optimize.pick_routing import METHODS, Layout, TourResult, check_pick_lists, route, tour_path_m
 from sim.cli.app import app
-from sim.cli.errors import bad_input_exits
+from sim.cli.errors import at_least, bad_input_exits, input_file, solver_output_to_stderr
 
-__all__ = ["load_request", "pick_route"]
+if TYPE_CHECKING:
+    import numpy as np
+
+    from optimize.pick_routing import Layout, TourResult
+
+__all__ = ["PICK_METHODS", "load_request", "pick_route"]
+
+# optimize.pick_routing.METHODS, spelled out so that `fulfil --help` need not import OR-Tools
+# (tests/test_bad_inputs.py checks the two agree)
+PICK_METHODS = ("optimal", "s_shape", "return", "midpoint", "largest_gap", "combined", "ortools")
+PickMethod = StrEnum("PickMethod", {name: name for name in PICK_METHODS})
+
+
+def _bool_coordinates(lists: object) -> list[FieldProblem]:
+    """JSON true/false where an aisle or a position is expected (Python would take them for
+    1 and 0)."""
+    if not isinstance(lists, list):
+        return []
+    return [FieldProblem(f"pick_lists[{i}][{j}][{k}]", "must be a number, not true/false", v)
+            for i, pl in enumerate(lists) if isinstance(pl, list)
+            for j, pick in enumerate(pl) if isinstance(pick, list)
+            for k, v in enumerate(pick) if isinstance(v, bool)]
 
 
 def load_request(path: Path) -> tuple[Layout, list[np.ndarray]]:
     """Read `{"layout": {...}, "pick_lists": [[[aisle, y], ...], ...]}`; InvalidInput if bad."""
+    from optimize.pick_routing import Layout, check_pick_lists
+
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as err:
@@ -42,7 +63,9 @@ def load_request(path: Path) -> tuple[Layout, list[np.ndarray]]:
         problems.append(FieldProblem("pick_lists", "must be a list of pick lists", lists))
         lists = []
     arrays = []
-    if layout is not None:
+    flags = _bool_coordinates(lists)
+    problems += flags
+    if layout is not None and not flags:
         arrays, list_problems = check_pick_lists(layout, lists)
         problems += list_problems
     if problems:
@@ -54,6 +77,8 @@ def load_request(path: Path) -> tuple[Layout, list[np.ndarray]]:
 def plot_tour(layout: Layout, tour: TourResult, path: Path) -> None:
     """Draw the layout (aisles, cross aisles, depot), the picks and the tour as a PNG."""
     import matplotlib
+
+    from optimize.pick_routing import tour_path_m
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -81,24 +106,32 @@ def plot_tour(layout: Layout, tour: TourResult, path: Path) -> None:
 
 @app.command("pick-route")
 def pick_route(
-    request: Path = typer.Argument(..., help="REQUEST.json: {layout: {...}, pick_lists: [...]}."),
-    method: str = typer.Option("optimal", "--method", help=f"One of: {', '.join(METHODS)}."),
+    request: Path = typer.Argument(..., help="REQUEST.json: {layout: {...}, pick_lists: [...]}.",
+                                   callback=input_file),
+    method: PickMethod = typer.Option("optimal", "--method", help="Routing method."),
     as_json: bool = typer.Option(False, "--json", help="Print the tours as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Draw the first pick list's tour."),
-    time_limit_s: float = typer.Option(1.0, "--time-limit-s",
-                                       help="OR-Tools time limit per tour (s)."),
+    time_limit: float = typer.Option(1.0, "--time-limit", callback=at_least(0.0),
+                                     help="OR-Tools time limit per tour (s)."),
+    time_limit_s: float | None = typer.Option(None, "--time-limit-s", hidden=True,
+                                              callback=at_least(0.0),
+                                              help="Old name of --time-limit."),
 ) -> None:
     """Pick tours (m) for each pick list by a routing method; JSON, a table and a plot."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from optimize.pick_routing import route
+
     with bad_input_exits(str(request)):
-        if method not in METHODS:
-            raise InvalidInput(FieldProblem("--method", f"must be one of {', '.join(METHODS)}",
-                                            method))
         layout, lists = load_request(request)
-    tours = [route(layout, pl, method, time_limit_s=time_limit_s) for pl in lists]
+    limit = time_limit if time_limit_s is None else time_limit_s
+    with solver_output_to_stderr(as_json):
+        tours = [route(layout, pl, method.value, time_limit_s=limit) for pl in lists]
     if as_json:
         typer.echo(json.dumps({"tours": [t.to_dict() for t in tours]}))
     else:
-        table = Table(title=f"pick tours ({method})", header_style="bold")
+        table = Table(title=f"pick tours ({method.value})", header_style="bold")
         for col in ("#", "picks", "length (m)", "optimal", "time (ms)", "sequence"):
             table.add_column(col, justify="right" if col != "sequence" else "left")
         for i, t in enumerate(tours):

@@ -6,12 +6,15 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from optimize.order_routing import RoutingResult, greedy, load_instance, lp_bound, solve
 from sim.cli.app import app
-from sim.cli.errors import bad_input_exits
+from sim.cli.errors import at_least, bad_input_exits, input_file, solver_output_to_stderr
+
+if TYPE_CHECKING:
+    from optimize.order_routing import RoutingResult
 
 __all__ = ["route_orders"]
 
@@ -26,22 +29,26 @@ class Method(StrEnum):
 
 @app.command("route-orders")
 def route_orders(
-    instance: Path = typer.Argument(..., help="Instance JSON: nodes, orders, cost."),
+    instance: Path = typer.Argument(..., help="Instance JSON: nodes, orders, cost.",
+                                    callback=input_file),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     method: Method = typer.Option(Method.optimal, "--method",
                                   help="optimal (MIP), greedy (myopic) or lp (relaxation bound)."),
-    time_limit: float = typer.Option(60.0, "--time-limit", min=0.0,
+    time_limit: float = typer.Option(60.0, "--time-limit", callback=at_least(0.0),
                                      help="Solver time limit in seconds."),
 ) -> None:
     """Decide which node ships which order: shipments, unfilled units, cost and bound."""
+    from optimize.order_routing import greedy, load_instance, lp_bound, solve
+
     with bad_input_exits(str(instance)):
         inst = load_instance(instance)
-    if method is Method.optimal:
-        result = solve(inst, time_limit_s=time_limit)
-    elif method is Method.lp:
-        result = lp_bound(inst, time_limit_s=time_limit)
-    else:
-        result = greedy(inst)
+    with solver_output_to_stderr(as_json):
+        if method is Method.optimal:
+            result = solve(inst, time_limit_s=time_limit)
+        elif method is Method.lp:
+            result = lp_bound(inst, time_limit_s=time_limit)
+        else:
+            result = greedy(inst)
     if as_json:
         if result.message and result.status in ("infeasible", "unknown"):
             print(result.message, file=sys.stderr)

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sim.cli.app import app
-from sim.cli.errors import bad_input_exits
+from sim.cli.errors import at_least, bad_input_exits, input_file
 from sim.preflight import preflight
 from sim.scenario import ROUTING_POLICIES, Scenario, load_scenario
 
@@ -35,7 +35,8 @@ def _load(path: Path) -> Scenario:
 
 
 @app.command()
-def validate(scenario: Path = typer.Argument(..., help="Scenario YAML file.")) -> None:
+def validate(scenario: Path = typer.Argument(..., help="Scenario YAML file.",
+                                             callback=input_file)) -> None:
     """Check a scenario file; list every problem by field path and value (exit 2 if any)."""
     sc = _load(scenario)
     console.print(f"[green]ok[/green] {scenario}: {sc.name!r}, {len(sc.nodes)} node(s), "
@@ -66,11 +67,13 @@ def print_summary(summary: dict, title: str) -> None:
 
 @app.command()
 def run(
-    scenario: Path = typer.Argument(..., help="Scenario YAML file."),
+    scenario: Path = typer.Argument(..., help="Scenario YAML file.", callback=input_file),
     out: Path = typer.Option(Path("results/run"), "--out", help="Folder for tables and plots."),
-    replication: int = typer.Option(0, min=0, help="Replication number (independent streams)."),
-    seed: int | None = typer.Option(None, min=0, help="Override run.seed."),
-    days: int | None = typer.Option(None, "--days", min=1, help="Override run.horizon_days."),
+    replication: int = typer.Option(0, callback=at_least(0),
+                                    help="Replication number (independent streams)."),
+    seed: int | None = typer.Option(None, callback=at_least(0), help="Override run.seed."),
+    days: int | None = typer.Option(None, "--days", callback=at_least(1),
+                                    help="Override run.horizon_days."),
     routing: RoutingPolicyName | None = typer.Option(
         None, help="Override routing.policy (its parameters at their defaults, or the "
                    "scenario's where the two policies share them)."),

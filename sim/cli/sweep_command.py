@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from optimize.errors import FieldProblem, InvalidInput
 from sim.cli.app import app
-from sim.cli.errors import bad_input_exits
-from sim.experiments import summarise
-from sim.store import ResultStore
-from sim.sweep import execute, load_sweep, plan_sweep
+from sim.cli.errors import at_least, bad_input_exits, input_file
+
+if TYPE_CHECKING:
+    from sim.sweep import SweepSpec, Task
 
 console = Console()
 err_console = Console(stderr=True)
@@ -28,22 +29,53 @@ def _ci(mean: float, half: float) -> str:
     return f"{mean:,.2f}" if math.isnan(half) else f"{mean:,.2f} ± {half:,.2f}"
 
 
+def _plan(spec: SweepSpec) -> list[Task]:
+    """The sweep's tasks; a common change on a path the scenario lacks is an InvalidInput
+    naming it."""
+    from sim.api import with_changes
+    from sim.scenario import load_scenario
+    from sim.sweep import plan_sweep
+
+    try:
+        return plan_sweep(spec)
+    except (KeyError, IndexError, TypeError):
+        base = load_scenario(spec.scenario)
+        problems = []
+        for path, value in spec.changes.items():
+            try:
+                with_changes(base, {path: value})
+            except (KeyError, IndexError, TypeError):
+                problems.append(FieldProblem(f"changes.{path}", "no such field in the scenario",
+                                             value))
+            except ValueError:
+                pass  # a bad value for a real field: reported with the others below
+        if not problems:
+            raise
+        raise InvalidInput(problems) from None
+
+
 @app.command("sweep")
 def sweep(
     sweep_file: Path = typer.Argument(..., help="Sweep YAML file (scenario, grid/points, "
-                                      "replications)."),
+                                      "replications).", callback=input_file),
     out: Path = typer.Option(..., "--out", help="Results store folder (Parquet, one file per "
                              "run); runs already there are skipped."),
-    workers: int | None = typer.Option(None, "--workers", min=0,
+    workers: int | None = typer.Option(None, "--workers", callback=at_least(0),
                                        help="Local worker processes (default: all cores; "
                                        "0 = in this process)."),
     scheduler: str | None = typer.Option(None, "--scheduler",
                                          help="Dask scheduler address, e.g. tcp://host:8786."),
 ) -> None:
     """Run a sweep: one row per replication of every point in OUT; exit 1 if a run failed."""
+    from rich.table import Table
+
+    from sim.experiments import summarise
+    from sim.store import ResultStore
+    from sim.sweep import execute, load_sweep
+
     with bad_input_exits(str(sweep_file)):
         spec = load_sweep(sweep_file)
-        tasks = plan_sweep(spec)
+        tasks = _plan(spec)
     store = ResultStore(out)
     where = f"Dask at {scheduler}" if scheduler else (
         "this process" if workers == 0 else f"{workers or 'all'} local worker(s)")
