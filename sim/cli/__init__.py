@@ -14,12 +14,14 @@ from sim.cli import safety_stock_command
 from sim.cli import coverage_command
 from sim.cli import sweep_command
 from sim.cli import compare_command
+from sim.cli import forecast_command
 # isort: on
 
 __all__ = ["COMMAND_MODULES", "app", "main"]
 
 COMMAND_MODULES = (scenario_commands, pick_route_command, route_orders_command,
-                   safety_stock_command, coverage_command, sweep_command, compare_command)
+                   safety_stock_command, coverage_command, sweep_command, compare_command,
+                   forecast_command)
 
 
 def main() -> None:
