@@ -120,7 +120,10 @@ def forecast(
                           for k, v in row.items()} for row in table.to_dict("records")],
             "series": [{"sku": s.name,
                         "unit": "orders/day" if s.name == TOTAL_ORDERS else "units/day",
-                        "chosen": s.chosen, "mase": {m: _finite(v) for m, v in s.mase.items()},
+                        "chosen": s.chosen, "intermittent": s.intermittent,
+                        "selected_by": "rmsse" if s.intermittent else "mase",
+                        "mase": {m: _finite(v) for m, v in s.mase.items()},
+                        "rmsse": {m: _finite(v) for m, v in s.rmsse.items()},
                         "bias": _finite(s.bias[s.chosen]),
                         "coverage80": _finite(s.coverage80)} for s in result.series],
             "out": str(out), "errors_out": str(errors_out) if errors_out else None}, indent=2))
@@ -128,8 +131,9 @@ def forecast(
     typer.echo(f"{len(frame)} days of history ({frame.index[0].date()} to "
                f"{frame.index[-1].date()}), {len(result.series)} series, {windows} backtest "
                f"windows {step} days apart, horizon {horizon_days} days")
-    typer.echo("backtest (MASE: mean absolute error / in-sample seasonal naive, season "
-               f"{season}; bias: mean forecast - actual, units per day):")
+    typer.echo("backtest (MASE, RMSSE: mean absolute, root mean squared error / in-sample "
+               f"seasonal naive's, season {season}; bias: mean forecast - actual, units per "
+               "day; chosen by MASE, by RMSSE on intermittent series):")
     typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for s in result.series[:10]:
         unit = "orders/day" if s.name == TOTAL_ORDERS else "units/day"

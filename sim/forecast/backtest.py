@@ -6,10 +6,14 @@ its end; every model forecasts the `horizon` days after each origin from the his
 it. MASE scales a window's mean absolute error by the in-sample mean absolute error of the
 seasonal naive forecast on that window's history (Hyndman & Koehler 2006), so seasonal naive
 itself scores about 1 and a model below 1 beats it. The model with the lowest mean MASE
-forecasts the series from its whole history.
+forecasts the series from its whole history; on intermittent series (see
+`models.is_intermittent`) the lowest mean RMSSE (the same with squared errors, as in the M5
+competition) instead, because absolute errors are smallest for a forecast of zero whenever
+most days have no demand (Kolassa 2016), and a zero forecast stocks nothing.
 
 Intervals are empirical: the chosen model's backtest errors (actual - forecast, all windows
-and days pooled) give the 10 % and 90 % quantiles added to the mean (lower end clipped at 0),
+and days pooled) give the 10 % and 90 % quantiles added to the mean (lower end clipped at 0;
+with zero demand on a tenth or more of the held-out days, [0, the 80 % quantile]),
 so every model, ETS or Croston, gets an interval made the same way from out-of-sample errors
 (Hyndman & Athanasopoulos, FPP3 section 5.5). The coverage reported is cross-validated: each
 window's days are checked against the interval made from the other windows' errors only.
@@ -40,8 +44,10 @@ class SeriesBacktest:
     actual: np.ndarray  # (windows, horizon)
     errors: dict[str, np.ndarray]  # model -> actual - forecast, (windows, horizon)
     mase: dict[str, float]
+    rmsse: dict[str, float]
     bias: dict[str, float]  # mean forecast - actual per day
     chosen: str
+    intermittent: bool
     mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
     lo80: np.ndarray = field(default_factory=lambda: np.zeros(0))
     hi80: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -72,7 +78,7 @@ class ForecastResult:
         return pd.concat(parts, ignore_index=True)
 
     def backtest_table(self) -> pd.DataFrame:
-        """Per model: series it ran on, mean MASE, mean MASE of seasonal naive on the same
+        """Per model: series it ran on, mean MASE and RMSSE, and seasonal naive's on the same
         series, mean bias per day (units per day, orders series left out) and times chosen."""
         rows = []
         for m in MODELS:
@@ -84,6 +90,9 @@ class ForecastResult:
                 "mase": float(np.mean([s.mase[m] for s in ran])) if ran else np.nan,
                 "mase_snaive": (float(np.mean([s.mase[BASELINE] for s in ran]))
                                 if ran else np.nan),
+                "rmsse": float(np.mean([s.rmsse[m] for s in ran])) if ran else np.nan,
+                "rmsse_snaive": (float(np.mean([s.rmsse[BASELINE] for s in ran]))
+                                 if ran else np.nan),
                 "bias_units_per_day": (float(np.mean([s.bias[m] for s in units]))
                                        if units else np.nan),
                 "chosen": sum(s.chosen == m for s in self.series)})
@@ -108,17 +117,30 @@ def _origins(n: int, horizon: int, windows: int, step: int, season: int) -> np.n
     return origins
 
 
-def _mase(err: np.ndarray, y: np.ndarray, origins: np.ndarray, season: int) -> float:
+def _scaled_error(err: np.ndarray, y: np.ndarray, origins: np.ndarray, season: int,
+                  power: int) -> float:
+    # Mean over windows of (mean |e|^p / in-sample mean |seasonal naive e|^p)^(1/p):
+    # MASE for p = 1, RMSSE for p = 2; windows with a flat history (scale 0) are left out.
     scores = []
     for w, o in enumerate(origins):
-        scale = np.mean(np.abs(y[season:o] - y[:o - season]))
+        scale = np.mean(np.abs(y[season:o] - y[:o - season]) ** power)
         if scale > 0:
-            scores.append(np.mean(np.abs(err[w])) / scale)
+            scores.append((np.mean(np.abs(err[w]) ** power) / scale) ** (1.0 / power))
     return float(np.mean(scores)) if scores else float("nan")
 
 
-def _interval_offsets(errors: np.ndarray) -> tuple[float, float]:
-    return float(np.quantile(errors, LO_Q)), float(np.quantile(errors, HI_Q))
+def _interval(mean: np.ndarray, actual: np.ndarray, errors: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """80 % interval around `mean` from backtest errors: central (10 % and 90 % quantiles);
+    one-sided [0, 80 % quantile] when a tenth or more of the held-out days had no demand,
+    since then the lower tail is the point mass at zero (the quantile is then the smallest
+    error reaching 80 %: counts are discrete and an interpolated bound would drop a whole
+    count's days)."""
+    if np.mean(actual == 0) >= LO_Q:
+        hi = mean + np.quantile(errors, HI_Q - LO_Q, method="inverted_cdf")
+        return np.zeros_like(mean), np.maximum(hi, 0.0)
+    return (np.maximum(mean + np.quantile(errors, LO_Q), 0.0),
+            np.maximum(mean + np.quantile(errors, HI_Q), 0.0))
 
 
 def _cv_coverage(actual: np.ndarray, errors: np.ndarray) -> float:
@@ -126,19 +148,20 @@ def _cv_coverage(actual: np.ndarray, errors: np.ndarray) -> float:
         return float("nan")
     inside = []
     for w in range(len(errors)):
-        lo, hi = _interval_offsets(np.delete(errors, w, axis=0))
-        fc = actual[w] - errors[w]
-        inside.append((actual[w] >= np.maximum(fc + lo, 0.0)) & (actual[w] <= fc + hi))
+        lo, hi = _interval(actual[w] - errors[w], np.delete(actual, w, axis=0),
+                           np.delete(errors, w, axis=0))
+        inside.append((actual[w] >= lo) & (actual[w] <= hi))
     return float(np.mean(inside))
 
 
 def backtest_one(name: str, y: np.ndarray, horizon: int, windows: int, step: int,
                  season: int, models: tuple[str, ...] = tuple(MODELS)) -> SeriesBacktest:
-    """Backtest every candidate model on daily series `y`, choose the lowest mean MASE and
-    forecast the `horizon` days after the series with it."""
+    """Backtest every candidate model on daily series `y`, choose the lowest mean MASE (RMSSE
+    if intermittent) and forecast the `horizon` days after the series with it."""
     origins = _origins(len(y), horizon, windows, step, season)
     actual = np.stack([y[o:o + horizon] for o in origins])
-    if is_intermittent(y[:origins[0]]):
+    intermittent = is_intermittent(y[:origins[0]])
+    if intermittent:
         models = tuple(m for m in models if m not in SMOOTH_ONLY)
     rows: dict[str, np.ndarray] = {}
     for m in models:
@@ -147,16 +170,17 @@ def backtest_one(name: str, y: np.ndarray, horizon: int, windows: int, step: int
         except (ValueError, np.linalg.LinAlgError):  # a model that cannot fit is no candidate
             continue
     errors = {m: actual - f[:-1] for m, f in rows.items()}
-    mase = {m: _mase(e, y, origins, season) for m, e in errors.items()}
+    mase = {m: _scaled_error(e, y, origins, season, 1) for m, e in errors.items()}
+    rmsse = {m: _scaled_error(e, y, origins, season, 2) for m, e in errors.items()}
     bias = {m: float(-np.mean(e)) for m, e in errors.items()}
-    ranked = sorted((v, list(MODELS).index(m), m) for m, v in mase.items() if np.isfinite(v))
+    score = rmsse if intermittent else mase
+    ranked = sorted((v, list(MODELS).index(m), m) for m, v in score.items() if np.isfinite(v))
     chosen = ranked[0][2] if ranked else BASELINE
     mean = rows[chosen][-1]
-    lo, hi = _interval_offsets(errors[chosen])
-    return SeriesBacktest(name=name, actual=actual, errors=errors, mase=mase, bias=bias,
-                          chosen=chosen, mean=mean, lo80=np.maximum(mean + lo, 0.0),
-                          hi80=np.maximum(mean + hi, 0.0),
-                          coverage80=_cv_coverage(actual, errors[chosen]))
+    lo, hi = _interval(mean, actual, errors[chosen])
+    return SeriesBacktest(name=name, actual=actual, errors=errors, mase=mase, rmsse=rmsse,
+                          bias=bias, chosen=chosen, intermittent=intermittent, mean=mean,
+                          lo80=lo, hi80=hi, coverage80=_cv_coverage(actual, errors[chosen]))
 
 
 def forecast_series(frame: pd.DataFrame, horizon: int, windows: int = 4, step: int = 7,
