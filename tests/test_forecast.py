@@ -218,8 +218,9 @@ def test_safety_stock_forecast_errors_need_normal_and_good_columns(tmp_path):
     assert res.exit_code == 2 and "rmse" in res.stderr
 
 
-def test_too_short_history_exits_2_and_writes_nothing(tmp_path):
-    lines = _year_of_order_lines()
+def test_too_short_history_exits_2_and_writes_nothing(year_csv, tmp_path):
+    lines = pd.read_csv(year_csv, parse_dates=["OrderDate"]).rename(
+        columns={"OrderDate": "created_at"})
     lines[lines["created_at"] < pd.Timestamp("2024-01-21")].to_csv(tmp_path / "o.csv",
                                                                    index=False)
     out = tmp_path / "f.csv"

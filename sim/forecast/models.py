@@ -33,20 +33,29 @@ def seasonal_naive(y: np.ndarray, origins: np.ndarray, horizon: int, season: int
 
 def ets(y: np.ndarray, origins: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """ETS(A,N,A). Parameters are fitted on the first origin's history and reused, re-filtered,
-    at later origins (no day after the first origin informs them); the last origin refits."""
+    at later origins (no day after the first origin informs them); the last origin refits.
+    Initial states by the heuristic of Hyndman et al. (2008, 2.6.1) where the history allows:
+    it leaves two parameters to fit instead of two plus a season's, a tenth of the time."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-    def model(n: int) -> ETSModel:
+    def model(n: int, init: str) -> ETSModel:
         return ETSModel(y[:n], error="add", trend=None, seasonal="add",
-                        seasonal_periods=season)
+                        seasonal_periods=season, initialization_method=init)
 
     out = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on short or flat histories
-        params = model(int(origins[0])).fit(disp=False).params
+        try:
+            init = "heuristic"
+            params = model(int(origins[0]), init).fit(disp=False).params
+        except ValueError:  # too few seasons for the heuristic
+            init = "estimated"
+            params = model(int(origins[0]), init).fit(disp=False).params
         for i, o in enumerate(origins):
             last = i == len(origins) - 1 and len(origins) > 1
-            res = model(int(o)).fit(disp=False) if last else model(int(o)).smooth(params)
+            # The refit starts from the first fit's parameters: same optimum, less time.
+            res = (model(int(o), init).fit(disp=False, start_params=params) if last
+                   else model(int(o), init).smooth(params))
             out.append(np.asarray(res.forecast(horizon), float))
     return np.stack(out)
 
