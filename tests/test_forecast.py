@@ -233,6 +233,9 @@ def test_too_short_history_exits_2_and_writes_nothing(year_csv, tmp_path):
     res = runner.invoke(app, ["forecast", str(tmp_path / "o.csv"), "--out", str(out),
                               "--horizon-days", "0"])
     assert res.exit_code == 2 and "--horizon-days" in res.stderr and not out.exists()
+    res = runner.invoke(app, ["forecast", str(tmp_path / "o.csv"), "--out",
+                              str(tmp_path / "nowhere" / "f.csv")])
+    assert res.exit_code == 2 and "--out: the folder does not exist" in res.stderr
 
 
 def test_client_data_error_is_printed_with_exit_2(tmp_path, monkeypatch):

@@ -49,12 +49,15 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _check_options(horizon: int, season: int, windows: int, step: int,
-                   top_skus: int) -> None:
+def _check_options(horizon: int, season: int, windows: int, step: int, top_skus: int,
+                   outputs: dict[str, Path | None]) -> None:
     problems = [FieldProblem(name, "must be a whole number >= 1", value)
                 for name, value in (("--horizon-days", horizon), ("--season", season),
                                     ("--backtest-windows", windows), ("--backtest-step", step),
                                     ("--top-skus", top_skus)) if value < 1]
+    problems += [FieldProblem(name, "the folder does not exist", str(path))
+                 for name, path in outputs.items()
+                 if path is not None and not path.absolute().parent.is_dir()]
     if problems:
         raise InvalidInput(problems)
 
@@ -84,7 +87,8 @@ def forecast(
     from sim.forecast import TOTAL_ORDERS, daily_series, forecast_series
 
     with bad_input_exits(str(orders)):
-        _check_options(horizon_days, season, windows, step, top_skus)
+        _check_options(horizon_days, season, windows, step, top_skus,
+                       {"--out": out, "--errors-out": errors_out})
         try:
             column_map = parse_column_map(columns)
         except ValueError as err:
@@ -104,10 +108,10 @@ def forecast(
                 print(f"backtest: {done}/{total} series", file=sys.stderr, flush=True)
 
         result = forecast_series(frame, horizon_days, windows, step, season, progress=progress)
-    files = {out: result.forecast_table()}
-    if errors_out is not None:
-        files[errors_out] = result.errors_table()
-    _write_atomic(files)
+        files = {out: result.forecast_table()}
+        if errors_out is not None:
+            files[errors_out] = result.errors_table()
+        _write_atomic(files)
 
     table = result.backtest_table()
     if as_json:
