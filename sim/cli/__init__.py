@@ -15,13 +15,14 @@ from sim.cli import coverage_command
 from sim.cli import sweep_command
 from sim.cli import compare_command
 from sim.cli import calibrate_command
+from sim.cli import forecast_command
 # isort: on
 
 __all__ = ["COMMAND_MODULES", "app", "main"]
 
 COMMAND_MODULES = (scenario_commands, pick_route_command, route_orders_command,
                    safety_stock_command, coverage_command, sweep_command, compare_command,
-                   calibrate_command)
+                   calibrate_command, forecast_command)
 
 
 def main() -> None:

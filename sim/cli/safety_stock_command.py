@@ -10,6 +10,13 @@ SKUS.csv form: one row per SKU-node with columns (times in days, demand in units
 and writes the levels table (--out) with columns sku, node, policy, review_days, target_kind,
 target, order_up_to, reorder_point, order_quantity, safety_stock, expected_on_hand,
 expected_backorders, achieved_service, safety_stock_value, on_hand_value.
+
+With --forecast-errors ERRORS.csv (from `fulfil forecast --errors-out`: sku, lead_days, rmse),
+the spread of demand over the protection period P = lead_time_mean + review (RS, sS: review
+days; BS: 1; rQ: 0) is the backtest's forecast error over P days, sigma_P (measured when P is
+within the forecast horizon, else rmse_H * sqrt(P / H)), in place of demand_sd * sqrt(P):
+the rows' demand_sd becomes sigma_P / sqrt(P), so the levels see sqrt(sigma_P^2 +
+demand_mean^2 * lead_time_sd^2). SKUs missing from the file keep their demand_sd.
 """
 
 from __future__ import annotations
@@ -97,6 +104,50 @@ def _read_skus(path: Path, holding_rate: float) -> pd.DataFrame:
     return df
 
 
+def _review_periods(policy: str, review_days: int) -> int:
+    return {"RS": review_days, "BS": 1, "sS": review_days, "rQ": 0}[policy]
+
+
+def _read_forecast_errors(path: Path) -> pd.DataFrame:
+    try:
+        errors = pd.read_csv(path, dtype={"sku": str})
+    except pd.errors.ParserError as err:
+        raise InvalidInput(FieldProblem("--forecast-errors", f"not a valid CSV: {err}",
+                                        path.name)) from err
+    missing = [c for c in ("sku", "lead_days", "rmse") if c not in errors.columns]
+    if missing:
+        raise InvalidInput([FieldProblem("--forecast-errors", "missing required column", c)
+                            for c in missing])
+    problems = []
+    for col, low in (("lead_days", 1.0), ("rmse", 0.0)):
+        numbers = pd.to_numeric(errors[col], errors="coerce")
+        for i in np.flatnonzero((numbers.isna() | (numbers < low)).to_numpy())[:5]:
+            problems.append(FieldProblem(f"--forecast-errors rows[{i}].{col}",
+                                         f"must be a number >= {low:g}", errors[col].iloc[i]))
+        errors[col] = numbers
+    if problems:
+        raise InvalidInput(problems)
+    return errors
+
+
+def _sd_from_forecast_errors(df: pd.DataFrame, errors: pd.DataFrame, policy: str,
+                             review_days: int) -> tuple[pd.DataFrame, int]:
+    """Rows' demand_sd replaced by sigma_P / sqrt(P) from the forecast errors, and how many."""
+    from sim.forecast import lead_time_sigma
+
+    review = _review_periods(policy, review_days)
+    known = set(errors["sku"])
+    sd = df["demand_sd"].to_numpy(float).copy()
+    replaced = 0
+    for i, (sku, lead) in enumerate(zip(df["sku"], df["lead_time_mean"], strict=True)):
+        if sku not in known:
+            continue
+        p = float(lead) + review
+        sd[i] = lead_time_sigma(errors, sku, p) / np.sqrt(p) if p > 0 else 0.0
+        replaced += 1
+    return df.assign(demand_sd=sd), replaced
+
+
 def _levels_table(df: pd.DataFrame, kind: str, target: float, policy: str, review_days: int,
                   distribution: str) -> pd.DataFrame:
     tgt = df["target"].fillna(target).to_numpy() if "target" in df.columns else target
@@ -105,7 +156,7 @@ def _levels_table(df: pd.DataFrame, kind: str, target: float, policy: str, revie
         DAYS_PER_YEAR)
     args = (mu, df["demand_sd"].to_numpy(float), df["lead_time_mean"].to_numpy(float),
             df["lead_time_sd"].to_numpy(float))
-    review = {"RS": review_days, "BS": 1, "sS": review_days, "rQ": 0}[policy]
+    review = _review_periods(policy, review_days)
     if policy in ("RS", "BS"):
         lv = order_up_to_levels(*args, review, tgt, kind, distribution, holding_cost=hold_per_day)
         q = np.full(mu.shape, np.nan)
@@ -149,6 +200,10 @@ def safety_stock(
                                        "without a holding_rate column)"),
     out: Path | None = typer.Option(None, "--out", help="CSV form: write the levels table "
                                     "here"),
+    forecast_errors: Path | None = typer.Option(None, "--forecast-errors", help="CSV form: "
+                                                "size from the forecast error over the "
+                                                "protection period (from `fulfil forecast "
+                                                "--errors-out`) instead of demand_sd"),
 ) -> None:
     """Size safety stock: service times across a network, or levels for every SKU-node."""
     if source.suffix.lower() == ".json":
@@ -181,10 +236,18 @@ def safety_stock(
         if distribution not in ("normal", "poisson", "negbin"):
             problems.append(FieldProblem("--distribution", "must be normal, poisson or negbin",
                                          distribution))
+        if forecast_errors is not None and distribution != "normal":
+            problems.append(FieldProblem("--distribution", "must be normal with "
+                                         "--forecast-errors (the error is a spread, not a "
+                                         "count distribution)", distribution))
         if problems:
             raise InvalidInput(problems)
         kind, number = _parse_target(target)
         df = _read_skus(source, holding_rate)
+        from_forecast = 0
+        if forecast_errors is not None:
+            df, from_forecast = _sd_from_forecast_errors(
+                df, _read_forecast_errors(forecast_errors), policy, review_days)
         table = _levels_table(df, kind, number, policy, review_days, distribution)
     if out is not None:
         table.to_csv(out, index=False, float_format="%.6g")
@@ -193,6 +256,8 @@ def safety_stock(
                "on_hand_value": float(table["on_hand_value"].sum()),
                "min_achieved_service": float(table["achieved_service"].min()),
                "out": str(out) if out is not None else None}
+    if forecast_errors is not None:
+        summary["forecast_error_rows"] = from_forecast
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     elif out is None:
