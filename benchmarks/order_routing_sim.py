@@ -387,6 +387,9 @@ def main() -> None:
                     help="forecasts the look-ahead policies run with (online: the orders seen "
                          "so far and announced spikes; oracle: the true rate, as "
                          f"<policy>{ORACLE})")
+    ap.add_argument("--rows-out", type=Path, default=None,
+                    help="write the rows (per policy and replication) to this CSV after "
+                         "each replication")
     args = ap.parse_args()
     unknown = sorted(set(args.policies) - set(POLICIES))
     if unknown:
@@ -415,6 +418,8 @@ def main() -> None:
     rows = []
     for rep in range(args.replications):
         rows += replicate(sc, rep, args.reference_time_limit, tuple(policies))
+        if args.rows_out is not None:
+            pd.DataFrame(rows).to_csv(args.rows_out, index=False)
         print(f"replication {rep} done ({time.perf_counter() - t0:.0f} s)", flush=True)
     report(pd.DataFrame(rows), settings)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")

@@ -193,3 +193,20 @@ def test_online_prebuild_plans_for_the_estimate(small_runs):
         "demand.spikes[0].announced": False, "demand.spikes[0].expected_multiplier": None})
     viral = Network(unannounced)
     assert all(np.array_equal(s, viral.order_up_to) for _, s in viral.level_schedule)
+
+
+def test_routing_context_reads_the_forecast_at_the_views_now(small_runs):
+    from sim.model import Network
+
+    sc = small_runs["lookahead"]
+    net = Network(sc)
+    hours = 24.0 * 3 + np.arange(72.0)
+    net.view.now_h = 24.0 * 3 + 5.0
+    seen = OnlineForecast(sc, net.orders.created_h).rate(net.view.now_h, hours)
+    assert np.array_equal(net.routing_context.demand_rate(hours), seen)
+    # the announced spike (days 4-7) at the planner's 3.0x, not the true 3.5x
+    truth = rate_per_hour(sc, hours)
+    assert not np.allclose(seen, truth)
+    oracle = Network(with_changes(sc, {"demand.forecast": "oracle"}))
+    oracle.view.now_h = net.view.now_h
+    assert np.array_equal(oracle.routing_context.demand_rate(hours), truth)
