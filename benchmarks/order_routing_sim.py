@@ -301,7 +301,7 @@ def report(df: pd.DataFrame, settings: str) -> None:
           "shipped that day)")
     print("What each policy knew of demand:")
     for policy, info in df.groupby("policy", sort=False)["information"].first().items():
-        print(f"  {policy:<22}{info}")
+        print(f"  {policy:<24}{info}")
     pf = df[df["policy"] == MYOPIC]
     print(f"{'perfect-foresight bound':<24}{'':>12}{pf['pf_bound_per_order'].mean():>15.4f}"
           f"   (a plan from its LP: {pf['pf_per_order'].mean():.4f}; "
