@@ -7,6 +7,10 @@ nearest-with-stock, hourly batch re-optimisation, the Acimovic-Graves look-ahead
 holds for replenishment due in time (the default) and without (its stock prices alone), and
 the two combined (`batch_lookahead`: hourly batches priced with the look-ahead's stock prices
 and holds).
+The look-ahead policies price stock by a demand forecast (`demand.forecast`): by default the
+online one (`sim.demand_forecast`: the orders seen so far and the announced Black Friday at
+the planner's 3.0x, where 3.5x comes), and with `--forecast ... oracle` also the true rate, as
+`<policy>_oracle`, for the value of that information.
 Per replication, the perfect-foresight reference routes every order of the KPI window at once,
 with each node's stock of a SKU the most units of it any policy's run drew there for those
 orders, so every policy's plan is feasible for it; its LP relaxation
@@ -19,6 +23,7 @@ of `sim.routing_policies`, ship day as if routed when the order is ready), on wh
 share of the myopic-to-perfect-foresight-bound gap each policy closes is measured.
 
 Run: .venv/bin/python benchmarks/order_routing_sim.py [--quick] [--replications N]
+         [--policies P ...] [--forecast online oracle]
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from optimize.order_routing.plan import order_node_units
 from sim.api import load_scenario, with_changes
 from sim.conservation import check_conservation
 from sim.costs import cost_ledger
+from sim.demand_forecast import information
 from sim.experiments import t_interval
 from sim.kpis import summary_kpis, utilisation_table
 from sim.model import Network
@@ -55,6 +61,9 @@ MYOPIC = "nearest_with_stock"
 POLICIES = (MYOPIC, "batch_optimal", "lookahead", "lookahead_no_hold", "batch_lookahead")
 # benchmark labels that run a policy with other settings
 VARIANTS = {"lookahead_no_hold": ("lookahead", {"routing.hold_confidence": None})}
+# the policies that read the demand forecast; `<label>_oracle` runs one with the oracle
+FORECASTING = ("lookahead", "batch_lookahead")
+ORACLE = "_oracle"
 # the reference ships every unit (its stock covers every policy's plan, which all do)
 FILL_EVERY_UNIT = 1000.0
 # days after the KPI window's end left for its orders to ship before the horizon
@@ -137,9 +146,20 @@ def unshipped_carrier_cost(net: Network, orders: np.ndarray) -> float:
     return float(ct.rate(ct.choose(band, days_left, weight), band, weight).sum())
 
 
+def policy_changes(policy: str) -> tuple[str, dict]:
+    """(routing policy, scenario changes) of a benchmark label: a policy, a `VARIANTS` label,
+    or either with the `ORACLE` suffix (the same under `demand.forecast: oracle`)."""
+    label = policy.removesuffix(ORACLE)
+    name, changes = VARIANTS.get(label, (label, {}))
+    if policy.endswith(ORACLE):
+        changes = {**changes, "demand.forecast": "oracle"}
+    return name, changes
+
+
 def simulate(scenario, replication: int, policy: str) -> tuple[dict, Network]:
-    """One conserving run of a policy (or a `VARIANTS` label); its KPIs and the network."""
-    name, changes = VARIANTS.get(policy, (policy, {}))
+    """One conserving run of a policy (or a `VARIANTS` or `ORACLE` label); its KPIs and the
+    network."""
+    name, changes = policy_changes(policy)
     sc = with_changes(scenario, {"routing": switch_policy(scenario.routing, name).model_dump(),
                                  **changes})
     t0 = time.perf_counter()
@@ -165,6 +185,8 @@ def simulate(scenario, replication: int, policy: str) -> tuple[dict, Network]:
            "split_pct": summary["split_shipment_pct"], "two_day_pct": summary["two_day_pct"],
            "on_time_pct": summary["on_time_pct"], "sim_s": time.perf_counter() - t0,
            "orders": len(orders)}
+    row["information"] = (information(sc) if name in FORECASTING
+                          else "no forecast (live stock and the orders at hand)")
     stats = net.policy.stats()
     row["holds"] = stats.get("holds", 0.0)
     if stats.get("solves"):
@@ -277,6 +299,9 @@ def report(df: pd.DataFrame, settings: str) -> None:
               f"{r.on_time_pct:>11.2f}{r.unshipped_pct:>13.2f}{r.sim_s:>8.1f}")
     print("(incl. unshipped: shipments still at their node at the horizon charged as if they "
           "shipped that day)")
+    print("What each policy knew of demand:")
+    for policy, info in df.groupby("policy", sort=False)["information"].first().items():
+        print(f"  {policy:<24}{info}")
     pf = df[df["policy"] == MYOPIC]
     print(f"{'perfect-foresight bound':<24}{'':>12}{pf['pf_bound_per_order'].mean():>15.4f}"
           f"   (a plan from its LP: {pf['pf_per_order'].mean():.4f}; "
@@ -356,14 +381,31 @@ def main() -> None:
     ap.add_argument("--hold-confidence", type=float, nargs="*", default=[],
                     help="also run the look-ahead at these hold confidences (the scenario's "
                          "is 0.9), as lookahead_q<value>")
+    ap.add_argument("--policies", nargs="+", default=list(POLICIES),
+                    help=f"policies to run (default all; {MYOPIC} always runs first)")
+    ap.add_argument("--forecast", nargs="+", choices=("online", "oracle"), default=["online"],
+                    help="forecasts the look-ahead policies run with (online: the orders seen "
+                         "so far and announced spikes; oracle: the true rate, as "
+                         f"<policy>{ORACLE})")
+    ap.add_argument("--rows-out", type=Path, default=None,
+                    help="write the rows (per policy and replication) to this CSV after "
+                         "each replication")
     args = ap.parse_args()
-    policies = list(POLICIES)
+    unknown = sorted(set(args.policies) - set(POLICIES))
+    if unknown:
+        ap.error(f"--policies: {', '.join(unknown)} not among {', '.join(POLICIES)}")
+    policies = [MYOPIC] + [p for p in POLICIES if p in args.policies and p != MYOPIC]
     for q in args.hold_confidence:
         if not 0.0 < q < 1.0:
             ap.error(f"--hold-confidence: {q} is not a probability strictly between 0 and 1")
         label = f"lookahead_q{q:g}"
         VARIANTS[label] = ("lookahead", {"routing.hold_confidence": q})
         policies.append(label)
+    looking = [p for p in policies if policy_changes(p)[0] in FORECASTING]
+    if "online" not in args.forecast:
+        policies = [p for p in policies if p not in looking]
+    if "oracle" in args.forecast:
+        policies += [p + ORACLE for p in looking]
     if args.quick:
         args.replications, args.days, args.orders_per_day = 3, 8, 400.0
     sc = shortened(args.days, args.orders_per_day, args.time_limit, args.fill_rate)
@@ -376,6 +418,8 @@ def main() -> None:
     rows = []
     for rep in range(args.replications):
         rows += replicate(sc, rep, args.reference_time_limit, tuple(policies))
+        if args.rows_out is not None:
+            pd.DataFrame(rows).to_csv(args.rows_out, index=False)
         print(f"replication {rep} done ({time.perf_counter() - t0:.0f} s)", flush=True)
     report(pd.DataFrame(rows), settings)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")

@@ -28,6 +28,12 @@ The receiving allowance delta is the time the node's receivers (their staffed ho
 take to put away a purchase order of the base size: one line per SKU with demand in the review
 period, receive + QC + put-away per line and receive time per unit. A spike that starts sooner
 than one lead time after day 0 cannot be pre-built (the first orders arrive too late).
+
+What the pre-build knows is the forecast's (`sim.demand_forecast`, `demand.forecast`): it
+decides the whole schedule before the run's first order, from the base demand of history
+(mu, the static levels) and the spikes known in advance. Under the default online forecast
+those are the announced spikes at their `expected_multiplier`; an unannounced spike gets no
+pre-build. Under `forecast: oracle` every spike counts at its true multiplier.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import numpy as np
 from scipy import stats
 
 from optimize.safety_stock import order_up_to_levels
+from sim.demand_forecast import forecast_for
 from sim.fulfilment_modes import rule_for
 from sim.node import REVIEW_HOUR
 from sim.scenario import Scenario, Spike, StockPolicy, Supplier
@@ -117,10 +124,11 @@ def _safety_stock(mean: np.ndarray, sd: np.ndarray, policy: StockPolicy, lead_da
 
 
 def _node_changes(scenario: Scenario, node: int, base: np.ndarray, mean: np.ndarray,
-                  sd: np.ndarray) -> list[tuple[float, np.ndarray]]:
-    """(day, S[sku]) whenever this node's level changes: at the start of each review day."""
+                  sd: np.ndarray, spikes: list[Spike]) -> list[tuple[float, np.ndarray]]:
+    """(day, S[sku]) whenever this node's level changes (at the start of each review day),
+    ahead of `spikes` (the ones known in advance, at the multipliers planned for)."""
     policy = scenario.stock_policy(node)
-    supplier, spikes, R = policy.supplier, scenario.demand.spikes, policy.review_period_days
+    supplier, R = policy.supplier, policy.review_period_days
     review_day = np.arange(0, scenario.run.horizon_days, R, dtype=float)
     at = review_day + REVIEW_HOUR / 24.0
     receiving = receiving_allowance_days(scenario, node, mean)
@@ -144,14 +152,16 @@ def _node_changes(scenario: Scenario, node: int, base: np.ndarray, mean: np.ndar
 
 def level_schedule(network) -> list[tuple[float, np.ndarray]]:
     """Order-up-to levels in force from each day on, [(day, S[node, sku]) ...] (units, int64),
-    raised ahead of each demand spike and back to the network's base levels after."""
+    raised ahead of each demand spike the forecast knows of in advance and back to the
+    network's base levels after."""
     sc = network.scenario
+    spikes = forecast_for(sc, network.orders.created_h).known_spikes()
     base = np.asarray(network.order_up_to, np.int64)
     stocked = np.array([rule_for(n).stocks for n in sc.nodes])
     carries = assortment_mask(sc, network.catalogue, stocked)
     mean, sd = daily_demand_by_node(sc, network.catalogue, network.dist_km,
                                     network.points["weight"].to_numpy(), carries)
-    per_node = [_node_changes(sc, i, base[i], mean[i], sd[i]) if stocked[i] else []
+    per_node = [_node_changes(sc, i, base[i], mean[i], sd[i], spikes) if stocked[i] else []
                 for i in range(len(sc.nodes))]
     days = sorted({0.0} | {d for changes in per_node for d, _ in changes})
     schedule = []

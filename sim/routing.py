@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from sim.carriers import CarrierTable
-from sim.demand import Catalogue, rate_per_hour
+from sim.demand import Catalogue
+from sim.demand_forecast import DemandForecast, forecast_for
 from sim.scenario import OverflowSettings, Scenario
 from sim.streams import quantile
 
@@ -87,7 +88,9 @@ class RoutingContext:
     point_lon: np.ndarray  # [demand point]
     point_weight: np.ndarray  # [demand point] relative share of demand
     units_per_order: float  # mean units per order
-    demand_rate: Callable[[np.ndarray], np.ndarray]  # orders per hour at these hours
+    # orders per hour expected at these hours, as the forecast knows them now (`view.now_h`;
+    # sim.demand_forecast: the demand seen so far, or the true rate under `forecast: oracle`)
+    demand_rate: Callable[[np.ndarray], np.ndarray]
     lead_time_h: Callable[[float], np.ndarray]  # [node] supplier lead time (h) met with prob. q
     stock_due_by: Callable[[float], np.ndarray]  # [node, sku] on order, put away by t_h
     # (node, sku, units, expected put-away hour) of each open purchase-order line, given the
@@ -115,8 +118,14 @@ class RoutingContext:
             point_lat=points["lat"].to_numpy(), point_lon=points["lon"].to_numpy(),
             point_weight=points["weight"].to_numpy().astype(float),
             units_per_order=d.units_per_line.mean * d.lines_per_order.mean,
-            demand_rate=partial(rate_per_hour, sc), lead_time_h=partial(_lead_time_h, sc),
+            demand_rate=partial(_rate_now, forecast_for(sc, view.orders.created_h), view),
+            lead_time_h=partial(_lead_time_h, sc),
             stock_due_by=stock_due_by, open_po_lines=open_po_lines)
+
+
+def _rate_now(forecast: DemandForecast, view: NetworkView, t_h: np.ndarray) -> np.ndarray:
+    """Orders per hour the forecast expects at hours `t_h`, as known at the view's now."""
+    return forecast.rate(view.now_h, t_h)
 
 
 def _lead_time_h(scenario: Scenario, confidence: float) -> np.ndarray:

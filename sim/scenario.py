@@ -206,12 +206,32 @@ class Skus(Strict):
 
 
 class Spike(Strict):
-    """A demand spike: orders per day multiplied by `multiplier` from `start_day` on."""
+    """A demand spike: orders per day multiplied by `multiplier` from `start_day` on.
+
+    `multiplier` is what happens; what the run's planners know of it beforehand is
+    `announced` (a promotion on the calendar: its dates are known, and its size as the
+    planner's estimate `expected_multiplier`, which an announced spike must give, e.g. last
+    year's multiplier) or not (a viral post: nothing is known until its orders arrive).
+    Under `demand.forecast: oracle` every spike is known at its true `multiplier` and these
+    two fields are ignored."""
 
     name: str = "spike"
     start_day: NonNegativeFloat
     duration_days: PositiveFloat
     multiplier: PositiveFloat
+    announced: bool = False
+    expected_multiplier: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _estimate_iff_announced(self) -> Spike:
+        if self.announced and self.expected_multiplier is None:
+            raise ValueError(f"spike {self.name!r} is announced: give expected_multiplier, "
+                             "the planner's estimate of its multiplier")
+        if not self.announced and self.expected_multiplier is not None:
+            raise ValueError(f"spike {self.name!r}: expected_multiplier "
+                             f"{self.expected_multiplier:g} needs announced: true (an "
+                             "unannounced spike is unknown until its orders arrive)")
+        return self
 
 
 class ServiceLevel(Strict):
@@ -252,6 +272,9 @@ class Demand(Strict):
     # 0 is run.start_date); none = flat year.
     annual_profile: list[NonNegativeFloat] | None = None
     spikes: list[Spike] = []
+    # what the look-ahead routing and the spike pre-build know of demand (sim.demand_forecast):
+    # online, the demand seen so far and the announced spikes; oracle, the true rate
+    forecast: Literal["online", "oracle"] = "online"
     service_levels: list[ServiceLevel] = [
         ServiceLevel(name="standard", share=0.8, promise_days=5),
         ServiceLevel(name="expedited", share=0.2, promise_days=2),

@@ -134,8 +134,9 @@ def test_receiving_allowance_is_the_work_of_a_base_purchase_order(validation):
 def _spiky(validation, prebuild: bool):
     return with_changes(validation, {
         "run.horizon_days": 46, "run.warmup_days": 10,
+        # a promotion on the calendar, planned at its true size
         "demand.spikes": [{"name": "promo", "start_day": 30, "duration_days": 4,
-                           "multiplier": 3.0}],
+                           "multiplier": 3.0, "announced": True, "expected_multiplier": 3.0}],
         "inventory.spike_prebuild": prebuild,
     })
 
