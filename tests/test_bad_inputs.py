@@ -33,12 +33,6 @@ DATA = Path(__file__).resolve().parent / "data" / "bad_inputs"
 EXAMPLES = ROOT / "examples"
 SCENARIO = SCENARIOS / "us_one_node_in_house.yaml"
 PYTHON = sys.executable
-# the one-line changes in sim/cli/safety_stock_command.py that this branch asks for
-SAFETY_STOCK_PENDING = pytest.mark.xfail(
-    strict=True, reason="needs the calls described for sim/cli/safety_stock_command.py "
-    "(input_file, at_least, read_csv, finite_numbers, lazy imports)")
-
-
 def _invoke(args: list[str]) -> tuple[int, str, str]:
     """Exit code, stdout and stderr (box drawing and line wrapping of rich taken out)."""
     res = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
@@ -66,8 +60,7 @@ FILE_ARGS = {
     "route-orders": (["route-orders", "{}"], "'instance'"),
     "coverage --points": (["coverage", "--points", "{}", "--k", "1"], "'--points'"),
     "coverage --candidates": (["coverage", "--candidates", "{}", "--k", "1"], "'--candidates'"),
-    "safety-stock": pytest.param((["safety-stock", "{}"], "'source'"),
-                                 marks=SAFETY_STOCK_PENDING),
+    "safety-stock": (["safety-stock", "{}"], "'source'"),
 }
 
 
@@ -212,7 +205,6 @@ def test_finite_numbers_turns_infinity_and_text_into_missing():
     assert got.iloc[1:6].isna().all()
 
 
-@SAFETY_STOCK_PENDING
 @pytest.mark.parametrize("name, needle", [("no_columns.csv", "no columns"),
                                           ("skus_inf_demand.csv", "rows[0].demand_mean")])
 def test_safety_stock_csv_without_columns_or_with_inf_demand(name, needle):
@@ -236,9 +228,9 @@ RANGES = {
                                     "--time-limit", "-1"], "'--time-limit'", "got -1"),
     "coverage --time-limit -1": (["coverage", "--time-limit", "-1"], "'--time-limit'",
                                  "got -1"),
-    "safety-stock --holding-rate -1": pytest.param(
-        (["safety-stock", str(EXAMPLES / "skus.csv"), "--holding-rate", "-1"],
-         "'--holding-rate'", "got -1"), marks=SAFETY_STOCK_PENDING),
+    "safety-stock --holding-rate -1": (
+        ["safety-stock", str(EXAMPLES / "skus.csv"), "--holding-rate", "-1"],
+        "'--holding-rate'", "got -1"),
 }
 
 
@@ -387,7 +379,6 @@ def test_help_of_the_commands_here_imports_no_heavy_module():
     assert _heavy_after_help(stub) == []
 
 
-@SAFETY_STOCK_PENDING
 def test_help_imports_no_heavy_module():
     assert _heavy_after_help("") == []
 

@@ -12,26 +12,28 @@ import typer
 
 from sim.cli.app import app
 from sim.cli.client_data_options import COLUMNS_OPTION, DROP_BAD_ROWS_OPTION, TZ_OPTION, read_orders
-from sim.cli.errors import bad_input_exits
+from sim.cli.errors import at_least, bad_input_exits, existing_file, input_file
 
 __all__ = ["calibrate"]
 
 
 @app.command("calibrate")
 def calibrate(
-    orders: Path = typer.Argument(..., help="Order-lines file (CSV, Parquet or .xlsx): "
-                                  "order_id, created_at, sku, quantity, lat/lon or "
-                                  "postcode/country."),
+    orders: Path = typer.Argument(..., callback=existing_file,
+                                  help="Order-lines file (CSV, Parquet or .xlsx): order_id, "
+                                  "created_at, sku, quantity, lat/lon or postcode/country."),
     out: Path = typer.Option(..., "--out", help="Scenario YAML to write (its demand points "
                              "go beside it as <name>.points.csv)."),
-    skus: Path | None = typer.Option(None, "--skus", help="SKU master: sku, weight_kg, "
-                                     "length_cm, width_cm, height_cm, unit_cost, category."),
-    template: Path | None = typer.Option(None, "--template", help="Scenario whose network, "
-                                         "carriers and costs to keep (default: the bundled "
-                                         "US or France one, by where customers are)."),
+    skus: Path | None = typer.Option(None, "--skus", callback=existing_file,
+                                     help="SKU master: sku, weight_kg, length_cm, width_cm, "
+                                     "height_cm, unit_cost, category."),
+    template: Path | None = typer.Option(None, "--template", callback=input_file,
+                                         help="Scenario whose network, carriers and costs to "
+                                         "keep (default: the bundled US or France one, by "
+                                         "where customers are)."),
     report: Path | None = typer.Option(None, "--report", help="Folder for fitted-vs-observed "
                                        "plots and the table of fitted values."),
-    horizon_days: int | None = typer.Option(None, "--horizon-days", min=1,
+    horizon_days: int | None = typer.Option(None, "--horizon-days", callback=at_least(1),
                                             help="Run length of the scenario (default: the "
                                             "template's)."),
     replay: bool = typer.Option(False, "--replay", help="Also replay the file's orders "

@@ -24,22 +24,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import typer
 
 from optimize.errors import FieldProblem, InvalidInput
-from optimize.result import Status
-from optimize.safety_stock import (
-    economic_order_quantity,
-    order_up_to_levels,
-    parse_network,
-    reorder_point_order_up_to,
-    solve_gsm,
-)
 from sim.cli.app import app
-from sim.cli.errors import bad_input_exits
+from sim.cli.csv_input import finite_numbers, read_csv
+from sim.cli.errors import at_least, bad_input_exits, input_file, solver_output_to_stderr
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["safety_stock"]
 
@@ -73,8 +68,10 @@ def _parse_target(text: str) -> tuple[str, float]:
 
 
 def _read_skus(path: Path, holding_rate: float) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
     try:
-        df = pd.read_csv(path, dtype={"sku": str, "node": str})
+        df = read_csv(path, dtype={"sku": str, "node": str})
     except pd.errors.ParserError as err:
         raise InvalidInput(FieldProblem("(file)", f"not a valid CSV: {err}", path.name)) from err
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
@@ -85,7 +82,7 @@ def _read_skus(path: Path, holding_rate: float) -> pd.DataFrame:
     for col in NUMERIC_COLUMNS:
         if col not in df.columns:
             continue
-        numbers = pd.to_numeric(df[col], errors="coerce")
+        numbers = finite_numbers(df[col])
         bad = numbers.isna() | (numbers < 0)
         if col in ("target",):
             bad = numbers.notna() & ((numbers <= 0) | (numbers >= 1)) | (
@@ -109,6 +106,9 @@ def _review_periods(policy: str, review_days: int) -> int:
 
 
 def _read_forecast_errors(path: Path) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     try:
         errors = pd.read_csv(path, dtype={"sku": str})
     except pd.errors.ParserError as err:
@@ -133,6 +133,8 @@ def _read_forecast_errors(path: Path) -> pd.DataFrame:
 def _sd_from_forecast_errors(df: pd.DataFrame, errors: pd.DataFrame, policy: str,
                              review_days: int) -> tuple[pd.DataFrame, int]:
     """Rows' demand_sd replaced by sigma_P / sqrt(P) from the forecast errors, and how many."""
+    import numpy as np
+
     from sim.forecast import lead_time_sigma
 
     review = _review_periods(policy, review_days)
@@ -150,6 +152,15 @@ def _sd_from_forecast_errors(df: pd.DataFrame, errors: pd.DataFrame, policy: str
 
 def _levels_table(df: pd.DataFrame, kind: str, target: float, policy: str, review_days: int,
                   distribution: str) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    from optimize.safety_stock import (
+        economic_order_quantity,
+        order_up_to_levels,
+        reorder_point_order_up_to,
+    )
+
     tgt = df["target"].fillna(target).to_numpy() if "target" in df.columns else target
     mu = df["demand_mean"].to_numpy(float)
     hold_per_day = df["unit_cost"].to_numpy(float) * df["holding_rate"].to_numpy(float) / (
@@ -184,7 +195,7 @@ def _levels_table(df: pd.DataFrame, kind: str, target: float, policy: str, revie
 @app.command("safety-stock")
 def safety_stock(
     source: Path = typer.Argument(..., help="NETWORK.json (guaranteed-service model) or "
-                                  "SKUS.csv (one row per SKU-node)"),
+                                  "SKUS.csv (one row per SKU-node)", callback=input_file),
     as_json: bool = typer.Option(False, "--json", help="print the answer as JSON"),
     solver: str = typer.Option("auto", help="network form: auto (tree DP on trees, else "
                                "CP-SAT), dp or cpsat"),
@@ -195,7 +206,8 @@ def safety_stock(
                                "stock), sS (periodic (s, S)), rQ (continuous (r, Q))"),
     review_days: int = typer.Option(7, "--review-days", help="CSV form: review period, days"),
     distribution: str = typer.Option("normal", help="CSV form: normal, poisson or negbin"),
-    holding_rate: float = typer.Option(0.25, "--holding-rate", help="CSV form: holding cost "
+    holding_rate: float = typer.Option(0.25, "--holding-rate", callback=at_least(0.0),
+                                       help="CSV form: holding cost "
                                        "as a share of unit cost per year (default for rows "
                                        "without a holding_rate column)"),
     out: Path | None = typer.Option(None, "--out", help="CSV form: write the levels table "
@@ -206,12 +218,16 @@ def safety_stock(
                                                 "--errors-out`) instead of demand_sd"),
 ) -> None:
     """Size safety stock: service times across a network, or levels for every SKU-node."""
+    from optimize.result import Status
+    from optimize.safety_stock import parse_network, solve_gsm
+
     if source.suffix.lower() == ".json":
         with bad_input_exits(str(source)):
             if solver not in ("auto", "dp", "cpsat"):
                 raise InvalidInput(FieldProblem("--solver", "must be auto, dp or cpsat", solver))
             network = parse_network(_load_json(source))
-            result = solve_gsm(network, solver, time_limit_s=time_limit)  # type: ignore[arg-type]
+            with solver_output_to_stderr(as_json):
+                result = solve_gsm(network, solver, time_limit_s=time_limit)  # type: ignore[arg-type]
         if as_json:
             typer.echo(json.dumps(result.to_dict(), indent=2))
         else:
