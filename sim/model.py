@@ -173,7 +173,10 @@ class Network:
         while ptr < n:
             t = ready[ptr]
             if interval > 0:
-                t = math.ceil(t / interval) * interval
+                # max(): ceil(t / interval) * interval can round below t (a time on the
+                # grid, as replayed whole-second times often are), and the batch would
+                # then be empty for ever.
+                t = max(math.ceil(t / interval) * interval, t)
             if t >= self.horizon_h:
                 return
             if t > self.env.now:

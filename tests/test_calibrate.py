@@ -209,3 +209,22 @@ def test_bad_template_and_unwritable_nothing_half_written(tmp_path):
     assert res.exit_code == 2, res.output
     assert str(bad) in res.output and "demand.orders_per_day" in res.output
     assert not out.exists() and not out.with_name("x.points.csv").exists()
+
+
+def test_readme_calibrate_command_runs_as_written(tmp_path, monkeypatch):
+    import re
+    import shlex
+
+    text = (ROOT / "README.md").read_text()
+    block = text[text.index("### Calibrate a scenario"):]
+    block = block[block.index("```bash") + 7:block.index("```", block.index("```bash") + 7)]
+    first = block.replace("\\\n", " ").strip().splitlines()[0]
+    args = shlex.split(first.removeprefix(".venv/bin/fulfil "))
+    for i, a in enumerate(args[:-1]):
+        if a in ("--out", "--report"):
+            args[i + 1] = str(tmp_path / re.sub(r"\W", "_", args[i + 1]))
+    monkeypatch.chdir(ROOT)
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    out = Path(args[args.index("--out") + 1])
+    assert load_scenario(out).demand.orders_per_day == pytest.approx(138, rel=0.05)

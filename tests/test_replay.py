@@ -157,3 +157,21 @@ def test_empirical_moments_follow_the_values():
 def test_bad_empirical_distributions_are_named(fields, fragment):
     with pytest.raises(ValidationError, match=fragment):
         Dist(**fields)
+
+
+def test_orders_on_the_dispatch_grid_are_all_routed(tmp_path):
+    """Whole-minute order times (as exports have) put ready times exactly on the router's
+    one-minute grid, where ceil(t / interval) * interval can round below t: every order must
+    still be routed (this once looped for ever)."""
+    minutes = pd.date_range("2025-03-03", periods=2 * 1440, freq="min")
+    lines = pd.DataFrame({"order_id": [f"M{i}" for i in range(len(minutes))],
+                          "created_at": minutes, "sku": "SKU000", "quantity": 1,
+                          "lat": 48.85, "lon": 2.35})
+    path = tmp_path / "minutes.csv"
+    lines.to_csv(path, index=False)
+    sc = with_changes(load_scenario(BASE), {"demand.orders_file": str(path),
+                                            "run.horizon_days": 2, "run.warmup_days": 0})
+    result = run(sc)
+    assert len(result.orders) == len(minutes)
+    routed = (result.orders["state"] != "cancelled") & (result.orders["ready_h"] < 47.9)
+    assert result.orders.loc[routed, "n_shipments"].ge(1).all()
