@@ -28,10 +28,12 @@ def _header(cal: Calibration, source: str) -> str:
 
 
 def write_calibration(cal: Calibration, out: Path, source: str,
-                      replay_file: Path | None = None) -> list[Path]:
+                      replay_file: Path | None = None, columns: dict[str, str] | None = None,
+                      tz: str | None = None) -> list[Path]:
     """Write `out` (scenario YAML) and `<stem>.points.csv` beside it, after checking that the
     scenario validates and passes the pre-run checks; nothing is written if it does not.
-    `replay_file`: also replay those orders (demand.orders_file). Returns the paths written."""
+    `replay_file`: also replay those orders (demand.orders_file), read with `columns` (ours
+    -> the file's) and `tz` as the calibration read them. Returns the paths written."""
     from sim.preflight import preflight
     from sim.scenario import Scenario
 
@@ -43,7 +45,8 @@ def write_calibration(cal: Calibration, out: Path, source: str,
     if replay_file is not None:
         absolute = Path(replay_file).resolve()
         rel = os.path.relpath(absolute, out.parent.resolve())
-        data["demand"] = {**data["demand"], "orders_file": rel}
+        read_as = {k: v for k, v in (("columns", columns), ("tz", tz)) if v}
+        data["demand"] = {**data["demand"], "orders_file": rel, **read_as}
         check["demand"] = {**data["demand"], "orders_file": str(absolute)}
     # Flow style for leaf mappings: one line per SKU, demand point or distribution.
     text = _header(cal, source) + yaml.safe_dump(data, sort_keys=False, allow_unicode=True,

@@ -62,10 +62,9 @@ def calibrate(
         base = template_scenario(template_region(data.lines))
     with bad_input_exits("calibrated scenario"):
         cal = fit(data, base, horizon_days, replay=replay)
-        if replay:  # the scenario reads the file as this command did
-            read_as = {"columns": parse_column_map(columns), "tz": tz}
-            cal.scenario["demand"].update({k: v for k, v in read_as.items() if v})
-        written = write_calibration(cal, out, orders.name, orders if replay else None)
+        # A replay scenario reads the file as this command did.
+        written = write_calibration(cal, out, orders.name, orders if replay else None,
+                                    columns=parse_column_map(columns), tz=tz)
     if report is not None:
         written += write_report(cal, report)
     if as_json:
