@@ -228,3 +228,31 @@ def test_readme_calibrate_command_runs_as_written(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     out = Path(args[args.index("--out") + 1])
     assert load_scenario(out).demand.orders_per_day == pytest.approx(138, rel=0.05)
+
+
+def test_calibrated_and_original_scenarios_agree_in_simulation(year):
+    """The three weeks after the history, simulated from the truth and from its calibration
+    (same network, same seeds): each KPI's 95 % intervals overlap."""
+    from sim.experiments import summarise
+    from sim.sweep import replicate
+
+    truth, lines, master, _ = year
+    after = with_changes(truth, {"run.start_date": "2026-01-06", "run.horizon_days": 21,
+                                 "run.warmup_days": 5,
+                                 "demand.orders_per_day": 120.0 * 1.15})
+    fitted = calibrate(OrderLines(lines=lines, skus=master, source="year.csv"),
+                       after.model_dump(mode="json"), horizon_days=21)
+    data = dict(fitted.scenario, geography={"points": [
+        {"id": r.id, "lat": r.lat, "lon": r.lon, "weight": float(r.weight)}
+        for r in fitted.points.itertuples()]})
+    calibrated = type(truth).model_validate(data)
+    assert [n.resources.pickers.count for n in calibrated.nodes] == [
+        n.resources.pickers.count for n in after.nodes]  # crews not rescaled (ratio ~1)
+    kpis = ["orders", "unit_fill_rate_pct", "on_time_pct", "two_day_pct",
+            "click_to_door_p50_days"]
+    rows = [replicate(sc, replications=4, workers=0).assign(side=name)
+            for name, sc in (("truth", after), ("calibrated", calibrated))]
+    table = summarise(pd.concat(rows), ["side"], kpis).set_index(["metric", "side"])
+    for kpi in kpis:
+        a, b = table.loc[(kpi, "truth")], table.loc[(kpi, "calibrated")]
+        assert a["lo"] <= b["hi"] and b["lo"] <= a["hi"], (kpi, a.to_dict(), b.to_dict())
