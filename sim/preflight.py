@@ -41,6 +41,9 @@ def preflight(scenario: Scenario) -> None:
         if len(points) == 0 or float(points["weight"].sum()) <= 0:
             problems.append(FieldProblem("geography", "demand points need a positive total "
                                          "weight", len(points)))
+    errors = scenario.inventory.forecast_errors
+    if errors is not None and not errors.is_file():
+        problems.append(FieldProblem("inventory.forecast_errors", "no such file", str(errors)))
     if scenario.demand.orders_file is not None:
         problems.extend(_replay_problems(scenario, known))
     if problems:

@@ -646,6 +646,10 @@ class Inventory(StockPolicy):
     reorder_point: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> s
     # the SKUs a `fast_movers` assortment carries (the rest: `slow_movers`), by popularity
     fast_mover_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
+    # Size safety stock on the forecast error over lead time and review instead of the demand
+    # model's variance, as practice does: `fulfil forecast --errors-out` (sku, lead_days,
+    # rmse), relative to the scenario file; SKUs not in it keep the model's variance.
+    forecast_errors: Path | None = None
 
 
 class Returns(Strict):
@@ -1037,6 +1041,9 @@ def load_scenario(path: str | Path) -> Scenario:
         # Like the points CSV, an orders file is relative to the scenario file.
         data["demand"] = {**demand, "orders_file": str(path.parent / demand["orders_file"])}
     scenario = Scenario.model_validate(data)
+    errors = scenario.inventory.forecast_errors
+    if errors is not None and not errors.is_absolute():
+        scenario.inventory.forecast_errors = path.parent / errors
     csv = scenario.geography.points_csv
     if csv is not None and not csv.is_absolute():
         # CSV paths are relative to the scenario file, so a scenario folder can move as one.

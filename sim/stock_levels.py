@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from sim.scenario import Scenario, StockPolicy
 from sim.streams import count_moments
 
 __all__ = ["PipelineOrder", "assortment_mask", "daily_demand_by_node", "fast_movers",
-           "steady_state_start", "stock_levels"]
+           "forecast_error_sd", "steady_state_start", "stock_levels"]
 
 
 def fast_movers(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:
@@ -66,6 +67,8 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
     carries = assortment_mask(scenario, catalogue, stocked)
     mean, sd = daily_demand_by_node(scenario, catalogue, dist_km, point_weight, carries)
     pols = [scenario.stock_policy(i) for i in range(len(scenario.nodes))]
+    if inv.forecast_errors is not None:
+        sd = forecast_error_sd(inv.forecast_errors, catalogue.ids, mean, sd, pols)
 
     def per_node(get) -> np.ndarray:
         return np.array([get(p) for p in pols], float)[:, None]
@@ -87,6 +90,30 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
     order_up_to[~carries] = 0
     reorder[~carries] = 0
     return order_up_to.astype(np.int64), reorder.astype(np.int64)
+
+
+def forecast_error_sd(path: Path, sku_ids: np.ndarray, mean: np.ndarray, sd: np.ndarray,
+                      policies: list[StockPolicy]) -> np.ndarray:
+    """Daily demand sd [node, sku] replaced, for the SKUs in a forecast-errors file, by
+    sigma_P / sqrt(P): sigma_P the forecast error over the protection period P = lead time +
+    review (days), measured by the backtest. The forecast is network-wide, so a node gets the
+    error in proportion to its share of the SKU's mean demand."""
+    import pandas as pd
+
+    from sim.forecast import lead_time_sigma
+
+    errors = pd.read_csv(path, dtype={"sku": str})
+    known = set(errors["sku"])
+    out = sd.copy()
+    total = mean.sum(axis=0)
+    for j, sku in enumerate(map(str, sku_ids)):
+        if sku not in known or total[j] <= 0:
+            continue
+        for i, p in enumerate(policies):
+            days = p.supplier.lead_time_days_mean + p.review_period_days
+            share = mean[i, j] / total[j]
+            out[i, j] = share * lead_time_sigma(errors, sku, days) / np.sqrt(days)
+    return out
 
 
 def _levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy) -> np.ndarray:

@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from optimize.errors import InvalidInput
+from optimize.safety_stock import order_up_to_levels
 from sim.api import load_scenario, run, with_changes
 from sim.model import Network
 from sim.replay import snap_to_points
@@ -175,3 +176,50 @@ def test_orders_on_the_dispatch_grid_are_all_routed(tmp_path):
     assert len(result.orders) == len(minutes)
     routed = (result.orders["state"] != "cancelled") & (result.orders["ready_h"] < 47.9)
     assert result.orders.loc[routed, "n_shipments"].ge(1).all()
+
+
+# ---------------------------------------------------------------- forecast errors in sizing
+
+
+def _levels_with(sc, errors_csv):
+    from sim.model import Network
+
+    changed = with_changes(sc, {"inventory.forecast_errors": errors_csv})
+    net = Network(changed)
+    return net.order_up_to, net
+
+
+def test_safety_stock_from_forecast_errors(tmp_path):
+    from sim.stock_levels import daily_demand_by_node
+
+    sc = with_changes(load_scenario(BASE), {"run.horizon_days": 3, "run.warmup_days": 0,
+                                            "inventory.supplier.lead_time_days_sd": 0.0})
+    base, net = _levels_with(sc, None)
+    ids = [str(s) for s in net.catalogue.ids]
+    zero = tmp_path / "zero.csv"
+    pd.DataFrame({"sku": ids, "lead_days": 1, "rmse": 0.0}).to_csv(zero, index=False)
+    perfect, _ = _levels_with(sc, str(zero))
+    # A perfect forecast needs no safety stock: S is the mean demand over lead time + review.
+    p = sc.inventory.supplier.lead_time_days_mean + sc.inventory.review_period_days
+    mean, _ = daily_demand_by_node(sc, net.catalogue, net.dist_km,
+                                   net.points["weight"].to_numpy(), net.view.carries)
+    np.testing.assert_array_equal(perfect, np.ceil(mean * p - 1e-9).astype(np.int64))
+    assert (perfect <= base).all() and (perfect < base).any()
+    # A large measured error over P raises the top SKU's level by z * sigma_P.
+    big = tmp_path / "big.csv"
+    pd.DataFrame({"sku": [ids[0]], "lead_days": [p], "rmse": [500.0]}).to_csv(big, index=False)
+    raised, _ = _levels_with(sc, str(big))
+    inv = sc.inventory
+    expected = order_up_to_levels(
+        demand_mean=mean[0, :1], demand_sd=np.array([500.0 / np.sqrt(p)]),
+        lead_time_mean=inv.supplier.lead_time_days_mean, lead_time_sd=0.0,
+        review_period=inv.review_period_days, target=inv.target, target_kind=inv.target_kind,
+        distribution="normal").order_up_to
+    assert raised[0, 0] == np.ceil(expected[0]) > base[0, 0]
+    np.testing.assert_array_equal(raised[:, 1:], base[:, 1:])
+
+
+def test_missing_forecast_errors_file_is_named():
+    sc = with_changes(load_scenario(BASE), {"inventory.forecast_errors": "/nowhere/e.csv"})
+    with pytest.raises(InvalidInput, match=r"inventory\.forecast_errors"):
+        run(sc)
