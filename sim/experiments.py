@@ -235,7 +235,10 @@ def recost_cost_per_order(result: RunResult, changes: dict[str, object]) -> floa
 def condense(scenario: Scenario, normal_days: int = 7, recovery_days: int = 7) -> Scenario:
     """The same scenario in fewer days: quiet days before the first spike are dropped (keeping
     `normal_days` after the warm-up), spikes and disruptions move earlier with the weekday
-    kept, and the run ends `recovery_days` after the last spike (never later than before)."""
+    kept, and the run ends `recovery_days` after the last spike (never later than before).
+    A replay scenario is left as it is (its orders are the file's, day for day)."""
+    if scenario.demand.orders_file is not None:
+        return scenario  # replayed orders keep their own days: nothing to drop or move
     spikes = scenario.demand.spikes
     warm, horizon = scenario.run.warmup_days, scenario.run.horizon_days
     if not spikes:

@@ -223,3 +223,12 @@ def test_missing_forecast_errors_file_is_named():
     sc = with_changes(load_scenario(BASE), {"inventory.forecast_errors": "/nowhere/e.csv"})
     with pytest.raises(InvalidInput, match=r"inventory\.forecast_errors"):
         run(sc)
+
+
+def test_a_replay_scenario_is_not_condensed(generated):
+    from sim.experiments import condense
+
+    sc, _, path = generated
+    replay = with_changes(sc, {"demand.orders_file": str(path), "demand.spikes": [
+        {"name": "late", "start_day": 3, "duration_days": 1, "multiplier": 2.0}]})
+    assert condense(replay) == replay

@@ -156,9 +156,11 @@ def calibrate(data: OrderLines, template: dict, horizon_days: int | None = None,
                              f"{s.days} day(s) above the model's 99.99 % quantile and 1.3x; "
                              f"recurs: {s.recurs}"))
     if replay:
+        days = horizon_days or len(rate.daily)
         spikes = [{"name": s.recurs if s.recurs != "once" else f"spike_{s.start}",
                    "start_day": (s.start - rate.first_day).days, "duration_days": s.days,
-                   "multiplier": round(s.multiplier, 3)} for s in rate.spikes]
+                   "multiplier": round(s.multiplier, 3)} for s in rate.spikes
+                  if (s.start - rate.first_day).days < days]
     else:
         spikes = _future_spikes(rate.spikes, start, horizon)
 
