@@ -256,3 +256,19 @@ def test_calibrated_and_original_scenarios_agree_in_simulation(year):
     for kpi in kpis:
         a, b = table.loc[(kpi, "truth")], table.loc[(kpi, "calibrated")]
         assert a["lo"] <= b["hi"] and b["lo"] <= a["hi"], (kpi, a.to_dict(), b.to_dict())
+
+
+def test_two_years_recover_the_annual_profile():
+    """With two years, month effects and trend are told apart: a December peak and a summer
+    low come back within four Poisson standard errors of a month's factor (f / sqrt(n), n the
+    orders in that month over both years)."""
+    months = [1.0, 0.9, 0.95, 1.0, 1.0, 0.8, 0.75, 0.8, 1.0, 1.1, 1.3, 1.6]
+    truth = with_changes(example_truth(orders_per_day=150, days=730),
+                         {"demand.annual_profile": months, "demand.spikes": []})
+    lines, _ = synthetic_history(truth)
+    fit = fit_demand_rate(lines["created_at"], lines["order_id"])
+    assert fit.annual_profile is not None
+    true = np.array(months) / np.mean(months)
+    per_month = lines["order_id"].nunique() / 24  # orders behind each month's estimate
+    assert np.all(np.abs(np.array(fit.annual_profile) - true) < 4 * true / np.sqrt(per_month))
+    assert abs(fit.trend_per_year - 0.15) < 4 * fit.trend_per_year_se
