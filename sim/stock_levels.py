@@ -103,16 +103,16 @@ def forecast_error_sd(path: Path, sku_ids: np.ndarray, mean: np.ndarray, sd: np.
     from sim.forecast import lead_time_sigma
 
     errors = pd.read_csv(path, dtype={"sku": str})
-    known = set(errors["sku"])
+    by_sku = dict(tuple(errors.groupby("sku")))  # one pass, not one filter per SKU and node
     out = sd.copy()
     total = mean.sum(axis=0)
     for j, sku in enumerate(map(str, sku_ids)):
-        if sku not in known or total[j] <= 0:
+        if sku not in by_sku or total[j] <= 0:
             continue
         for i, p in enumerate(policies):
             days = p.supplier.lead_time_days_mean + p.review_period_days
             share = mean[i, j] / total[j]
-            out[i, j] = share * lead_time_sigma(errors, sku, days) / np.sqrt(days)
+            out[i, j] = share * lead_time_sigma(by_sku[sku], sku, days) / np.sqrt(days)
     return out
 
 

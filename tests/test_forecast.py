@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 from typer.testing import CliRunner
 
-import sim.cli.forecast_command
 import sim.cli.safety_stock_command
+import sim.client_data
 from sim.api import with_changes
 from sim.cli.app import app
 from sim.client_data import ClientDataError, Problem
@@ -243,7 +243,7 @@ def test_client_data_error_is_printed_with_exit_2(tmp_path, monkeypatch):
         raise ClientDataError("o.csv", [Problem("not a date", column="created_at", row=3,
                                                 value="yesterday")])
 
-    monkeypatch.setattr(sim.cli.forecast_command, "load_order_lines", bad)
+    monkeypatch.setattr(sim.client_data, "load_order_lines", bad)  # what read_orders calls
     out = tmp_path / "f.csv"
     res = runner.invoke(app, ["forecast", "o.csv", "--out", str(out)])
     assert res.exit_code == 2 and "row 3, column 'created_at'" in res.stderr

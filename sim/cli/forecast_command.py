@@ -22,8 +22,13 @@ import typer
 
 from optimize.errors import FieldProblem, InvalidInput
 from sim.cli.app import app
-from sim.cli.errors import EXIT_BAD_INPUT, bad_input_exits
-from sim.client_data import ClientDataError, load_order_lines, parse_column_map
+from sim.cli.client_data_options import (
+    COLUMNS_OPTION,
+    DROP_BAD_ROWS_OPTION,
+    TZ_OPTION,
+    read_orders,
+)
+from sim.cli.errors import bad_input_exits
 
 __all__ = ["forecast"]
 
@@ -69,12 +74,9 @@ def forecast(
     out: Path = typer.Option(..., "--out", help="write date, sku, mean, lo80, hi80 here"),
     errors_out: Path | None = typer.Option(None, "--errors-out", help="write sku, lead_days, "
                                            "rmse (forecast error over 1..H days, units) here"),
-    columns: str | None = typer.Option(None, "--columns", help="our=theirs column names, "
-                                       "e.g. created_at=OrderDate,sku=ItemCode"),
-    tz: str | None = typer.Option(None, "--tz", help="the business's time zone, for "
-                                  "timestamps with an offset"),
-    drop_bad_rows: bool = typer.Option(False, "--drop-bad-rows", help="leave out bad rows "
-                                       "instead of stopping"),
+    columns: str | None = COLUMNS_OPTION,
+    tz: str | None = TZ_OPTION,
+    drop_bad_rows: bool = DROP_BAD_ROWS_OPTION,
     season: int = typer.Option(7, "--season", help="season length, days (seasonal naive "
                                "baseline, ETS season, MASE scale)"),
     windows: int = typer.Option(4, "--backtest-windows", help="rolling origins"),
@@ -89,16 +91,8 @@ def forecast(
     with bad_input_exits(str(orders)):
         _check_options(horizon_days, season, windows, step, top_skus,
                        {"--out": out, "--errors-out": errors_out})
-        try:
-            column_map = parse_column_map(columns)
-        except ValueError as err:
-            raise InvalidInput(FieldProblem("--columns", str(err), columns)) from err
-        try:
-            lines = load_order_lines(orders, columns=column_map, tz=tz,
-                                     drop_bad_rows=drop_bad_rows).lines
-        except ClientDataError as err:
-            print(f"error: {err}", file=sys.stderr)
-            raise typer.Exit(EXIT_BAD_INPUT) from err
+    lines = read_orders(orders, columns, tz, drop_bad_rows=drop_bad_rows).lines
+    with bad_input_exits(str(orders)):
         if len(lines) == 0:
             raise InvalidInput(FieldProblem("rows", "the file has no order lines", 0))
         frame = daily_series(lines, top_skus)
