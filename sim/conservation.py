@@ -13,7 +13,12 @@ import pandas as pd
 
 from sim.record import Recorder
 
-__all__ = ["ConservationError", "check_conservation"]
+__all__ = ["COLUMNS_READ", "ConservationError", "check_conservation"]
+
+# The columns of the large tables the check reads (a run kept on disk loads only these).
+COLUMNS_READ = {"orders": ("state",),
+                "shipments": ("order", "node", "units", "restocked_units", "returned_units",
+                              "return_received_h", "state")}
 
 
 class ConservationError(AssertionError):

@@ -11,7 +11,7 @@ from sim.fulfilment_modes import rule_for
 from sim.scenario import Scenario
 from sim.tables import station_names
 
-__all__ = ["summary_kpis", "utilisation_table"]
+__all__ = ["COLUMNS_READ", "summary_kpis", "utilisation_table"]
 
 
 def _pct(x: pd.Series) -> float:
@@ -52,6 +52,8 @@ _ORDER_COLUMNS = ["order", "created_h", "cancelled", "units", "promised_day", "o
 _SHIPMENT_COLUMNS = ["order", "node", "created_h", "units", "filled_on_arrival", "shipped_h",
                      "value", "return_received_h", "inspected_h", "returned_units",
                      "restocked_units"]
+# The columns of the large tables the KPIs read (a run kept on disk loads only these).
+COLUMNS_READ = {"orders": tuple(_ORDER_COLUMNS), "shipments": tuple(_SHIPMENT_COLUMNS)}
 
 
 def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import simpy
@@ -45,9 +46,11 @@ class Network:
 
     def __init__(self, scenario: Scenario, replication: int = 0,
                  routing: RoutingPolicy | None = None,
-                 progress: Callable[[float], None] | None = None, keep_lines: bool = False):
+                 progress: Callable[[float], None] | None = None, keep_lines: bool = False,
+                 spool: Path | None = None):
         """`keep_lines`: also record every shipment's lines (SKU, units), for analyses that
-        need them (`Recorder.shipment_lines`)."""
+        need them (`Recorder.shipment_lines`); `spool`: a folder where frozen shipment rows
+        go instead of memory."""
         self.scenario = sc = scenario
         self.replication = replication
         self.streams = Streams(sc.run.seed, replication)
@@ -111,7 +114,7 @@ class Network:
             point_ids=self.points["id"].to_numpy(),
             services=tuple(s.name for s in sc.demand.service_levels),
             stocking=tuple(bool(x) for x in stocked), horizon_h=self.horizon_h,
-        ), self.orders, keep_lines=keep_lines)
+        ), self.orders, keep_lines=keep_lines, spool=spool)
         for po in pipeline:  # purchase orders on their way at the start (steady state)
             skus = np.flatnonzero(po.units)
             self.nodes[po.node].place_order(skus, po.units[skus], 24.0 * po.ordered_day,

@@ -28,6 +28,11 @@ def _shade_events(ax: plt.Axes, scenario: Scenario) -> None:
         ax.axvline(scenario.run.warmup_days, color="k", ls=":", lw=1, label="end of warm-up")
 
 
+# The columns of the large tables the plots read (a run kept on disk loads only these).
+COLUMNS_READ = {"orders": ("created_h", "cancelled", "delivered_h", "on_time", "within_2_days"),
+                "shipments": ("shipped_h",)}
+
+
 def plot_run(scenario: Scenario, tables: dict[str, pd.DataFrame], out_dir: str | Path
              ) -> list[Path]:
     """Write the run's plots into `out_dir`; return their paths."""
