@@ -119,7 +119,8 @@ class NodeSim:
             self.env.process(self._reviews())
         else:
             self.stations = []
-            self.supplier_days = Sampler(rng[f"dropship.{spec.id}"], spec.dropship.processing_days)
+            self.supplier_days = Sampler(rng[f"dropship.{spec.id}"],
+                                         self.mode.settings.processing_days)
         self.env.process(self._pickups())
 
     # ------------------------------------------------------------ outbound
@@ -174,8 +175,8 @@ class NodeSim:
             self.ready.append(sh)
 
     def _may_release(self) -> bool:
-        sla = self.spec.sla
-        return self.up and (sla is None or self.released_today < sla.capacity_orders_per_day)
+        cap = self.mode.orders_per_day_cap
+        return self.up and (cap is None or self.released_today < cap)
 
     def _releases(self):
         interval = self.spec.release.wave_interval_h
@@ -185,9 +186,9 @@ class NodeSim:
                 self.released_today = 0  # the 3PL's daily capacity starts afresh
             if self.ready and self._may_release():
                 n = len(self.ready)
-                sla = self.spec.sla
-                if sla is not None:
-                    n = min(n, sla.capacity_orders_per_day - self.released_today)
+                cap = self.mode.orders_per_day_cap
+                if cap is not None:
+                    n = min(n, cap - self.released_today)
                 wave, self.ready = self.ready[:n], self.ready[n:]
                 self._release(wave)
 
