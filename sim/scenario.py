@@ -441,6 +441,23 @@ class Stage(Strict):
     s_per_unit: NonNegativeFloat = 0.0
 
 
+class InboundStage(Strict):
+    """A station between the dock and stock (receive, QC, put-away, ...): a sampled `share`
+    of purchase-order lines waits for a worker of `crew` and takes `s_per_line` plus
+    `s_per_unit` per unit (seconds); the other lines pass it by."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    crew: str
+    s_per_line: Dist
+    s_per_unit: NonNegativeFloat = 0.0
+    share: Probability = 1.0  # e.g. 0.1 for a QC that samples one line in ten
+
+
+# The one-job receiving's times, which inbound_stages replace.
+RECEIVING_TIMES = ("receive_s_per_line", "receive_s_per_unit", "qc_share", "qc_s_per_line",
+                   "putaway_s_per_line")
+
+
 class ProcessTimes(Strict):
     """Times per task (seconds) at a node: inbound, packing, returns inspection."""
 
@@ -641,6 +658,10 @@ class Node(Strict):
     stock_multiplier: PositiveFloat = 1.0  # scales this node's share of stock levels
     inventory: StockPolicy | None = None  # overrides the scenario's inventory policy here
     stages: list[Stage] = []  # extra outbound stations after packing, in order
+    # The inbound flow from the dock to stock as stations in order, each on its crew; when
+    # none are given, one receivers' job per line does receive + QC + put-away with the
+    # times in process_times.
+    inbound_stages: list[InboundStage] = []
 
     @model_validator(mode="before")
     @classmethod
@@ -661,10 +682,25 @@ class Node(Strict):
             if s.name in RESERVED_STAGE_NAMES or names.count(s.name) > 1:
                 raise ValueError(f"stages[{i}].name {s.name!r} is taken (each stage name is "
                                  f"used once, and not one of {', '.join(RESERVED_STAGE_NAMES)})")
-        if self.stages and self.mode.kind == "dropship":
-            raise ValueError("stages: a dropship node has no stations (its supplier processes "
-                             "and ships), so it takes no stages")
-        used = {s.crew for s in self.stages}
+        inbound = [s.name for s in self.inbound_stages]
+        for i, s in enumerate(self.inbound_stages):
+            if s.crew not in crews:
+                raise ValueError(f"inbound_stages[{i}].crew {s.crew!r} is not a crew of this "
+                                 f"node (resources: {', '.join(crews)})")
+            if s.name in inbound[:i]:
+                raise ValueError(f"inbound_stages[{i}].name {s.name!r} is given twice")
+        pt = self.process_times
+        # compared with the defaults, not fields_set: a dumped scenario sets every field
+        unused = [f for f in RECEIVING_TIMES
+                  if getattr(pt, f) != ProcessTimes.model_fields[f].default]
+        if self.inbound_stages and unused:
+            raise ValueError(f"process_times.{unused[0]} is not used when inbound_stages are "
+                             "given (each stage has its own times)")
+        for field in ("stages", "inbound_stages"):
+            if getattr(self, field) and self.mode.kind == "dropship":
+                raise ValueError(f"{field}: a dropship node has no stations (its supplier "
+                                 "processes and ships), so it takes no stages")
+        used = {s.crew for s in (*self.stages, *self.inbound_stages)}
         for extra in self.resources.__pydantic_extra__ or {}:
             if extra not in used:
                 raise ValueError(f"resources.{extra} is a crew no stage uses (the crews are "
