@@ -124,8 +124,9 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
                f"{node}: stock balance {expected} != on hand {c.on_hand_units}")
         _check(problems, c.units_short == c.backordered_units,
                f"{node}: backordered units {c.units_short} != {c.backordered_units}")
-        # Inbound: ordered = put away + in receiving + with the supplier or on the road,
-        # the last two counted on the lines where they are, and checked against the counters.
+        # Inbound: ordered = put away + in receiving (at the receivers, or at any inbound
+        # stage's station) + with the supplier or on the road, the last two counted on the
+        # lines where they are, and checked against the counters.
         inbound = c.putaway_units + c.units_in_receiving + c.units_with_supplier
         _check(problems, c.ordered_units == inbound,
                f"{node}: inbound ordered {c.ordered_units} != put away {c.putaway_units} + "

@@ -196,8 +196,7 @@ class Network:
         plans = self.policy.route_batch(view, np.array(live, np.int64))
         cutoff = [n.spec.cutoff_h for n in self.nodes]
         promise = [s.promise_days for s in self.scenario.demand.service_levels]
-        own_promise = [n.spec.marketplace.promise_days if n.spec.marketplace else None
-                       for n in self.nodes]
+        own_promise = [n.mode.promise_days for n in self.nodes]
         for k, o in enumerate(live):
             parts = plans[k] if plans is not None else self.policy.route(view, o)
             created = float(orders.created_h[o])

@@ -209,7 +209,7 @@ def _column_value(v: Any) -> float | str:
 def _mode_of(task: Task) -> str:
     if MODE in task.changes:
         return str(task.changes[MODE])
-    return "+".join(sorted({n.mode for n in task.scenario.nodes}))
+    return "+".join(sorted({n.mode.kind for n in task.scenario.nodes}))
 
 
 def _error_text(err: BaseException) -> str:

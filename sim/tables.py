@@ -188,6 +188,12 @@ def _inbound(rec: Recorder) -> pd.DataFrame:
     df["node"] = _names(_node_ids(rec), df["node"])
     df["sku"] = _names(rec.names.sku_ids, df["sku"])
     df["dock_to_stock_h"] = df["putaway_h"] - df["dock_h"]
+    # When each line left each inbound stage (nodes with inbound_stages only; nan where a
+    # line skipped a sampled stage or has not reached it).
+    stages = dict.fromkeys(k for line in rec.po_lines for k in line.stage_h or ())
+    for name in stages:
+        df[f"{name}_done_h"] = [(line.stage_h or {}).get(name, np.nan)
+                                for line in rec.po_lines]
     return df
 
 

@@ -79,7 +79,7 @@ class NodeCensus:
     returns_in_inspection: int
     returns_inspected: int
     units_with_supplier: int  # purchase-order lines not yet at the dock
-    units_in_receiving: int  # purchase-order lines in the receivers' queue or in service
+    units_in_receiving: int  # purchase-order lines in any station's queue or service (inbound)
     returns_on_the_way: int  # returned units not yet at the dock
     returns_in_receiving: int  # returned units in the receivers' queue or in service
     orders_inside: frozenset[int]  # orders with a shipment ready, picking, packing or staged
