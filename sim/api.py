@@ -7,7 +7,7 @@ import json
 import math
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -53,6 +53,22 @@ class RunResult:
         """The run's orders as a client's export (order_id, created_at, sku, quantity, ...)."""
         return self.export() if self.export is not None else None
 
+
+    def table(self, name: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """A table, or only some of its columns (read from disk alone for a streamed run)."""
+        if self.folder is not None and name in ("orders", "shipments"):
+            return pd.read_parquet(self.folder / f"{name}.parquet",
+                                   columns=None if columns is None else list(columns))
+        table = self.tables[name]
+        return table if columns is None else table[list(columns)]
+
+    def rows(self, name: str) -> int:
+        """How many rows a table has (without reading a streamed run's table)."""
+        if self.folder is not None and name in ("orders", "shipments"):
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(self.folder / f"{name}.parquet").metadata.num_rows
+        return len(self.tables[name])
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})

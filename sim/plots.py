@@ -14,7 +14,7 @@ import pandas as pd
 from sim.scenario import Scenario
 from sim.tables import station_names
 
-__all__ = ["plot_run"]
+__all__ = ["COLUMNS_READ", "plot_run"]
 
 
 def _shade_events(ax: plt.Axes, scenario: Scenario) -> None:
