@@ -1109,6 +1109,20 @@ class Scenario(Strict):
         return self
 
     @model_validator(mode="after")
+    def _prebuild_has_a_spike_it_knows(self) -> Scenario:
+        known = [s for s in self.demand.spikes
+                 if s.announced or self.demand.forecast == "oracle"]
+        if self.inventory.spike_prebuild and not known:
+            warnings.warn(
+                "inventory.spike_prebuild is on but no spike of demand.spikes is announced, so "
+                "the pre-build has nothing to build for and the levels stay as they are "
+                f"({len(self.demand.spikes)} spike(s), demand.forecast "
+                f"{self.demand.forecast!r}): give the promotion `announced: true` with "
+                "`expected_multiplier`, or set demand.forecast: oracle to build on the true "
+                "spikes (an oracle)", UserWarning, stacklevel=2)
+        return self
+
+    @model_validator(mode="after")
     def _replay_calendar(self) -> Scenario:
         """A replayed file sets the horizon (its days) and start date (its first day) unless
         the scenario gives them."""
