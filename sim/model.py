@@ -131,9 +131,23 @@ class Network:
                                       else make_policy(sc.routing, self.routing_context))
 
         self.returns_delay_days = Sampler(self.streams["returns.delay"], sc.returns.delay_days)
+        # Categories with a delay of their own draw it from a stream of their own, so the
+        # others' draws stay as they were.
+        self._category_return_delay = {
+            i: Sampler(self.streams[f"returns.delay.{c.name}"], c.return_delay_days)
+            for i, c in enumerate(sc.skus.categories) if c.return_delay_days is not None}
         self.env.process(self._router())
         self.env.process(self._monitor())
         self._schedule_disruptions()
+
+    def return_delay_days(self, sku: np.ndarray, returned: np.ndarray) -> float:
+        """Days from delivery to drop-off of a return parcel (its lines' SKUs and returned
+        units): the delay of the category with most units in it, else returns.delay_days."""
+        if not self._category_return_delay:
+            return self.returns_delay_days()
+        units = np.bincount(self.catalogue.category[sku], weights=returned)
+        return self._category_return_delay.get(int(np.argmax(units)),
+                                               self.returns_delay_days)()
 
     # ------------------------------------------------------------ running
     def run(self) -> None:

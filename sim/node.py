@@ -349,10 +349,11 @@ class NodeSim:
             s.state = "in_transit"
             if per_ship[i]:
                 s.returned_units = int(per_ship[i])
-                arrival = s.delivered_h + 24.0 * (net.returns_delay_days() + back_days)
+                lines = returned[bounds[i]:bounds[i + 1]]
+                arrival = s.delivered_h + 24.0 * (net.return_delay_days(s.sku, lines)
+                                                  + back_days)
                 if self.stocking:
-                    self.returns_due.append(
-                        (arrival, ReturnParcel(s.index, s.sku, returned[bounds[i]:bounds[i + 1]])))
+                    self.returns_due.append((arrival, ReturnParcel(s.index, s.sku, lines)))
                 else:
                     s.return_received_h = arrival  # goes back to the dropship supplier
             record.close_shipment(s)

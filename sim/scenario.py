@@ -162,11 +162,13 @@ class RunSettings(Strict):
 
 
 class Category(Strict):
-    """A product category: its share of SKUs and the share of its sold units returned."""
+    """A product category: its share of SKUs, the share of its sold units returned and, if it
+    differs from `returns.delay_days`, its own delay (days from delivery to drop-off)."""
 
     name: str
     share: PositiveFloat = 1.0
     return_rate: Probability = 0.0
+    return_delay_days: Dist | None = None  # default: returns.delay_days
 
 
 class SkuSpec(Strict):
