@@ -11,12 +11,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: runs on machines without a display
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from sim.experiments import summarise
 from sim.sweep import MODE, Task
@@ -120,7 +117,10 @@ def plot_sweep(summary: pd.DataFrame, out_path: str | Path, *, title: str = "",
     paths = [c for c in summary.columns[1:summary.columns.get_loc("metric")]]
     x_path, line_paths = _axis(summary, paths)
     point_order = list(dict.fromkeys(summary["point"]))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 4.2), squeeze=False)
+    # A Figure without pyplot: no backend chosen, so importing this in a notebook leaves
+    # its inline plots alone.
+    fig = Figure(figsize=(5.2 * len(metrics), 4.2))
+    axes = fig.subplots(1, len(metrics), squeeze=False)
     groups = (summary.groupby(line_paths, sort=False, dropna=False) if line_paths
               else [((), summary)])
     n_lines = len(groups) if line_paths else 1
@@ -178,5 +178,4 @@ def plot_sweep(summary: pd.DataFrame, out_path: str | Path, *, title: str = "",
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
-    plt.close(fig)
     return out
