@@ -63,7 +63,8 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
     _check(problems, sum(balance[k] for k in ("delivered", "in_process", "backordered",
                                               "cancelled")) == ob.n,
            f"orders: created {ob.n} != sum of states {balance}")
-    _check(problems, set(ships["order"].unique()) == set(np.flatnonzero(routed)),
+    _check(problems, np.array_equal(np.unique(ships["order"].to_numpy()),
+                                    np.flatnonzero(routed)),
            "orders: the routed orders and the orders with shipments differ")
 
     # Units: created = cancelled + not yet routed + where each routed unit is now.
@@ -116,9 +117,13 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
         _check(problems, not c.stock_negative, f"{node}: negative on hand or backorders")
         if not rec.names.stocking[c.node]:
             continue
-        at = ships[ships["node"] == node]
-        allocated = int(at["units"].sum()) - c.units_short
-        restocked = int(at["restocked_units"].sum())
+        mine = (ships["node"] == node).to_numpy()
+
+        def at(column: str, mine: np.ndarray = mine) -> pd.Series:
+            return ships[column][mine]  # one column of this node's shipments (memory)
+
+        allocated = int(at("units").sum()) - c.units_short
+        restocked = int(at("restocked_units").sum())
         expected = c.initial_units + c.putaway_units + restocked - allocated
         _check(problems, expected == c.on_hand_units,
                f"{node}: stock balance {expected} != on hand {c.on_hand_units}")
@@ -139,9 +144,9 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
                f"{c.units_with_supplier})")
         # Returns: the record's returned units = inspected + in inspection + on the way back,
         # the last two counted on the parcels where they are.
-        returned = int(at["returned_units"].sum())
-        received = at["return_received_h"].notna()
-        _check(problems, int(at.loc[received, "returned_units"].sum())
+        returned = int(at("returned_units").sum())
+        received = at("return_received_h").notna()
+        _check(problems, int(at("returned_units")[received].sum())
                == c.returns_inspected + c.returns_in_receiving,
                f"{node}: returns received != inspected + in inspection")
         _check(problems, c.returns_in_inspection == c.returns_in_receiving,
