@@ -391,6 +391,9 @@ def build_tables(plan: ComparePlan, store: ResultStore) -> CompareTables:
                                               periods(plan.main).items()})
     headline = "normal" if "normal" in period_names else "all"
     differences = _differences(main, kpis, period_names)
+    if len(differences):
+        differences["window_days"] = differences["period"].map(
+            kpis.drop_duplicates("period").set_index("period")["window_days"])
 
     sens = ok[ok["sweep"] == "sensitivity"] if len(ok) else ok
     base_opd = plan.normal.demand.orders_per_day
