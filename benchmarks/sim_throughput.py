@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/sim_throughput.py            # 1k, 10k, 100k orders/day
     .venv/bin/python benchmarks/sim_throughput.py --quick    # 1k and 10k, a week each
+    .venv/bin/python benchmarks/sim_throughput.py --stream   # tables streamed to Parquet
 
 The reference is the minimal order flow any SimPy user would write first (Poisson arrivals,
 one process per order, a picker pool and a packer pool as `simpy.Resource`, a wait for the
@@ -21,9 +22,12 @@ import io
 import multiprocessing
 import pstats
 import resource
+import shutil
+import tempfile
 import time
 
 import numpy as np
+import pyarrow.parquet as pq
 import simpy
 
 from sim.api import load_scenario, run, with_changes
@@ -79,9 +83,10 @@ def bare_simpy_orders_per_s(n_orders: int, orders_per_day: float, seed: int = 0)
     return n_orders / (time.perf_counter() - t0)
 
 
-def full_model_orders_per_s(orders_per_day: float, days: int, profile: bool = False
-                            ) -> tuple[float, int, str]:
-    """Orders per second of the full model on the two-node example, tables and checks included."""
+def full_model_orders_per_s(orders_per_day: float, days: int, profile: bool = False,
+                            stream: bool = False) -> tuple[float, int, str]:
+    """Orders per second of the full model on the two-node example, tables and checks included
+    (with `stream`, rows go to disk and the tables are written as Parquet as they are built)."""
     sc = load_scenario("scenarios/us_two_node_black_friday.yaml")
     scale = orders_per_day / sc.demand.orders_per_day
     changes: dict[str, object] = {"demand.orders_per_day": orders_per_day,
@@ -93,10 +98,11 @@ def full_model_orders_per_s(orders_per_day: float, days: int, profile: bool = Fa
             changes[f"nodes[{i}].resources.{crew}.count"] = max(1, int(np.ceil(count * scale)))
     sc = with_changes(sc, changes)
     prof = cProfile.Profile() if profile else None
+    folder = tempfile.mkdtemp(prefix="throughput-") if stream else None
     t0 = time.perf_counter()
     if prof:
         prof.enable()
-    result = run(sc)
+    result = run(sc, stream_to=folder)
     if prof:
         prof.disable()
     elapsed = time.perf_counter() - t0
@@ -105,16 +111,20 @@ def full_model_orders_per_s(orders_per_day: float, days: int, profile: bool = Fa
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(12)
         top = buf.getvalue()
-    n = len(result.orders)
+    n = (pq.ParquetFile(f"{folder}/orders.parquet").metadata.num_rows if stream
+         else len(result.orders))
+    if folder:
+        shutil.rmtree(folder)
     return n / elapsed, n, top
 
 
-def _case(per_day: int, days: int, profile: bool) -> tuple[float, float, int, str, float, float]:
+def _case(per_day: int, days: int, profile: bool, stream: bool
+          ) -> tuple[float, float, int, str, float, float]:
     """One case in its own process: (reference rate, model rate, orders, profile, MB after
     imports, peak MB)."""
     base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     ref = bare_simpy_orders_per_s(200_000, 10_000)
-    rate, n, top = full_model_orders_per_s(per_day, days, profile=profile)
+    rate, n, top = full_model_orders_per_s(per_day, days, profile=profile, stream=stream)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return ref, rate, n, top, base_mb, peak_mb
 
@@ -126,6 +136,9 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="print the top of a profile")
     ap.add_argument("--volumes", type=int, nargs="*", help="orders/day of each case (default "
                     "1k, 10k, 100k)")
+    ap.add_argument("--stream", action="store_true",
+                    help="stream rows to disk and write the tables as Parquet (run(..., "
+                         "stream_to=folder)), as `fulfil run` does")
     args = ap.parse_args()
     cases = [(1_000, 7), (10_000, 7)] if args.quick else [(1_000, args.days),
                                                           (10_000, args.days),
@@ -138,7 +151,8 @@ def main() -> None:
     ctx = multiprocessing.get_context("spawn")
     for per_day, days in cases:
         with ctx.Pool(1) as pool:
-            ref, rate, n, top, base_mb, peak_mb = pool.apply(_case, (per_day, days, args.profile))
+            ref, rate, n, top, base_mb, peak_mb = pool.apply(_case, (per_day, days, args.profile,
+                                                                  args.stream))
         print(f"{per_day:>10,} {days:>5} {n:>10,} {ref:>8,.0f} {rate:>10,.0f} {rate / ref:>6.2f} "
               f"{base_mb:>8,.0f} {peak_mb:>8,.0f} {1024.0 * peak_mb / n:>8.2f}", flush=True)
         if top:

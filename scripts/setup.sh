@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One-shot set-up: creates .venv if absent and installs the workbench with its dev extra.
+# One-shot set-up: creates .venv if absent and installs the workbench with its dev and
+# notebooks (JupyterLab) extras.
 # Safe to run again: pip skips what is already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,4 +9,4 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[dev]"
+.venv/bin/python -m pip install -q -e ".[dev,notebooks]"

@@ -13,7 +13,12 @@ import pandas as pd
 
 from sim.record import Recorder
 
-__all__ = ["ConservationError", "check_conservation"]
+__all__ = ["COLUMNS_READ", "ConservationError", "check_conservation"]
+
+# The columns of the large tables the check reads (a run kept on disk loads only these).
+COLUMNS_READ = {"orders": ("state",),
+                "shipments": ("order", "node", "units", "restocked_units", "returned_units",
+                              "return_received_h", "state")}
 
 
 class ConservationError(AssertionError):
@@ -119,8 +124,9 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
                f"{node}: stock balance {expected} != on hand {c.on_hand_units}")
         _check(problems, c.units_short == c.backordered_units,
                f"{node}: backordered units {c.units_short} != {c.backordered_units}")
-        # Inbound: ordered = put away + in receiving + with the supplier or on the road,
-        # the last two counted on the lines where they are, and checked against the counters.
+        # Inbound: ordered = put away + in receiving (at the receivers, or at any inbound
+        # stage's station) + with the supplier or on the road, the last two counted on the
+        # lines where they are, and checked against the counters.
         inbound = c.putaway_units + c.units_in_receiving + c.units_with_supplier
         _check(problems, c.ordered_units == inbound,
                f"{node}: inbound ordered {c.ordered_units} != put away {c.putaway_units} + "

@@ -12,7 +12,11 @@ from sim.fulfilment_modes import MONTH_DAYS, NodeLedger, rule_for
 from sim.scenario import Scenario
 from sim.tables import station_names
 
-__all__ = ["CATEGORIES", "MONTH_DAYS", "cost_ledger"]
+__all__ = ["CATEGORIES", "COLUMNS_READ", "MONTH_DAYS", "cost_ledger"]
+
+# The columns of the large tables the ledger reads (a run kept on disk loads only these).
+COLUMNS_READ = {"shipments": ("node", "shipped_h", "shipping_cost", "units", "fee", "value",
+                              "return_received_h", "returned_units")}
 
 CATEGORIES = (
     "labour", "rent", "equipment", "packaging", "carrier", "holding", "returns_handling",
@@ -23,9 +27,7 @@ CATEGORIES = (
 def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Costs by day, node and category (currency), each node's by its mode's rules."""
     ships, daily, inbound = tables["shipments"], tables["daily"], tables["inbound"]
-    shipped = ships.loc[ships["shipped_h"].notna(),
-                        ["node", "shipped_h", "shipping_cost", "units", "fee", "value",
-                         "return_received_h", "returned_units"]]
+    shipped = ships.loc[ships["shipped_h"].notna(), list(COLUMNS_READ["shipments"])]
     shipped["day"] = (shipped["shipped_h"] // 24).astype(int)
     stations = station_names(daily)
     rows: list[pd.DataFrame] = []

@@ -1,6 +1,7 @@
 """Fulfilment modes as strategies: whether a node holds stock, how its parcels travel and
 what it costs. One class per mode and one line in `MODE_RULES`; the model, the cost ledger
-and the KPIs ask the node's rule instead of testing the mode's name.
+and the KPIs ask the node's rule instead of testing the mode's name. A rule is built on the
+node's mode settings (the member of the scenario's `mode` union), and reads them from there.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ import numpy as np
 import pandas as pd
 
 from sim.carriers import CarrierTable
-from sim.scenario import Node, Scenario
+from sim.scenario import (
+    MODE_SETTINGS,
+    DropshipMode,
+    InHouseMode,
+    MarketplaceMode,
+    Node,
+    Scenario,
+    ThreePlMode,
+)
 from sim.streams import Streams, draw
 
 __all__ = [
@@ -89,11 +98,25 @@ class NodeLedger:
 
 
 class FulfilmentMode:
-    """A mode's rules. By default the node holds stock, ships by the scenario's carriers at
+    """A mode's rules, on its settings. By default the node holds stock, works without a
+    daily cap, promises the scenario's service levels, ships by the scenario's carriers at
     their list rates, and pays its carrier and holding cost."""
 
     name: ClassVar[str]
     stocks: ClassVar[bool] = True
+
+    def __init__(self, settings: object) -> None:
+        self.settings = settings
+
+    @property
+    def orders_per_day_cap(self) -> int | None:
+        """Orders the node may release per day at most (None: no cap)."""
+        return None
+
+    @property
+    def promise_days(self) -> int | None:
+        """Delivery promise in days of the mode's own network (None: the service level's)."""
+        return None
 
     def carrier_rate_factor(self, scenario: Scenario) -> float:
         """Share of the carriers' list rate this mode pays."""
@@ -128,6 +151,7 @@ class InHouse(FulfilmentMode):
     packaging, returns handling; the merchant's own negotiated carrier discount."""
 
     name = "in_house"
+    settings: InHouseMode
 
     def carrier_rate_factor(self, scenario: Scenario) -> float:
         """List rate less the merchant's own negotiated discount."""
@@ -155,6 +179,12 @@ class ThirdParty(FulfilmentMode):
     packaging, returns; its negotiated carrier discount."""
 
     name = "3pl"
+    settings: ThreePlMode
+
+    @property
+    def orders_per_day_cap(self) -> int:
+        """The contracted capacity (orders per day)."""
+        return self.settings.capacity_orders_per_day
 
     def carrier_rate_factor(self, scenario: Scenario) -> float:
         """List rate less the 3PL's negotiated discount."""
@@ -183,6 +213,7 @@ class Dropship(FulfilmentMode):
     the goods."""
 
     name = "dropship"
+    settings: DropshipMode
     stocks = False
 
     def own_costs(self, book: NodeLedger) -> None:
@@ -197,10 +228,16 @@ class Marketplace(FulfilmentMode):
     tier instead of a carrier, storage on the day's average volume (peak rate Oct-Dec)."""
 
     name = "marketplace"
+    settings: MarketplaceMode
+
+    @property
+    def promise_days(self) -> int:
+        """The marketplace's own promise (days)."""
+        return self.settings.promise_days
 
     def deliver(self, d: Dispatch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The marketplace delivers itself; the fee per unit covers shipping."""
-        m = d.spec.marketplace
+        m = self.settings
         n = len(d.distance_km)
         transit = draw(d.streams[f"marketplace.{d.spec.id}"], m.transit_days, n)
         tier = np.searchsorted(m.fee_tiers_kg, d.unit_weight_kg[d.sku], side="left")
@@ -208,7 +245,7 @@ class Marketplace(FulfilmentMode):
         return np.full(n, -1), transit, np.zeros(n), fee
 
     def own_costs(self, book: NodeLedger) -> None:
-        m = book.spec.marketplace
+        m = self.settings
         sc = book.scenario
         book.add(book.ship_day, "marketplace_fulfilment", book.by_day["fee"].sum().to_numpy())
         rate = np.array([m.storage_peak_per_m3_month if sc.is_peak_day(int(d))
@@ -217,10 +254,13 @@ class Marketplace(FulfilmentMode):
                  book.per_snapshot_day("on_hand_cube_m3_avg") * rate / MONTH_DAYS)
 
 
-MODE_RULES: dict[str, FulfilmentMode] = {
-    rule.name: rule for rule in (InHouse(), ThirdParty(), Dropship(), Marketplace())}
+MODE_RULES: dict[str, type[FulfilmentMode]] = {
+    rule.name: rule for rule in (InHouse, ThirdParty, Dropship, Marketplace)}
+if set(MODE_RULES) != set(MODE_SETTINGS):
+    raise ImportError(f"mode rules {sorted(MODE_RULES)} and mode settings "
+                      f"{sorted(MODE_SETTINGS)} must name the same modes")
 
 
 def rule_for(spec: Node) -> FulfilmentMode:
-    """The rules of a node's fulfilment mode."""
-    return MODE_RULES[spec.mode]
+    """The rules of a node's fulfilment mode, on its settings."""
+    return MODE_RULES[spec.mode.kind](spec.mode)

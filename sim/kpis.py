@@ -12,8 +12,8 @@ from sim.fulfilment_modes import rule_for
 from sim.scenario import Scenario
 from sim.tables import station_names
 
-__all__ = ["COST_BASIS", "SHIPPING_CATEGORIES", "inventory_turns_per_year", "summary_kpis",
-           "utilisation_table"]
+__all__ = ["COLUMNS_READ", "COST_BASIS", "SHIPPING_CATEGORIES", "inventory_turns_per_year",
+           "summary_kpis", "utilisation_table"]
 
 # Cost categories that pay for the parcel's journey to the customer (the carrier's bill, list
 # rate less the node's negotiated discount). Everything else is fulfilment; a marketplace's fee
@@ -61,6 +61,8 @@ _ORDER_COLUMNS = ["order", "created_h", "cancelled", "units", "promised_day", "o
 _SHIPMENT_COLUMNS = ["order", "node", "created_h", "units", "filled_on_arrival", "shipped_h",
                      "value", "return_received_h", "inspected_h", "returned_units",
                      "restocked_units"]
+# The columns of the large tables the KPIs read (a run kept on disk loads only these).
+COLUMNS_READ = {"orders": tuple(_ORDER_COLUMNS), "shipments": tuple(_SHIPMENT_COLUMNS)}
 
 
 def inventory_turns_per_year(daily: pd.DataFrame, shipments: pd.DataFrame,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import simpy
@@ -45,9 +46,11 @@ class Network:
 
     def __init__(self, scenario: Scenario, replication: int = 0,
                  routing: RoutingPolicy | None = None,
-                 progress: Callable[[float], None] | None = None, keep_lines: bool = False):
+                 progress: Callable[[float], None] | None = None, keep_lines: bool = False,
+                 spool: Path | None = None):
         """`keep_lines`: also record every shipment's lines (SKU, units), for analyses that
-        need them (`Recorder.shipment_lines`)."""
+        need them (`Recorder.shipment_lines`); `spool`: a folder where frozen shipment rows
+        go instead of memory."""
         self.scenario = sc = scenario
         self.replication = replication
         self.streams = Streams(sc.run.seed, replication)
@@ -111,7 +114,7 @@ class Network:
             point_ids=self.points["id"].to_numpy(),
             services=tuple(s.name for s in sc.demand.service_levels),
             stocking=tuple(bool(x) for x in stocked), horizon_h=self.horizon_h,
-        ), self.orders, keep_lines=keep_lines)
+        ), self.orders, keep_lines=keep_lines, spool=spool)
         for po in pipeline:  # purchase orders on their way at the start (steady state)
             skus = np.flatnonzero(po.units)
             self.nodes[po.node].place_order(skus, po.units[skus], 24.0 * po.ordered_day,
@@ -128,9 +131,23 @@ class Network:
                                       else make_policy(sc.routing, self.routing_context))
 
         self.returns_delay_days = Sampler(self.streams["returns.delay"], sc.returns.delay_days)
+        # Categories with a delay of their own draw it from a stream of their own, so the
+        # others' draws stay as they were.
+        self._category_return_delay = {
+            i: Sampler(self.streams[f"returns.delay.{c.name}"], c.return_delay_days)
+            for i, c in enumerate(sc.skus.categories) if c.return_delay_days is not None}
         self.env.process(self._router())
         self.env.process(self._monitor())
         self._schedule_disruptions()
+
+    def return_delay_days(self, sku: np.ndarray, returned: np.ndarray) -> float:
+        """Days from delivery to drop-off of a return parcel (its lines' SKUs and returned
+        units): the delay of the category with most units in it, else returns.delay_days."""
+        if not self._category_return_delay:
+            return self.returns_delay_days()
+        units = np.bincount(self.catalogue.category[sku], weights=returned)
+        return self._category_return_delay.get(int(np.argmax(units)),
+                                               self.returns_delay_days)()
 
     # ------------------------------------------------------------ running
     def run(self) -> None:
@@ -193,8 +210,7 @@ class Network:
         plans = self.policy.route_batch(view, np.array(live, np.int64))
         cutoff = [n.spec.cutoff_h for n in self.nodes]
         promise = [s.promise_days for s in self.scenario.demand.service_levels]
-        own_promise = [n.spec.marketplace.promise_days if n.spec.marketplace else None
-                       for n in self.nodes]
+        own_promise = [n.mode.promise_days for n in self.nodes]
         for k, o in enumerate(live):
             parts = plans[k] if plans is not None else self.policy.route(view, o)
             created = float(orders.created_h[o])

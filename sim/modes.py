@@ -31,21 +31,21 @@ def scenario_for_mode(scenario: Scenario, mode: str) -> Scenario:
     nodes = data["nodes"]
     data["name"] = f"{scenario.name}-{mode}"
     capacity = math.ceil(alt.three_pl_capacity_factor * _node_load_per_day(scenario))
-    stocking = [n for n in nodes if MODE_RULES[n["mode"]].stocks]
+    stocking = [n for n in nodes if MODE_RULES[n["mode"]["kind"]].stocks]
     for node in stocking:
-        node.update(mode="in_house", sla=None, marketplace=None, assortment="all")
+        node.update(mode={"kind": "in_house"}, assortment="all")
     if mode == "dropship":
         data["nodes"] = [_supplier_node(scenario)]
         data["disruptions"] = [d for d in data["disruptions"] if d.get("node") is None]
         data["inventory"]["order_up_to"] = data["inventory"]["reorder_point"] = None
     elif mode == "3pl":
         for node in stocking:
-            node.update(mode="3pl", sla={"capacity_orders_per_day": capacity})
+            node.update(mode={"kind": "3pl", "capacity_orders_per_day": capacity})
     elif mode == "marketplace":
         for node in stocking:
             # The marketplace's network ships every day; its floor works like the template's
             # (same waves and carts: releasing order by order would cancel the batching).
-            node.update(mode="marketplace", marketplace=alt.marketplace.model_dump(),
+            node.update(mode={"kind": "marketplace", **alt.marketplace.model_dump()},
                         pickup_days=list(range(7)))
     elif mode == "hybrid" and alt.hybrid_rule == "fast_movers_in_house":
         for node in stocking:
@@ -55,8 +55,8 @@ def scenario_for_mode(scenario: Scenario, mode: str) -> Scenario:
     elif mode == "hybrid":  # overflow_to_3pl: a 3PL beside each node takes what it cannot
         for node in list(stocking):
             twin = copy.deepcopy(node)
-            twin.update(id=f"{node['id']}_3pl", mode="3pl",
-                        sla={"capacity_orders_per_day": capacity}, stock_multiplier=0.6)
+            twin.update(id=f"{node['id']}_3pl", stock_multiplier=0.6,
+                        mode={"kind": "3pl", "capacity_orders_per_day": capacity})
             node["stock_multiplier"] = 1.6  # co-located nodes split the sized demand
             nodes.append(twin)
         data["routing"] = {"policy": "overflow",
@@ -67,7 +67,8 @@ def scenario_for_mode(scenario: Scenario, mode: str) -> Scenario:
 def _supplier_node(scenario: Scenario) -> dict:
     alt, first = scenario.alternatives, scenario.nodes[0]
     where = alt.dropship_supplier or first.location
-    return {"id": "dropship_supplier", "location": where.model_dump(), "mode": "dropship",
-            "dropship": {"processing_days": alt.dropship_processing_days.model_dump()},
+    return {"id": "dropship_supplier", "location": where.model_dump(),
+            "mode": {"kind": "dropship",
+                     "processing_days": alt.dropship_processing_days.model_dump()},
             "cutoff_h": first.cutoff_h, "pickup_h": first.pickup_h,
             "pickup_days": list(first.pickup_days)}

@@ -3,8 +3,9 @@
 Outbound: accept a shipment -> allocate stock or backorder -> release (waves or
 continuous) -> pick (tour length / speed + time per line) -> pack -> stage -> carrier
 pickup -> transit -> delivery. Inbound: review -> purchase order -> supplier lead time ->
-dock -> receive, QC, put away -> stock. Reverse: return transit -> dock -> inspect ->
-restock or dispose. A dropship node holds no stock: its supplier processes and ships.
+dock -> receive, QC, put away (one receivers' job, or the node's inbound stages) -> stock.
+Reverse: return transit -> dock -> inspect -> restock or dispose. A dropship node holds no
+stock: its supplier processes and ships.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sim.record import (
     Shipment,
     TimeWeighted,
 )
-from sim.scenario import Node
+from sim.scenario import Dist, Node
 from sim.station import Station
 from sim.streams import Sampler
 
@@ -43,14 +44,21 @@ S_TO_H = 1.0 / 3600.0
 
 
 @dataclass(frozen=True)
-class OutboundStage:
-    """One station a shipment passes after picking: its crew's station, the shipment's state
-    while there, and its time per shipment (hours)."""
+class FlowStage:
+    """One station a job passes (a shipment after picking, a purchase-order line between the
+    dock and stock): its crew's station, the shipment's state while there (outbound), its
+    time per job (hours), and the stream sampling which jobs it takes (None: all)."""
 
     name: str
     station: Station
     state: str
-    time_h: Callable[[Shipment], float]
+    time_h: Callable[[Shipment | PurchaseOrderLine], float]
+    share: float = 1.0
+    sample: np.random.Generator | None = None
+
+    def takes(self) -> bool:
+        """Whether the next job passes this station (a share < 1 samples it)."""
+        return self.sample is None or self.sample.random() < self.share
 
 
 class NodeSim:
@@ -105,6 +113,9 @@ class NodeSim:
             self.pack_h = Sampler(rng[f"pack.{spec.id}"], pt.pack_s_per_order, S_TO_H)
             self.outbound = self._outbound_stages(by_crew)
             self._stage_done = [partial(self._after_stage, k) for k in range(len(self.outbound))]
+            self.inbound = self._inbound_stages(by_crew)
+            self._inbound_done = [partial(self._after_inbound, k)
+                                  for k in range(len(self.inbound))]
             self.receive_h = Sampler(rng[f"receive.{spec.id}"], pt.receive_s_per_line, S_TO_H)
             self.putaway_h = Sampler(rng[f"putaway.{spec.id}"], pt.putaway_s_per_line, S_TO_H)
             self.inspect_h = Sampler(rng[f"inspect.{spec.id}"], pt.inspect_s_per_return, S_TO_H)
@@ -119,7 +130,8 @@ class NodeSim:
             self.env.process(self._reviews())
         else:
             self.stations = []
-            self.supplier_days = Sampler(rng[f"dropship.{spec.id}"], spec.dropship.processing_days)
+            self.supplier_days = Sampler(rng[f"dropship.{spec.id}"],
+                                         self.mode.settings.processing_days)
         self.env.process(self._pickups())
 
     # ------------------------------------------------------------ outbound
@@ -174,8 +186,8 @@ class NodeSim:
             self.ready.append(sh)
 
     def _may_release(self) -> bool:
-        sla = self.spec.sla
-        return self.up and (sla is None or self.released_today < sla.capacity_orders_per_day)
+        cap = self.mode.orders_per_day_cap
+        return self.up and (cap is None or self.released_today < cap)
 
     def _releases(self):
         interval = self.spec.release.wave_interval_h
@@ -185,9 +197,9 @@ class NodeSim:
                 self.released_today = 0  # the 3PL's daily capacity starts afresh
             if self.ready and self._may_release():
                 n = len(self.ready)
-                sla = self.spec.sla
-                if sla is not None:
-                    n = min(n, sla.capacity_orders_per_day - self.released_today)
+                cap = self.mode.orders_per_day_cap
+                if cap is not None:
+                    n = min(n, cap - self.released_today)
                 wave, self.ready = self.ready[:n], self.ready[n:]
                 self._release(wave)
 
@@ -215,7 +227,7 @@ class NodeSim:
                                                    len(sku), units, length_m, hours))
         return hours
 
-    def _outbound_stages(self, by_crew: dict[str, Station]) -> list[OutboundStage]:
+    def _outbound_stages(self, by_crew: dict[str, Station]) -> list[FlowStage]:
         """Packing, then the node's extra stages in order, each on its crew's station."""
         extra = self.spec.process_times.pack_s_per_extra_unit * S_TO_H
         pack_h = self.pack_h
@@ -223,17 +235,34 @@ class NodeSim:
         def pack_time_h(sh: Shipment) -> float:
             return pack_h() + extra * max(sh.units - 1, 0)
 
-        stages = [OutboundStage("pack", by_crew["packers"], "packing", pack_time_h)]
+        stages = [FlowStage("pack", by_crew["packers"], "packing", pack_time_h)]
         for s in self.spec.stages:
-            sampler = Sampler(self.net.streams[f"stage.{self.id}.{s.name}"], s.s_per_shipment,
-                              S_TO_H)
-            per_unit_h = s.s_per_unit * S_TO_H
-
-            def time_h(sh: Shipment, sampler=sampler, per_unit_h=per_unit_h) -> float:
-                return sampler() + per_unit_h * sh.units
-
-            stages.append(OutboundStage(s.name, by_crew[s.crew], s.name, time_h))
+            time_h = self._stage_time(f"stage.{self.id}.{s.name}", s.s_per_shipment, s.s_per_unit)
+            stages.append(FlowStage(s.name, by_crew[s.crew], s.name, time_h))
         return stages
+
+    def _inbound_stages(self, by_crew: dict[str, Station]) -> list[FlowStage]:
+        """The node's inbound stages in order, each on its crew's station (none: receiving
+        is one receivers' job, see receive_po)."""
+        streams = self.net.streams
+        return [FlowStage(s.name, by_crew[s.crew], "",
+                          self._stage_time(f"inbound.{self.id}.{s.name}", s.s_per_line,
+                                           s.s_per_unit),
+                          s.share, streams[f"inbound.{self.id}.{s.name}.share"]
+                          if s.share < 1.0 else None)
+                for s in self.spec.inbound_stages]
+
+    def _stage_time(self, stream: str, per_job: Dist, s_per_unit: float
+                    ) -> Callable[[Shipment | PurchaseOrderLine], float]:
+        """A stage's time per job in hours: `per_job` seconds (drawn from `stream`) plus
+        `s_per_unit` seconds per unit of the job."""
+        sampler = Sampler(self.net.streams[stream], per_job, S_TO_H)
+        per_unit_h = s_per_unit * S_TO_H
+
+        def time_h(job: Shipment | PurchaseOrderLine) -> float:
+            return sampler() + per_unit_h * job.units
+
+        return time_h
 
     def _picked(self, batch: list[Shipment]) -> None:
         now = self.env.now
@@ -320,10 +349,11 @@ class NodeSim:
             s.state = "in_transit"
             if per_ship[i]:
                 s.returned_units = int(per_ship[i])
-                arrival = s.delivered_h + 24.0 * (net.returns_delay_days() + back_days)
+                lines = returned[bounds[i]:bounds[i + 1]]
+                arrival = s.delivered_h + 24.0 * (net.return_delay_days(s.sku, lines)
+                                                  + back_days)
                 if self.stocking:
-                    self.returns_due.append(
-                        (arrival, ReturnParcel(s.index, s.sku, returned[bounds[i]:bounds[i + 1]])))
+                    self.returns_due.append((arrival, ReturnParcel(s.index, s.sku, lines)))
                 else:
                     s.return_received_h = arrival  # goes back to the dropship supplier
             record.close_shipment(s)
@@ -413,7 +443,16 @@ class NodeSim:
                    and 24.0 * d.start_day <= now < 24.0 * (d.start_day + d.duration_days))
 
     def receive_po(self, po_lines: list[PurchaseOrderLine]) -> None:
-        """A purchase order reaches the dock: one receive-QC-putaway job per line."""
+        """A purchase order reaches the dock: each line goes through the inbound stages, or
+        (without any) is one receive-QC-putaway job for the receivers."""
+        if self.inbound:
+            now, names = self.env.now, [s.name for s in self.inbound]
+            for line in po_lines:
+                line.dock_h = now
+                line.stage_h = dict.fromkeys(names, np.nan)  # in stage order
+                self.in_receiving += line.units
+                self._to_inbound(line, 0)
+            return
         pt = self.spec.process_times
         qc = self.qc_rng.random(len(po_lines)) < pt.qc_share
         for line, checked in zip(po_lines, qc, strict=True):
@@ -423,6 +462,22 @@ class NodeSim:
             seconds = units * pt.receive_s_per_unit + checked * pt.qc_s_per_line
             duration = self.receive_h() + self.putaway_h() + seconds * S_TO_H
             self.receivers.submit(duration, self._put_away, line)
+
+    def _to_inbound(self, line: PurchaseOrderLine, k: int) -> None:
+        """Queue the line at the first inbound stage from number `k` on that takes it; past
+        the last, it is in stock."""
+        stages = self.inbound
+        while k < len(stages) and not stages[k].takes():
+            k += 1
+        if k == len(stages):
+            self._put_away(line)
+            return
+        stage = stages[k]
+        stage.station.submit(stage.time_h(line), self._inbound_done[k], line)
+
+    def _after_inbound(self, k: int, line: PurchaseOrderLine) -> None:
+        line.stage_h[self.inbound[k].name] = self.env.now
+        self._to_inbound(line, k + 1)
 
     def _put_away(self, line: PurchaseOrderLine) -> None:
         line.putaway_h = self.env.now

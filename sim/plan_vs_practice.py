@@ -31,6 +31,8 @@ the planned share over the week's sampled orders. The parts add up to the gap ex
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +47,7 @@ from sim.coverage import CoveragePlan, coverage_plan, network_scenario, write_sc
 from sim.experiments import window_kpis
 from sim.geography_source import demand_points_for
 from sim.kpis import utilisation_table
+from sim.progress import ProgressArg, StepProgress
 from sim.scenario import Scenario
 
 __all__ = [
@@ -58,6 +61,7 @@ __all__ = [
     "plan_network",
     "plan_vs_practice",
     "practice_runs",
+    "practice_steps",
     "practice_table",
     "scale_crews",
     "size_crews",
@@ -156,11 +160,13 @@ def _week_utilisation(result: RunResult) -> pd.DataFrame:
 
 
 def size_crews(scenario: Scenario, *, target_utilisation: float = 0.75,
-               replication: int = 0) -> Scenario:
+               replication: int = 0, progress: Callable[[float], None] | None = None
+               ) -> Scenario:
     """Picker and packer counts per node for `target_utilisation` (busy / available hours)
     in the scenario's measured week: a pilot run with ample crews measures each crew's work
     hours, then each count becomes the whole number of workers nearest to the target (at
-    least one, and never above 90 % utilisation)."""
+    least one, and never above 90 % utilisation). `progress` gets the pilot run's share done
+    (0-1)."""
     if not 0 < target_utilisation <= MAX_UTILISATION:
         raise ValueError(f"target_utilisation must be in (0, {MAX_UTILISATION}], "
                          f"got {target_utilisation}")
@@ -169,7 +175,7 @@ def size_crews(scenario: Scenario, *, target_utilisation: float = 0.75,
         for crew in SIZED_CREWS:
             count = getattr(node.resources, crew).count
             pilot_changes[f"nodes[{i}].resources.{crew}.count"] = PILOT_CREW_FACTOR * max(count, 1)
-    pilot = run(with_changes(scenario, pilot_changes), replication)
+    pilot = run(with_changes(scenario, pilot_changes), replication, progress=progress)
     util = _week_utilisation(pilot).set_index(["node", "resource"])
     ids = [n.id for n in scenario.nodes]
     changes = {}
@@ -314,27 +320,47 @@ def scale_crews(scenario: Scenario, factor: float) -> Scenario:
         for i, node in enumerate(scenario.nodes) for crew in SIZED_CREWS})
 
 
+def practice_steps(replications: int = 1, peak_crew_factor: float | None = None) -> int:
+    """The simulation runs `practice_runs` makes: the crew-sizing pilot, then each week
+    once per replication."""
+    return 1 + replications * (len(WEEKS) + (peak_crew_factor is not None))
+
+
 def practice_runs(network: PlannedNetwork, *, orders_per_day: float = 3000.0,
                   spike_multiplier: float = 3.5, replications: int = 1,
                   target_utilisation: float = 0.75, warmup_days: int = 7,
                   ground_only: bool = True, seed: int | None = None,
-                  peak_crew_factor: float | None = None) -> list[tuple[str, RunResult]]:
+                  peak_crew_factor: float | None = None,
+                  progress: ProgressArg | StepProgress = True) -> list[tuple[str, RunResult]]:
     """Run the network's normal week and Black Friday week (`spike_multiplier` times the
     normal rate from Black Friday to Cyber Monday) with the same seed and crews, sized to
     `target_utilisation` in the normal week; with `peak_crew_factor`, the Black Friday week
     once more with pickers and packers times that factor (`black_friday_staffed`).
-    Returns (week, result) per week and replication."""
-    normal = week_scenario(network.scenario, orders_per_day=orders_per_day,
-                           warmup_days=warmup_days, days=network.days,
-                           ground_only=ground_only, seed=seed)
-    normal = size_crews(normal, target_utilisation=target_utilisation)
-    black_friday = week_scenario(normal, spike_multiplier=spike_multiplier,
-                                 warmup_days=warmup_days, days=network.days,
-                                 ground_only=ground_only)
-    weeks = [(WEEKS[0], normal), (WEEKS[1], black_friday)]
-    if peak_crew_factor is not None:
-        weeks.append((STAFFED_WEEK, scale_crews(black_friday, peak_crew_factor)))
-    return [(week, run(sc, r)) for r in range(replications) for week, sc in weeks]
+    Returns (week, result) per week and replication. `progress`: a bar (a line per run
+    outside a terminal) on stderr, a callback `(runs finished, runs in all)`, or a
+    caller's `StepProgress` to advance."""
+    own = not isinstance(progress, StepProgress)
+    steps = StepProgress(progress, practice_steps(replications, peak_crew_factor),
+                         "plan vs practice") if own else progress
+    with steps if own else nullcontext(steps) as bar:
+        normal = week_scenario(network.scenario, orders_per_day=orders_per_day,
+                               warmup_days=warmup_days, days=network.days,
+                               ground_only=ground_only, seed=seed)
+        normal = size_crews(normal, target_utilisation=target_utilisation,
+                            progress=bar.within)
+        bar.advance("crews sized (pilot run)")
+        black_friday = week_scenario(normal, spike_multiplier=spike_multiplier,
+                                     warmup_days=warmup_days, days=network.days,
+                                     ground_only=ground_only)
+        weeks = [(WEEKS[0], normal), (WEEKS[1], black_friday)]
+        if peak_crew_factor is not None:
+            weeks.append((STAFFED_WEEK, scale_crews(black_friday, peak_crew_factor)))
+        out = []
+        for r in range(replications):
+            for week, sc in weeks:
+                out.append((week, run(sc, r, progress=bar.within)))
+                bar.advance(f"{week.replace('_', ' ')} week, replication {r}")
+    return out
 
 
 def practice_table(network: PlannedNetwork, runs: list[tuple[str, RunResult]]
@@ -349,15 +375,22 @@ def plan_vs_practice(region: str = "us", days: int = 2, k: int = 3, *,
                      replications: int = 1, target_utilisation: float = 0.75,
                      warmup_days: int = 7, ground_only: bool = True, seed: int | None = None,
                      scenario_out: Path | None = None, peak_crew_factor: float | None = None,
-                     network: PlannedNetwork | None = None) -> pd.DataFrame:
+                     network: PlannedNetwork | None = None, progress: ProgressArg = True
+                     ) -> pd.DataFrame:
     """The plan's `days`-day share at `k` sites beside the simulated share in a normal week
     and a Black Friday week (see `practice_runs`), with shipped-by-cut-off %, picker/packer
     utilisation and the gap's parts: one row per week and replication (shares in %, parts
-    in percentage points; `network` skips the solve when already planned)."""
-    network = network or plan_network(region, days, k, scenario_out=scenario_out)
-    runs = practice_runs(network, orders_per_day=orders_per_day,
-                         spike_multiplier=spike_multiplier, replications=replications,
-                         target_utilisation=target_utilisation, warmup_days=warmup_days,
-                         ground_only=ground_only, seed=seed,
-                         peak_crew_factor=peak_crew_factor)
+    in percentage points; `network` skips the solve when already planned). `progress`: a
+    bar (a line per step outside a terminal) on stderr, or a callback `(steps finished,
+    steps in all)`; the steps are the solve (unless `network` is given) and each run."""
+    steps = practice_steps(replications, peak_crew_factor) + (network is None)
+    with StepProgress(progress, steps, "plan vs practice") as bar:
+        if network is None:
+            network = plan_network(region, days, k, scenario_out=scenario_out)
+            bar.advance(f"coverage plan solved (k = {k})")
+        runs = practice_runs(network, orders_per_day=orders_per_day,
+                             spike_multiplier=spike_multiplier, replications=replications,
+                             target_utilisation=target_utilisation, warmup_days=warmup_days,
+                             ground_only=ground_only, seed=seed,
+                             peak_crew_factor=peak_crew_factor, progress=bar)
     return practice_table(network, runs)

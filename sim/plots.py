@@ -14,7 +14,7 @@ import pandas as pd
 from sim.scenario import Scenario
 from sim.tables import station_names
 
-__all__ = ["plot_run"]
+__all__ = ["COLUMNS_READ", "plot_run"]
 
 
 def _shade_events(ax: plt.Axes, scenario: Scenario) -> None:
@@ -26,6 +26,11 @@ def _shade_events(ax: plt.Axes, scenario: Scenario) -> None:
                    label=f"{d.kind} {d.node or d.carrier or ''}".strip())
     if scenario.run.warmup_days:
         ax.axvline(scenario.run.warmup_days, color="k", ls=":", lw=1, label="end of warm-up")
+
+
+# The columns of the large tables the plots read (a run kept on disk loads only these).
+COLUMNS_READ = {"orders": ("created_h", "cancelled", "delivered_h", "on_time", "within_2_days"),
+                "shipments": ("shipped_h",)}
 
 
 def plot_run(scenario: Scenario, tables: dict[str, pd.DataFrame], out_dir: str | Path

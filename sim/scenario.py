@@ -35,6 +35,8 @@ from pydantic_core import InitErrorDetails
 __all__ = [
     "DEFAULT_ROUTING_POLICY",
     "FLAT_ROUTING_KEYS",
+    "MODE_KINDS",
+    "MODE_SETTINGS",
     "ROUTING_POLICIES",
     "ROUTING_SETTINGS",
     "AssortmentSplitSettings",
@@ -45,13 +47,18 @@ __all__ = [
     "CheapestSingleNodeSettings",
     "Disruption",
     "Dist",
+    "DropshipMode",
+    "InHouseMode",
     "LookaheadSettings",
+    "MarketplaceMode",
+    "ModeSettings",
     "NearestWithStockSettings",
     "Node",
     "OverflowSettings",
     "RoutingSettings",
     "Scenario",
     "StockPolicy",
+    "ThreePlMode",
     "load_scenario",
     "read_yaml_mapping",
 ]
@@ -155,11 +162,13 @@ class RunSettings(Strict):
 
 
 class Category(Strict):
-    """A product category: its share of SKUs and the share of its sold units returned."""
+    """A product category: its share of SKUs, the share of its sold units returned and, if it
+    differs from `returns.delay_days`, its own delay (days from delivery to drop-off)."""
 
     name: str
     share: PositiveFloat = 1.0
     return_rate: Probability = 0.0
+    return_delay_days: Dist | None = None  # default: returns.delay_days
 
 
 class SkuSpec(Strict):
@@ -434,6 +443,23 @@ class Stage(Strict):
     s_per_unit: NonNegativeFloat = 0.0
 
 
+class InboundStage(Strict):
+    """A station between the dock and stock (receive, QC, put-away, ...): a sampled `share`
+    of purchase-order lines waits for a worker of `crew` and takes `s_per_line` plus
+    `s_per_unit` per unit (seconds); the other lines pass it by."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    crew: str
+    s_per_line: Dist
+    s_per_unit: NonNegativeFloat = 0.0
+    share: Probability = 1.0  # e.g. 0.1 for a QC that samples one line in ten
+
+
+# The one-job receiving's times, which inbound_stages replace.
+RECEIVING_TIMES = ("receive_s_per_line", "receive_s_per_unit", "qc_share", "qc_s_per_line",
+                   "putaway_s_per_line")
+
+
 class ProcessTimes(Strict):
     """Times per task (seconds) at a node: inbound, packing, returns inspection."""
 
@@ -519,12 +545,109 @@ class Marketplace(Strict):
         return self
 
 
+class InHouseMode(Strict):
+    """in_house: the node's own building and crews (no settings)."""
+
+    kind: Literal["in_house"] = "in_house"
+
+
+class ThreePlMode(Sla):
+    """3pl: a third-party warehouse working to its contracted capacity."""
+
+    kind: Literal["3pl"] = "3pl"
+
+
+class DropshipMode(DropshipSupplier):
+    """dropship: the supplier processes and ships from its own site; no stock, no stations."""
+
+    kind: Literal["dropship"] = "dropship"
+
+
+class MarketplaceMode(Marketplace):
+    """marketplace: the marketplace's own network stores and delivers (FBA/FBS)."""
+
+    kind: Literal["marketplace"] = "marketplace"
+
+
+# One settings model per fulfilment mode; sim.fulfilment_modes pairs each with its rules
+# (and checks it names the same modes).
+_MODE_MODELS = (InHouseMode, ThreePlMode, DropshipMode, MarketplaceMode)
+MODE_SETTINGS: dict[str, type[Strict]] = {
+    cls.model_fields["kind"].default: cls for cls in _MODE_MODELS}
+MODE_KINDS: tuple[str, ...] = tuple(MODE_SETTINGS)
+# The per-mode sibling keys of earlier releases (`mode: 3pl` beside `sla: {...}`); they
+# still load into `mode` (with a DeprecationWarning) until the next release.
+OLD_MODE_KEYS = {"sla": "3pl", "dropship": "dropship", "marketplace": "marketplace"}
+
+
+def _mode_settings(data: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """Validate a node's mode: a bare kind (`3pl`) is that mode at its defaults; a mapping is
+    validated by the settings model its `kind` names, error paths relative to `mode`."""
+    if isinstance(data, str):
+        if data not in MODE_SETTINGS:
+            _fail((), data, "literal_error", {"expected": _either(MODE_KINDS)})
+        data = {"kind": data}
+    if isinstance(data, Mapping):
+        kind = data.get("kind")
+        if kind is None:
+            _fail(("kind",), data, "missing", {})
+        if not isinstance(kind, str) or kind not in MODE_SETTINGS:
+            _fail(("kind",), kind, "literal_error", {"expected": _either(MODE_KINDS)})
+        data = MODE_SETTINGS[kind].model_validate(data)
+    return handler(data)
+
+
+# `mode:` of a node, e.g. `3pl` or {kind: 3pl, capacity_orders_per_day: 5000}: a
+# discriminated union of the per-mode settings.
+ModeSettings = Annotated[
+    Union[_MODE_MODELS],  # noqa: UP007 (a union of the tuple, which `|` cannot spell)
+    Field(discriminator="kind"), WrapValidator(_mode_settings),
+]
+
+
+def _fold_old_mode_keys(data: Mapping) -> dict:
+    """A node with the old sibling keys (`sla`, `dropship`, `marketplace`) folded into its
+    `mode`, each with a DeprecationWarning; a key of another mode than the node's is an
+    error naming it."""
+    data = dict(data)
+    mode = data.get("mode", "in_house")
+    if isinstance(mode, BaseModel):
+        mode = mode.model_dump()
+    settings = dict(mode) if isinstance(mode, Mapping) else {"kind": mode}
+    for old, kind in OLD_MODE_KEYS.items():
+        if old not in data:
+            continue
+        value = data.pop(old)
+        if value is None:  # what earlier releases dumped for a mode's unused key
+            continue
+        if settings.get("kind") not in MODE_SETTINGS:
+            break  # the mode's own error says what is wrong
+        if settings.get("kind") != kind:
+            _fail((old,), value, "value_error", {"error": ValueError(
+                f"{old} is for mode {kind}, but mode is {settings.get('kind')!r}")})
+        if isinstance(value, BaseModel):
+            value = value.model_dump()
+        if not isinstance(value, Mapping):
+            _fail((old,), value, "dict_type", {})
+        both = sorted(set(value) & (set(settings) - {"kind"}))
+        if both:
+            _fail((old,), value, "value_error", {"error": ValueError(
+                f"give mode.{both[0]} or {old}.{both[0]}, not both")})
+        settings.update(value)
+        new = yaml.safe_dump(settings, default_flow_style=True, sort_keys=False,
+                             width=10_000).strip()
+        _deprecated(f"node {data.get('id')!r}: {old} is deprecated: write mode: {new}",
+                    "the old per-mode keys")
+        data["mode"] = settings
+    return data
+
+
 class Node(Strict):
     """A fulfilment node: location, mode, crews, times, layout, cut-off and carrier pickup."""
 
     id: str
     location: Location
-    mode: Literal["in_house", "3pl", "dropship", "marketplace"] = "in_house"
+    mode: ModeSettings = InHouseMode()  # a kind (`3pl`) or {kind: 3pl, ...its settings}
     assortment: Literal["all", "fast_movers", "slow_movers"] = "all"  # SKUs stocked here
     resources: Resources = Resources()
     process_times: ProcessTimes = ProcessTimes()
@@ -534,12 +657,21 @@ class Node(Strict):
     cutoff_h: HourOfDay = 12.0  # orders confirmed before it are promised to ship today
     pickup_h: HourOfDay = 17.0  # carrier pickup: what is staged by then ships
     pickup_days: list[Weekday] = [0, 1, 2, 3, 4]
-    sla: Sla | None = None  # 3PL only
-    dropship: DropshipSupplier | None = None  # dropship only
-    marketplace: Marketplace | None = None  # marketplace only
     stock_multiplier: PositiveFloat = 1.0  # scales this node's share of stock levels
     inventory: StockPolicy | None = None  # overrides the scenario's inventory policy here
     stages: list[Stage] = []  # extra outbound stations after packing, in order
+    # The inbound flow from the dock to stock as stations in order, each on its crew; when
+    # none are given, one receivers' job per line does receive + QC + put-away with the
+    # times in process_times.
+    inbound_stages: list[InboundStage] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_mode_keys(cls, data: object) -> object:
+        """Fold the old `sla`, `dropship` and `marketplace` keys into `mode`."""
+        if isinstance(data, Mapping) and any(k in data for k in OLD_MODE_KEYS):
+            return _fold_old_mode_keys(data)
+        return data
 
     @model_validator(mode="after")
     def _stage_crews(self) -> Node:
@@ -552,10 +684,25 @@ class Node(Strict):
             if s.name in RESERVED_STAGE_NAMES or names.count(s.name) > 1:
                 raise ValueError(f"stages[{i}].name {s.name!r} is taken (each stage name is "
                                  f"used once, and not one of {', '.join(RESERVED_STAGE_NAMES)})")
-        if self.stages and self.mode == "dropship":
-            raise ValueError("stages: a dropship node has no stations (its supplier processes "
-                             "and ships), so it takes no stages")
-        used = {s.crew for s in self.stages}
+        inbound = [s.name for s in self.inbound_stages]
+        for i, s in enumerate(self.inbound_stages):
+            if s.crew not in crews:
+                raise ValueError(f"inbound_stages[{i}].crew {s.crew!r} is not a crew of this "
+                                 f"node (resources: {', '.join(crews)})")
+            if s.name in inbound[:i]:
+                raise ValueError(f"inbound_stages[{i}].name {s.name!r} is given twice")
+        pt = self.process_times
+        # compared with the defaults, not fields_set: a dumped scenario sets every field
+        unused = [f for f in RECEIVING_TIMES
+                  if getattr(pt, f) != ProcessTimes.model_fields[f].default]
+        if self.inbound_stages and unused:
+            raise ValueError(f"process_times.{unused[0]} is not used when inbound_stages are "
+                             "given (each stage has its own times)")
+        for field in ("stages", "inbound_stages"):
+            if getattr(self, field) and self.mode.kind == "dropship":
+                raise ValueError(f"{field}: a dropship node has no stations (its supplier "
+                                 "processes and ships), so it takes no stages")
+        used = {s.crew for s in (*self.stages, *self.inbound_stages)}
         for extra in self.resources.__pydantic_extra__ or {}:
             if extra not in used:
                 raise ValueError(f"resources.{extra} is a crew no stage uses (the crews are "
@@ -563,19 +710,7 @@ class Node(Strict):
         return self
 
     @model_validator(mode="after")
-    def _mode_fields(self) -> Node:
-        if self.mode == "dropship" and self.dropship is None:
-            self.dropship = DropshipSupplier()
-        if self.mode != "dropship" and self.dropship is not None:
-            raise ValueError(f"dropship settings given but mode is {self.mode!r}")
-        if self.mode == "marketplace" and self.marketplace is None:
-            self.marketplace = Marketplace()
-        if self.mode != "marketplace" and self.marketplace is not None:
-            raise ValueError(f"marketplace settings given but mode is {self.mode!r}")
-        if self.mode == "3pl" and self.sla is None:
-            self.sla = Sla()
-        if self.mode != "3pl" and self.sla is not None:
-            raise ValueError(f"sla given but mode is {self.mode!r}")
+    def _pickup(self) -> Node:
         if self.cutoff_h > self.pickup_h:
             raise ValueError(f"cutoff_h ({self.cutoff_h}) must be <= pickup_h ({self.pickup_h})")
         if not self.pickup_days:
@@ -838,9 +973,15 @@ def _check_value(value: object, model: type[BaseModel], name: str, loc: tuple[st
                              ctx=e.get("ctx", {})) for e in err.errors()]) from None
 
 
-def _deprecated(message: str) -> None:
-    warnings.warn(f"{message}; the flat routing keys load until the next release",
+def _deprecated(message: str, what: str = "the flat routing keys") -> None:
+    warnings.warn(f"{message}; {what} load until the next release",
                   DeprecationWarning, stacklevel=2)
+
+
+def _either(names: tuple[str, ...]) -> str:
+    """`'a', 'b' or 'c'`, as pydantic spells a literal's choices."""
+    *first, last = (repr(n) for n in names)
+    return f"{', '.join(first)} or {last}"
 
 
 def _owners(key: str) -> list[str]:
@@ -856,8 +997,7 @@ def _unflatten_routing(data: Mapping) -> dict:
     policy = data.setdefault("policy", DEFAULT_ROUTING_POLICY)
     model = ROUTING_SETTINGS.get(policy) if isinstance(policy, str) else None
     if model is None:
-        *names, last = (repr(n) for n in ROUTING_POLICIES)
-        _fail(("policy",), policy, "literal_error", {"expected": f"{', '.join(names)} or {last}"})
+        _fail(("policy",), policy, "literal_error", {"expected": _either(ROUTING_POLICIES)})
     for old, new in FLAT_ROUTING_KEYS.items():
         if old not in data or (old == new and new in model.model_fields):
             continue
@@ -972,6 +1112,20 @@ class Scenario(Strict):
             for node in getattr(self.inventory, field) or {}:
                 if node not in ids:
                     raise ValueError(f"inventory.{field} names unknown node {node!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _prebuild_has_a_spike_it_knows(self) -> Scenario:
+        known = [s for s in self.demand.spikes
+                 if s.announced or self.demand.forecast == "oracle"]
+        if self.inventory.spike_prebuild and not known:
+            warnings.warn(
+                "inventory.spike_prebuild is on but no spike of demand.spikes is announced, so "
+                "the pre-build has nothing to build for and the levels stay as they are "
+                f"({len(self.demand.spikes)} spike(s), demand.forecast "
+                f"{self.demand.forecast!r}): give the promotion `announced: true` with "
+                "`expected_multiplier`, or set demand.forecast: oracle to build on the true "
+                "spikes (an oracle)", UserWarning, stacklevel=2)
         return self
 
     @model_validator(mode="after")

@@ -40,6 +40,7 @@ from optimize.errors import FieldProblem, InvalidInput
 from sim.api import run, with_changes
 from sim.experiments import recost_cost_per_order, run_record
 from sim.modes import scenario_for_mode
+from sim.progress import ProgressArg, StepProgress
 from sim.scenario import Scenario, load_scenario, read_yaml_mapping
 from sim.store import ResultStore
 
@@ -209,7 +210,7 @@ def _column_value(v: Any) -> float | str:
 def _mode_of(task: Task) -> str:
     if MODE in task.changes:
         return str(task.changes[MODE])
-    return "+".join(sorted({n.mode for n in task.scenario.nodes}))
+    return "+".join(sorted({n.mode.kind for n in task.scenario.nodes}))
 
 
 def _error_text(err: BaseException) -> str:
@@ -325,7 +326,7 @@ def _dask(tasks: Sequence[Task], client: Any) -> Iterator[dict[str, Any]]:
 
 def execute(tasks: Sequence[Task], store: ResultStore, workers: int | None = None,
             scheduler: str | None = None, client: Any = None,
-            progress: bool | Callable[[int, int], None] = True,
+            progress: ProgressArg = True,
             retry_failed: bool = True) -> ExecutionReport:
     """Run the tasks not stored yet (failed ones again if `retry_failed`), writing each record
     as it arrives. On local processes by default (`workers`, default all cores; 0 = in this
@@ -350,55 +351,18 @@ def execute(tasks: Sequence[Task], store: ResultStore, workers: int | None = Non
         records = _local(todo, min(workers or os.cpu_count() or 1, len(todo)))
     failed = 0
     try:
-        with _Progress(progress, len(todo)) as bar:
+        with StepProgress(progress, len(todo), "runs", failed_column=True, stderr=False,
+                          lines=False) as bar:
             for rec in records:
                 store.write(rec)
                 failed += rec["status"] != "ok"
-                bar.advance(failed)
+                bar.advance(failed=failed)
     finally:
         records.close()
         if own_client is not None:
             own_client.close()
     return ExecutionReport(len(tasks), len(tasks) - len(todo), len(todo), failed,
                            time.perf_counter() - t0)
-
-
-class _Progress:
-    """A rich progress bar (or a callback `(finished, total)`, or nothing)."""
-
-    def __init__(self, progress: bool | Callable[[int, int], None], total: int):
-        self.callback = progress if callable(progress) else None
-        self.show = progress is True and total > 0
-        self.total, self.finished, self.bar, self.task = total, 0, None, None
-
-    def __enter__(self) -> _Progress:
-        if self.show:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.bar = Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(),
-                                TextColumn("{task.fields[failed]} failed"),
-                                TimeElapsedColumn(), TimeRemainingColumn())
-            self.bar.start()
-            self.task = self.bar.add_task("runs", total=self.total, failed=0)
-        return self
-
-    def advance(self, failed: int) -> None:
-        self.finished += 1
-        if self.bar is not None:
-            self.bar.update(self.task, advance=1, failed=failed)
-        if self.callback is not None:
-            self.callback(self.finished, self.total)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 # ---------------------------------------------------------------- front doors
@@ -415,7 +379,7 @@ def plan_sweep(spec: SweepSpec) -> list[Task]:
 
 def run_sweep(spec: SweepSpec | str | Path, out: str | Path, workers: int | None = None,
               scheduler: str | None = None, client: Any = None,
-              progress: bool | Callable[[int, int], None] = True) -> pd.DataFrame:
+              progress: ProgressArg = True) -> pd.DataFrame:
     """Run a sweep (definition or YAML path) into the store at `out`; one row per replication
     of every point, stored runs skipped."""
     if not isinstance(spec, SweepSpec):

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from sim.record import HourlySample, Recorder
+from sim.record.column_table import ColumnTable
 
-__all__ = ["build_tables", "station_names"]
+__all__ = ["DAILY_SHIPMENT_COLUMNS", "build_tables", "order_table", "shipment_table",
+           "small_tables", "station_names"]
+
+# The shipment columns the daily table reads (flow per node and day).
+DAILY_SHIPMENT_COLUMNS = ("node", "routed_h", "shipped_h", "delivered_h")
 
 
 
@@ -22,68 +29,110 @@ def _node_ids(rec: Recorder) -> np.ndarray:
     return np.array(rec.names.node_ids)
 
 
-def _shipments(rec: Recorder) -> pd.DataFrame:
-    # Columns come in table order; copy=False keeps each as built (no second copy of all).
-    df = pd.DataFrame(dict(rec.shipment_columns()), copy=False)
-    df["state"] = np.array(rec.states, dtype=object)[df["state"].to_numpy()] if len(df) else ""
-    if len(df):
-        horizon = rec.names.horizon_h
-        arrived = (df["state"] == "in_transit") & (df["delivered_h"] <= horizon)
-        df.loc[arrived, "state"] = "delivered"
-        df.loc[df["delivered_h"] > horizon, "delivered_h"] = np.nan
-        df.loc[df["return_received_h"] > horizon, "return_received_h"] = np.nan
-        df.loc[df["inspected_h"] > horizon, "inspected_h"] = np.nan
-    df["node"] = _names(_node_ids(rec), df["node"])
-    df["carrier"] = _names(np.array(rec.names.carriers), df["carrier"])
-    df["units"] = df["units"].astype(np.int64)
-    return df
-
-
-def _orders(rec: Recorder, ships: pd.DataFrame) -> pd.DataFrame:
-    ob = rec.orders
+def shipment_table(rec: Recorder, folder: Path | None = None) -> ColumnTable:
+    """One row per shipment in shipment number order, returns merged in (in memory, or built
+    column by column into `folder`)."""
+    table = ColumnTable(folder)
     horizon = rec.names.horizon_h
-    units = ob.units_per_order()
-    df = pd.DataFrame({
-        "order": np.arange(ob.n), "created_h": ob.created_h, "ready_h": ob.ready_h,
-        "held": ob.held, "cancelled": ob.cancelled, "lines": np.diff(ob.line_start),
-        "units": units.astype(np.int64), "point": np.asarray(rec.names.point_ids, object)[ob.point],
-        "service": np.asarray(rec.names.services, object)[ob.service],
-    })
-    g = ships.groupby("order")
-    agg = g.agg(
-        n_shipments=("shipment", "size"), node=("node", "first"),
-        allocated_h=("allocated_h", "max"), picked_h=("picked_h", "max"),
-        packed_h=("packed_h", "max"), shipped_h=("shipped_h", "max"),
-        delivered_h=("delivered_h", "max"), promised_day=("promised_day", "first"),
-        carrier=("carrier", "first"), distance_km=("distance_km", "first"),
-        shipping_cost=("shipping_cost", "sum"), returned_units=("returned_units", "sum"),
-        filled_on_arrival=("filled_on_arrival", "sum"),
-    )
-    # An order is shipped or delivered only when every one of its shipments is.
-    size = g.size()
-    for col in ("shipped_h", "delivered_h"):
-        agg.loc[g[col].count() < size, col] = np.nan
-    by_order = ships["order"]
-    backordered = ships["state"].eq("backordered").groupby(by_order).any()
-    delivered = ships["state"].eq("delivered").groupby(by_order).all()
-    agg["state"] = np.where(backordered, "backordered",
-                            np.where(delivered, "delivered", "in_process"))
-    df = df.join(agg, on="order")
-    df["n_shipments"] = df["n_shipments"].fillna(0).astype(np.int64)
-    df["split"] = df["n_shipments"] > 1
-    df["state"] = df["state"].fillna("in_process")
-    df.loc[df["cancelled"], "state"] = "cancelled"
-    df["returned"] = df["returned_units"].fillna(0) > 0
+    delivered = None
+    for name, column in rec.shipment_columns():
+        if name == "delivered_h":
+            delivered = column.copy()  # the state reads the time before it is cut at the horizon
+        if name in ("delivered_h", "return_received_h", "inspected_h"):
+            column[column > horizon] = np.nan
+        elif name == "node":
+            column = _names(_node_ids(rec), pd.Series(column))
+        elif name == "carrier":
+            column = _names(np.array(rec.names.carriers), pd.Series(column))
+        elif name == "state":
+            if len(column):
+                column = np.array(rec.states, dtype=object)[column]
+                column[(column == "in_transit") & (delivered <= horizon)] = "delivered"
+            else:
+                column = np.zeros(0, object)
+        table.put(name, column)
+    return table
+
+
+def _code(uniques: list, value: str) -> int:
+    """The code of a text value (-2, matching nothing, when no row has it)."""
+    return uniques.index(value) if value in uniques else -2
+
+
+def order_table(rec: Recorder, ships: ColumnTable, folder: Path | None = None) -> ColumnTable:
+    """One row per order: the order book's columns, its shipments' times and costs, its
+    state and service (in memory, or built column by column into `folder`)."""
+    ob = rec.orders
+    table = ColumnTable(folder)
+    for name, column in (
+            ("order", np.arange(ob.n)), ("created_h", ob.created_h), ("ready_h", ob.ready_h),
+            ("held", ob.held), ("cancelled", ob.cancelled), ("lines", np.diff(ob.line_start)),
+            ("units", ob.units_per_order().astype(np.int64)),
+            ("point", np.asarray(rec.names.point_ids, object)[ob.point]),
+            ("service", np.asarray(rec.names.services, object)[ob.service])):
+        table.put(name, column)
+    by_order = pd.Series(ships.get("order"))
+    size = by_order.groupby(by_order).size()
+
+    def per_order(values: pd.Series) -> pd.Series:
+        """A value per order number (orders with no shipment yet: missing), as a reindex to
+        every order gives, without the reindex's hash table of every order."""
+        at, v = values.index.to_numpy(), values.to_numpy()
+        if len(at) == ob.n:
+            return pd.Series(v, copy=False)
+        out = np.full(ob.n, np.nan, dtype=float if v.dtype.kind in "iuf" else object)
+        out[at] = v
+        return pd.Series(out, copy=False)
+
+    table.put("n_shipments", per_order(size).fillna(0).astype(np.int64))
+    columns = {}
+    for name, how in (("node", "first"), ("allocated_h", "max"), ("picked_h", "max"),
+                      ("packed_h", "max"), ("shipped_h", "max"), ("delivered_h", "max"),
+                      ("promised_day", "first"), ("carrier", "first"),
+                      ("distance_km", "first"), ("shipping_cost", "sum"),
+                      ("returned_units", "sum"), ("filled_on_arrival", "sum")):
+        text = name in ("node", "carrier")  # grouped by code: no string per row
+        values, uniques = ships.codes(name) if text else (ships.get(name), None)
+        g = pd.Series(values).groupby(by_order)
+        agg = g.agg(how)
+        if name in ("shipped_h", "delivered_h"):
+            # An order is shipped or delivered only when every one of its shipments is.
+            agg[g.count() < size] = np.nan
+        column = per_order(agg)
+        if text:
+            code = column.fillna(-1).to_numpy(np.int64)
+            column = np.asarray([*uniques, np.nan], dtype=object)[code]
+        if name in ("shipped_h", "delivered_h", "promised_day", "returned_units"):
+            columns[name] = column
+        table.put(name, column)
+    state, uniques = ships.codes("state")
+    backordered = pd.Series(state == _code(uniques, "backordered")).groupby(by_order).any()
+    delivered = pd.Series(state == _code(uniques, "delivered")).groupby(by_order).all()
+    del state
+    # One string object per state, not one per order; an order with no shipment yet is in
+    # process.
+    state_code = np.full(ob.n, 2)
+    state_code[backordered.index.to_numpy()] = np.where(backordered, 0,
+                                                        np.where(delivered, 1, 2))
+    state_code[ob.cancelled] = 3
+    order_state = np.array(["backordered", "delivered", "in_process", "cancelled"],
+                           dtype=object)[state_code]
+    table.put("state", order_state)
+    table.put("split", table.get("n_shipments") > 1)
+    table.put("returned", columns["returned_units"].fillna(0).to_numpy() > 0)
     # 1.0 / 0.0, and NaN while the order is not yet delivered.
-    delivered_day = np.floor(df["delivered_h"] / 24.0)
-    undelivered = df["delivered_h"].isna()
-    df["on_time"] = (delivered_day <= df["promised_day"]).astype(float).mask(undelivered)
-    df["click_to_ship_h"] = df["shipped_h"] - df["created_h"]
-    df["click_to_door_days"] = (df["delivered_h"] - df["created_h"]) / 24.0
-    df["within_2_days"] = (delivered_day - np.floor(df["created_h"] / 24.0) <= 2).astype(
-        float).mask(undelivered)
-    df.attrs["horizon_h"] = horizon
-    return df
+    created = pd.Series(ob.created_h, copy=False)
+    delivered_h = columns["delivered_h"]
+    delivered_day = np.floor(delivered_h / 24.0)
+    undelivered = delivered_h.isna()
+    table.put("on_time", (delivered_day <= columns["promised_day"]).astype(float)
+              .mask(undelivered))
+    table.put("click_to_ship_h", columns["shipped_h"] - created)
+    table.put("click_to_door_days", (delivered_h - created) / 24.0)
+    table.put("within_2_days", (delivered_day - np.floor(created / 24.0) <= 2).astype(float)
+              .mask(undelivered))
+    table.attrs["horizon_h"] = rec.names.horizon_h
+    return table
 
 
 _STOCK = ("on_hand_units", "on_hand_value", "on_hand_cube_m3")
@@ -139,6 +188,12 @@ def _inbound(rec: Recorder) -> pd.DataFrame:
     df["node"] = _names(_node_ids(rec), df["node"])
     df["sku"] = _names(rec.names.sku_ids, df["sku"])
     df["dock_to_stock_h"] = df["putaway_h"] - df["dock_h"]
+    # When each line left each inbound stage (nodes with inbound_stages only; nan where a
+    # line skipped a sampled stage or has not reached it).
+    stages = dict.fromkeys(k for line in rec.po_lines for k in line.stage_h or ())
+    for name in stages:
+        df[f"{name}_done_h"] = [(line.stage_h or {}).get(name, np.nan)
+                                for line in rec.po_lines]
     return df
 
 
@@ -149,14 +204,21 @@ def _pick_tours(rec: Recorder) -> pd.DataFrame:
     return df
 
 
-def build_tables(rec: Recorder) -> dict[str, pd.DataFrame]:
-    """shipments, orders, daily, hourly, inbound and pick-tour tables of a finished run."""
-    ships = _shipments(rec)
+def small_tables(rec: Recorder, ships: ColumnTable) -> dict[str, pd.DataFrame]:
+    """The daily, hourly, inbound and pick-tour tables (a row per node and day or hour, per
+    purchase-order line, per pick tour), in memory."""
     return {
         "pick_tours": _pick_tours(rec),
-        "shipments": ships,
-        "orders": _orders(rec, ships),
-        "daily": _daily(rec, ships),
+        "daily": _daily(rec, ships.frame(DAILY_SHIPMENT_COLUMNS)),
         "hourly": _hourly(rec),
         "inbound": _inbound(rec),
     }
+
+
+def build_tables(rec: Recorder) -> dict[str, pd.DataFrame]:
+    """shipments, orders, daily, hourly, inbound and pick-tour tables of a finished run."""
+    ships = shipment_table(rec)
+    orders = order_table(rec, ships)
+    small = small_tables(rec, ships)
+    return {"pick_tours": small.pop("pick_tours"), "shipments": ships.frame(),
+            "orders": orders.frame(), **small}

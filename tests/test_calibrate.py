@@ -272,3 +272,23 @@ def test_two_years_recover_the_annual_profile():
     per_month = lines["order_id"].nunique() / 24  # orders behind each month's estimate
     assert np.all(np.abs(np.array(fit.annual_profile) - true) < 4 * true / np.sqrt(per_month))
     assert abs(fit.trend_per_year - 0.15) < 4 * fit.trend_per_year_se
+
+
+def test_a_category_with_slower_returns_gets_its_own_delay(year):
+    truth, lines, master, cal = year
+    # One true delay: no category is split off from it.
+    assert not any(f.field.endswith("return_delay_days") for f in cal.fitted)
+    # The same history with one category's returns 10 days later.
+    slow = master["category"].iloc[0]
+    late = lines["sku"].map(master.set_index("sku")["category"]).eq(slow).to_numpy()
+    moved = lines.copy()
+    moved.loc[late, "returned_at"] = moved.loc[late, "returned_at"] + pd.Timedelta(days=10)
+    again = calibrate(OrderLines(lines=moved, skus=master, source="year.csv"),
+                      template_scenario("fr"))
+    own = _fitted(again, f"skus.categories[{slow}].return_delay_days").value
+    pooled = _fitted(again, "returns.delay_days").value
+    assert own["mean"] - pooled["mean"] > 5.0
+    # The others, now far from the pooled mean, keep the true pace (12 d + 0.5, as above).
+    for f in again.fitted:
+        if f.field.endswith("return_delay_days") and slow not in f.field:
+            assert abs(f.value["mean"] - (truth.returns.delay_days.mean + 0.5)) < 0.3

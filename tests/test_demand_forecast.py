@@ -5,6 +5,7 @@ the oracle is the true rate, and runs under it are the runs of before the online
 from __future__ import annotations
 
 import hashlib
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -212,3 +213,16 @@ def test_routing_context_reads_the_forecast_at_the_views_now(small_runs):
     oracle = Network(with_changes(sc, {"demand.forecast": "oracle"}))
     oracle.view.now_h = net.view.now_h
     assert np.array_equal(oracle.routing_context.demand_rate(hours), truth)
+
+
+def test_a_prebuild_with_no_spike_it_can_know_warns(scenario_dir):
+    sc = load_scenario(scenario_dir / "us_two_node_black_friday.yaml")
+    hidden = [{"name": "flash sale", "start_day": 20, "duration_days": 2, "multiplier": 3.0}]
+    with pytest.warns(UserWarning, match="nothing to build for"):
+        with_changes(sc, {"demand.spikes": hidden, "inventory.spike_prebuild": True})
+    # An oracle knows every spike, and an announced one is known: no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with_changes(sc, {"demand.spikes": hidden, "inventory.spike_prebuild": True,
+                          "demand.forecast": "oracle"})
+        with_changes(sc, {"inventory.spike_prebuild": True})

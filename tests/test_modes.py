@@ -43,7 +43,7 @@ def test_cost_categories_follow_the_mode(runs):
 
 def test_marketplace_fee_is_per_unit_by_weight_tier(runs):
     r = runs["marketplace"]
-    m = r.scenario.nodes[0].marketplace
+    m = r.scenario.nodes[0].mode
     ships = r.shipments.dropna(subset=["shipped_h"])
     assert (ships["fee"] > 0).all()
     # Each unit pays between the lowest and highest tier fee.

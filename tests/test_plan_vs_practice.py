@@ -18,6 +18,7 @@ from sim.plan_vs_practice import (
     order_outcomes,
     plan_network,
     practice_runs,
+    practice_steps,
     practice_table,
     week_scenario,
 )
@@ -30,11 +31,22 @@ def network():
     return plan_network("us", days=2, k=3)
 
 
+PROGRESS: list[tuple[int, int]] = []  # what the runs fixture's progress callback was given
+
+
 @pytest.fixture(scope="module")
 def runs(network):
     # The template's volume with a shorter warm-up: the smallest run whose crews round to
     # whole workers near the target utilisation.
-    return practice_runs(network, orders_per_day=3000, warmup_days=4)
+    return practice_runs(network, orders_per_day=3000, warmup_days=4,
+                         progress=lambda done, total: PROGRESS.append((done, total)))
+
+
+def test_progress_counts_every_run(runs):
+    # the pilot run that sizes the crews, then the normal and the Black Friday week
+    assert practice_steps(1) == 3 and practice_steps(2, peak_crew_factor=2.0) == 7
+    assert PROGRESS == [(1, 3), (2, 3), (3, 3)]
+    assert len(runs) == 2
 
 
 @pytest.fixture(scope="module")

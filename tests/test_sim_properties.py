@@ -49,7 +49,8 @@ def small_scenarios(draw):
         ])),
     }
     if changes["nodes[1].mode"] == "3pl":
-        changes["nodes[1].sla"] = {"capacity_orders_per_day": draw(st.integers(20, 400))}
+        changes["nodes[1].mode"] = {"kind": "3pl",
+                                    "capacity_orders_per_day": draw(st.integers(20, 400))}
     return with_changes(BASE, changes)
 
 

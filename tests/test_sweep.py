@@ -62,8 +62,8 @@ def test_points_are_the_product_of_grid_points_and_modes():
 def test_point_changes_reach_the_scenario_and_mode_builds_the_variant():
     base = load_scenario(SCENARIOS / "us_one_node_in_house.yaml")
     sc = point_scenario(base, {"demand.orders_per_day": 1234, "nodes[0].mode": "3pl"})
-    assert sc.demand.orders_per_day == 1234 and sc.nodes[0].mode == "3pl"
-    assert point_scenario(base, {MODE: "dropship"}).nodes[0].mode == "dropship"
+    assert sc.demand.orders_per_day == 1234 and sc.nodes[0].mode.kind == "3pl"
+    assert point_scenario(base, {MODE: "dropship"}).nodes[0].mode.kind == "dropship"
 
 
 def test_every_bad_point_is_named_before_anything_runs():

@@ -57,7 +57,7 @@ class Calibration:
     line_counts: np.ndarray  # lines of each order (for the report's plot)
     units_counts: np.ndarray
     sku_lines: np.ndarray  # order lines per SKU, largest first
-    return_delays: np.ndarray  # days from order to return, observed
+    return_delays: pd.Series  # days from order to return, observed, indexed by category
     notes: list[str] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
@@ -113,6 +113,12 @@ def _gamma_delay(delays: np.ndarray, transit_days: float) -> dict | None:
         return None
     return {"dist": "gamma", "mean": round(float(d.mean()), 3),
             "cv": round(float(d.std() / d.mean()), 3)}
+
+
+def _differs(own: np.ndarray, pooled: np.ndarray) -> bool:
+    """A category's delays differ from all returns' by more than 3 standard errors of its
+    mean (so the sampling noise of one category does not split the delay)."""
+    return abs(own.mean() - pooled.mean()) > 3.0 * own.std(ddof=1) / math.sqrt(len(own))
 
 
 def calibrate(data: OrderLines, template: dict, horizon_days: int | None = None,
@@ -209,13 +215,22 @@ def calibrate(data: OrderLines, template: dict, horizon_days: int | None = None,
             cats.append({"name": name, "return_rate": rr})
     sc["skus"] = {"items": items, "categories": cats}
     transit = (sc.get("returns") or {}).get("transit_days", 4.0)
-    delay = _gamma_delay(delays, transit)
+    delay = _gamma_delay(delays.to_numpy(), transit)
+    how = (f"gamma by moments of order-to-return days minus the return transit "
+           f"({transit:g} d) and 2 d of delivery")
     if delay is not None:
         sc.setdefault("returns", {})["delay_days"] = delay
         fitted.append(Fitted("returns.delay_days", delay, None,
-                             f"gamma by moments of order-to-return days minus the return "
-                             f"transit ({transit:g} d) and 2 d of delivery, "
-                             f"{len(delays)} returns"))
+                             f"{how}, {len(delays)} returns"))
+        for c in cats:  # a category whose returns come back at a pace of its own
+            own = delays[delays.index == c["name"]].to_numpy()
+            fit = _gamma_delay(own, transit)
+            if fit is None or not _differs(own, delays.to_numpy()):
+                continue
+            c["return_delay_days"] = fit
+            fitted.append(Fitted(f"skus.categories[{c['name']}].return_delay_days", fit, None,
+                                 f"{how}, {len(own)} returns of the category (its mean is "
+                                 "more than 3 standard errors from all returns')"))
 
     demand = dict(sc.get("demand") or {})
     demand.update(orders_per_day=round(rate.orders_per_day, 2),

@@ -120,12 +120,13 @@ def sku_items(lines: pd.DataFrame, master: pd.DataFrame | None,
 
 
 def fit_returns(lines: pd.DataFrame, categories: dict[str, str], last_day: pd.Timestamp,
-                settle_days: int = 60) -> tuple[dict[str, tuple[float, int]], np.ndarray, str]:
+                settle_days: int = 60) -> tuple[dict[str, tuple[float, int]], pd.Series, str]:
     """Return rate per category (returned units / sold units, with sold units as the
     count), from orders at least `settle_days` old so their returns have had time to come
-    back; and the observed days from order to return."""
+    back; and the observed days from order to return, indexed by the line's category."""
+    delays = pd.Series(dtype=float)
     if "returned_quantity" not in lines.columns:
-        return {}, np.zeros(0), "no returned_quantity column: the template's return rates"
+        return {}, delays, "no returned_quantity column: the template's return rates"
     old = lines["created_at"] <= last_day - pd.Timedelta(days=settle_days)
     window = f"orders at least {settle_days} days before the history's end"
     if old.sum() < 0.2 * len(lines):
@@ -136,10 +137,10 @@ def fit_returns(lines: pd.DataFrame, categories: dict[str, str], last_day: pd.Ti
     sold = sub.groupby(cat)["quantity"].sum()
     back = sub["returned_quantity"].fillna(0).clip(lower=0).groupby(cat).sum()
     rates = {c: (float(back.get(c, 0) / sold[c]), int(sold[c])) for c in sold.index}
-    delays = np.zeros(0)
     if "returned_at" in lines.columns:
         r = sub[sub["returned_quantity"].fillna(0) > 0].dropna(subset=["returned_at"])
-        delays = ((r["returned_at"] - r["created_at"]) / pd.Timedelta(days=1)).to_numpy()
+        delays = pd.Series(((r["returned_at"] - r["created_at"]) / pd.Timedelta(days=1))
+                           .to_numpy(), index=cat[r.index].to_numpy())
         delays = delays[delays >= 0]
     return rates, delays, f"returned units / sold units, {window}"
 

@@ -82,6 +82,7 @@ def run(
     """Run a scenario: print the KPI summary, write summary.json, Parquet tables and plots."""
     from sim.api import run as run_scenario
     from sim.api import with_changes
+    from sim.plots import COLUMNS_READ as PLOT_COLUMNS
     from sim.plots import plot_run
     from sim.routing_registry import switch_policy
 
@@ -96,12 +97,15 @@ def run(
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task(sc.name, total=1.0)
+        # Rows go to disk as the run makes them and the tables are written into `out` as
+        # they are built: the same tables, in a fraction of the memory of a large run.
         result = run_scenario(sc, replication=replication,
-                              progress=lambda f: bar.update(task, completed=f))
+                              progress=lambda f: bar.update(task, completed=f), stream_to=out)
     elapsed = time.perf_counter() - t0
     print_summary(result.summary, f"{sc.name} (replication {replication}, seed {sc.run.seed})")
     written = result.write(out)
     if plots:
-        written += plot_run(sc, result.tables, out)
-    n = len(result.tables["orders"])
+        written += plot_run(sc, {**result.tables, **{
+            name: result.table(name, columns) for name, columns in PLOT_COLUMNS.items()}}, out)
+    n = result.rows("orders")
     console.print(f"{n:,} orders simulated in {elapsed:.1f} s; wrote {len(written)} files to {out}")

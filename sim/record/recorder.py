@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
+from pathlib import Path
 
 import numpy as np
 
@@ -78,7 +79,7 @@ class NodeCensus:
     returns_in_inspection: int
     returns_inspected: int
     units_with_supplier: int  # purchase-order lines not yet at the dock
-    units_in_receiving: int  # purchase-order lines in the receivers' queue or in service
+    units_in_receiving: int  # purchase-order lines in any station's queue or service (inbound)
     returns_on_the_way: int  # returned units not yet at the dock
     returns_in_receiving: int  # returned units in the receivers' queue or in service
     orders_inside: frozenset[int]  # orders with a shipment ready, picking, packing or staged
@@ -104,6 +105,7 @@ class Recorder:
     routed: np.ndarray = field(default=None)  # bool per order: passed to the routing policy
     units_shipped: int = 0  # handed to carriers
     keep_lines: bool = False  # record each shipment's lines (SKU, units) too
+    spool: Path | None = None  # a folder: frozen shipment rows go to disk, not memory
 
     def __post_init__(self) -> None:
         if self.routed is None:
@@ -111,7 +113,7 @@ class Recorder:
         self.pick_tours = RowBuffer(_PICK_TOUR_DTYPE)
         # A shipment's row is frozen when it leaves; its return, if any, is a row here.
         self.returns = RowBuffer(_RETURN_DTYPE)
-        self._shipments = RowBuffer(_SHIPMENT_DTYPE)
+        self._shipments = RowBuffer(_SHIPMENT_DTYPE, spool=self.spool and self.spool / "shipments")
         self._open: dict[int, Shipment] = {}
         self._opened = 0
         self._row = attrgetter(*SHIPMENT_FIELDS[:-1])
@@ -174,12 +176,12 @@ class Recorder:
     def shipment_columns(self) -> Iterator[tuple[str, np.ndarray]]:
         """(field, column) of the shipment rows in shipment number order, returns merged in;
         one column at a time, so a table built from them needs no sorted copy of every row."""
-        rows = self._shipments.array()
-        order = np.argsort(rows["shipment"], kind="stable")
+        rows = self._shipments
+        order = np.argsort(rows.column("shipment"), kind="stable")
         back = self.returns.array()
-        at = np.searchsorted(rows["shipment"][order], back["shipment"])
+        at = np.searchsorted(rows.column("shipment")[order], back["shipment"])
         for name in rows.dtype.names:
-            column = rows[name][order]
+            column = rows.column(name)[order]
             if name in back.dtype.names and name != "shipment":
                 column[at] = back[name]
             yield name, column

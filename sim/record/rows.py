@@ -85,7 +85,8 @@ class ReturnParcel:
 @dataclass(slots=True)
 class PurchaseOrderLine:
     """One SKU of a purchase order: units ordered at `ordered_h`, at the dock at `dock_h`,
-    put away at `putaway_h` (hours; nan until it happens)."""
+    put away at `putaway_h` (hours; nan until it happens); at a node with inbound stages,
+    `stage_h` holds when it left each stage it passed (by stage name)."""
 
     po: int
     sku: int
@@ -94,6 +95,7 @@ class PurchaseOrderLine:
     node: int
     dock_h: float = math.nan
     putaway_h: float = math.nan
+    stage_h: dict[str, float] | None = None
 
 
 class PickTour(NamedTuple):
