@@ -38,14 +38,17 @@ from sim.sweep import MODE, ExecutionReport, Task, execute, make_tasks, point_sc
 __all__ = [
     "ASSUMPTIONS",
     "CATEGORY",
+    "SERVICE_KPIS",
     "Assumption",
     "ComparePlan",
     "CompareRun",
     "CompareSettings",
     "CompareTables",
+    "break_even_note",
     "build_tables",
     "plan_compare",
     "run_compare",
+    "same_service_pairs",
     "tornado_bars",
 ]
 
@@ -236,9 +239,9 @@ def plan_compare(scenario: Scenario, settings: CompareSettings = CompareSettings
 class CompareTables:
     """Everything the report shows, as DataFrames (the report also writes them as CSVs)."""
 
-    kpis: pd.DataFrame  # period, mode, metric, n, mean, sd, half_width, lo, hi
+    kpis: pd.DataFrame  # period, mode, metric, n, mean, ..., window_days
     differences: pd.DataFrame  # period, mode, baseline, metric, n, mean, ... (paired)
-    break_even: pd.DataFrame  # mode, multiplier, orders_per_day, n, mean, ..., of cost/order
+    break_even: pd.DataFrame  # mode, multiplier, orders_per_day, n, mean, ..., window_days
     crossings: pd.DataFrame  # orders_per_day, cheapest_below, cheapest_above
     tornado: pd.DataFrame  # assumption, level, mode, cost_per_order
     runs: pd.DataFrame
@@ -247,6 +250,30 @@ class CompareTables:
     def failed(self) -> pd.DataFrame:
         """The stored rows of the runs that failed (left out of every other table)."""
         return self.runs[self.runs["status"] != "ok"] if len(self.runs) else self.runs
+
+    def break_even_note(self) -> str:
+        """One sentence on the break-even over the volumes run: where the cheapest mode
+        changes, or that none does (and which mode is cheapest throughout); "" without a
+        break-even curve."""
+        return break_even_note(self.break_even, self.crossings)
+
+    def crossings_table(self) -> pd.DataFrame:
+        """The crossings with a `note` column, or, when there is none in the range, one row
+        saying so (orders_per_day empty): the CSV is never silent."""
+        out = self.crossings.assign(note=[
+            f"{c.cheapest_below} cheapest below, {c.cheapest_above} above"
+            for c in self.crossings.itertuples()])
+        if len(out) or not len(self.break_even):
+            return out
+        cheapest = _cheapest_by_volume(self.break_even)
+        mode = cheapest.iloc[0] if len(cheapest) and cheapest.nunique() == 1 else ""
+        return pd.DataFrame([{"orders_per_day": math.nan, "cheapest_below": mode,
+                              "cheapest_above": mode, "note": self.break_even_note()}])
+
+    def same_service(self) -> list[tuple[str, str]]:
+        """Pairs of modes whose service KPIs are equal in every replication of the main runs
+        (the same orders moving through the same node the same way: only the bill differs)."""
+        return same_service_pairs(self.runs)
 
 
 def _metric_columns(df: pd.DataFrame, prefix: str) -> list[str]:
@@ -304,6 +331,54 @@ def _crossings(curve: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["orders_per_day", "cheapest_below", "cheapest_above"])
 
 
+def _cheapest_by_volume(curve: pd.DataFrame) -> pd.Series:
+    wide = curve.pivot_table(index="multiplier", columns="mode", values="mean")
+    wide = wide.dropna(axis=1, how="any")
+    return wide.idxmin(axis=1) if wide.shape[1] else pd.Series(dtype=object)
+
+
+def break_even_note(curve: pd.DataFrame, crossings: pd.DataFrame) -> str:
+    """The break-even in words (see `CompareTables.break_even_note`)."""
+    if not len(curve):
+        return ""
+    lo, hi = curve["multiplier"].min(), curve["multiplier"].max()
+    opd_lo, opd_hi = curve["orders_per_day"].min(), curve["orders_per_day"].max()
+    span = f"between x{lo:g} and x{hi:g} ({opd_lo:,.0f} to {opd_hi:,.0f} orders/day)"
+    if len(crossings):
+        return "; ".join(f"below about {c.orders_per_day:,.0f} orders/day {c.cheapest_below} "
+                         f"is cheapest, above it {c.cheapest_above}"
+                         for c in crossings.itertuples()) + (
+            f" (volumes run: x{lo:g} to x{hi:g}, {opd_lo:,.0f} to {opd_hi:,.0f} orders/day)")
+    cheapest = _cheapest_by_volume(curve)
+    if cheapest.nunique() != 1 or curve["mode"].nunique() < 2:
+        return f"no break-even {span}: fewer than two modes ran at every volume"
+    return f"no break-even {span}: {cheapest.iloc[0]} is cheapest throughout"
+
+
+SERVICE_KPIS = ("on_time_pct", "two_day_pct", "unit_fill_rate_pct", "backorder_pct",
+                "click_to_door_p95_days")
+
+
+def same_service_pairs(runs: pd.DataFrame) -> list[tuple[str, str]]:
+    """Pairs of modes (in their first-seen order) whose service KPIs, in every period, are
+    equal in every replication both ran in the main comparison."""
+    if not len(runs) or "mode" not in runs:
+        return []
+    main = runs[(runs["sweep"] == "compare") & (runs["status"] == "ok")]
+    cols = [c for c in main.columns if c.rsplit("/", 1)[-1] in SERVICE_KPIS]
+    by_mode = {m: g.set_index("replication")[cols] for m, g in main.groupby("mode", sort=False)}
+    modes = list(by_mode)
+    pairs = []
+    for i, a in enumerate(modes):
+        for b in modes[i + 1:]:
+            common = by_mode[a].index.intersection(by_mode[b].index)
+            x, y = by_mode[a].loc[common], by_mode[b].loc[common]
+            if len(common) and x.notna().any().any() and ((x == y) | (x.isna() & y.isna())
+                                                          ).all().all():
+                pairs.append((a, b))
+    return pairs
+
+
 def build_tables(plan: ComparePlan, store: ResultStore) -> CompareTables:
     """The report's tables, computed from the stored rows of the plan's tasks."""
     runs = store.table(t.key for t in plan.tasks)
@@ -311,13 +386,20 @@ def build_tables(plan: ComparePlan, store: ResultStore) -> CompareTables:
     main = ok[ok["sweep"] == "compare"]
     period_names = list(periods(plan.main))
     kpis = _kpis(main, period_names)
+    # Every number says its horizon: the days of its KPI window.
+    kpis["window_days"] = kpis["period"].map({p: b - a for p, (a, b) in
+                                              periods(plan.main).items()})
     headline = "normal" if "normal" in period_names else "all"
     differences = _differences(main, kpis, period_names)
+    if len(differences):
+        differences["window_days"] = differences["period"].map(
+            kpis.drop_duplicates("period").set_index("period")["window_days"])
 
     sens = ok[ok["sweep"] == "sensitivity"] if len(ok) else ok
     base_opd = plan.normal.demand.orders_per_day
     curve = pd.DataFrame(columns=["mode", "multiplier", "orders_per_day", "n", "mean", "sd",
-                                  "half_width", "lo", "hi", "enough", "replications_needed"])
+                                  "half_width", "lo", "hi", "enough", "replications_needed",
+                                  "window_days"])
     tornado = pd.DataFrame(columns=["assumption", "level", "mode", "cost_per_order"])
     if len(sens):
         role = sens["key"].map(plan.roles)
@@ -327,6 +409,7 @@ def build_tables(plan: ComparePlan, store: ResultStore) -> CompareTables:
         curve = summarise(volume_runs, ["mode", "orders_per_day"], ["cost_per_order"])
         curve.insert(1, "multiplier", curve["orders_per_day"] / base_opd)
         curve = curve.drop(columns="metric").sort_values(["mode", "orders_per_day"])
+        curve["window_days"] = plan.normal.run.horizon_days - plan.normal.run.warmup_days
         tornado = _tornado_rows(plan, sens)
     return CompareTables(kpis, differences, curve.reset_index(drop=True), _crossings(curve),
                         tornado, runs, headline)

@@ -46,8 +46,9 @@ __all__ = [
 
 # The KPIs a comparison reports, each with its interval (cost categories come on top).
 HEADLINE_KPIS = (
-    "cost_per_order", "on_time_pct", "two_day_pct", "click_to_door_p95_days",
-    "unit_fill_rate_pct", "backorder_pct", "avg_on_hand_value",
+    "cost_per_order", "fulfilment_cost_per_order", "shipping_cost_per_order",
+    "on_time_pct", "two_day_pct", "click_to_door_p95_days", "unit_fill_rate_pct",
+    "backorder_pct", "avg_on_hand_value",
 )  # fmt: skip
 
 
@@ -191,7 +192,7 @@ def window_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame], start_day: 
     cut["utilisation"] = utilisation_table(cut["daily"], start_day)
     # summary_kpis drops what comes before the warm-up: the window's start plays that role.
     run = scenario.run.model_copy(update={"warmup_days": start_day})
-    kpis = summary_kpis(scenario.model_copy(update={"run": run}), cut)
+    kpis = summary_kpis(scenario.model_copy(update={"run": run}), cut, end_day=end_day)
     # summary_kpis spreads turns over the days to the end of the run; this window is shorter.
     kpis["inventory_turns"] *= (scenario.run.horizon_days - start_day) / (end_day - start_day)
     return kpis
@@ -220,12 +221,12 @@ def run_record(result: RunResult) -> dict[str, float]:
 
 
 def recost_cost_per_order(result: RunResult, changes: dict[str, object]) -> float:
-    """Cost per shipped order after the warm-up had the run's cost inputs been changed
+    """Cost per order shipped after the warm-up had the run's cost inputs been changed
     (`costs.*` paths): the same flow priced again, no new simulation."""
     scenario = with_changes(result.scenario, changes)
     ledger = cost_ledger(scenario, result.tables)
     total = float(ledger.loc[ledger["day"] >= scenario.run.warmup_days, "amount"].sum())
-    shipped = result.summary["orders_shipped"]
+    shipped = result.summary["orders_shipped_in_window"]  # the denominator of cost_per_order
     return total / shipped if shipped else math.nan
 
 

@@ -148,10 +148,14 @@ class FulfilmentMode:
 
 class InHouse(FulfilmentMode):
     """Own building and crews: rent, equipment, paid hours (overtime at a premium),
-    packaging, returns handling."""
+    packaging, returns handling; the merchant's own negotiated carrier discount."""
 
     name = "in_house"
     settings: InHouseMode
+
+    def carrier_rate_factor(self, scenario: Scenario) -> float:
+        """List rate less the merchant's own negotiated discount."""
+        return 1.0 - scenario.costs.in_house.carrier_discount
 
     def own_costs(self, book: NodeLedger) -> None:
         c = book.scenario.costs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,15 @@ from sim.fulfilment_modes import rule_for
 from sim.scenario import Scenario
 from sim.tables import station_names
 
-__all__ = ["COLUMNS_READ", "summary_kpis", "utilisation_table"]
+__all__ = ["COLUMNS_READ", "COST_BASIS", "SHIPPING_CATEGORIES", "inventory_turns_per_year",
+           "summary_kpis", "utilisation_table"]
+
+# Cost categories that pay for the parcel's journey to the customer (the carrier's bill, list
+# rate less the node's negotiated discount). Everything else is fulfilment; a marketplace's fee
+# per unit covers its delivery too and counts as fulfilment.
+SHIPPING_CATEGORIES = ("carrier",)
+COST_BASIS = ("costs incurred in the KPI window / orders whose last shipment left in it "
+              "(per shipped order)")
 
 
 def _pct(x: pd.Series) -> float:
@@ -56,10 +65,34 @@ _SHIPMENT_COLUMNS = ["order", "node", "created_h", "units", "filled_on_arrival",
 COLUMNS_READ = {"orders": tuple(_ORDER_COLUMNS), "shipments": tuple(_SHIPMENT_COLUMNS)}
 
 
-def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict:
-    """The headline KPIs after warm-up (orders created after it; days after it)."""
+def inventory_turns_per_year(daily: pd.DataFrame, shipments: pd.DataFrame,
+                             stocked_nodes: Sequence[str], start_day: int,
+                             end_day: int) -> tuple[float, float]:
+    """(turns per year, days of supply) of the stocking nodes over days [start_day, end_day):
+    the value of goods shipped in those days per year (cost of goods sold, at unit value)
+    over the time-average value on hand, and that stock in days of those shipments."""
+    days = end_day - start_day
+    on_hand = daily[daily["node"].isin(stocked_nodes) & (daily["day"] >= start_day)
+                    & (daily["day"] < end_day) & daily["on_hand_value_avg"].notna()]
+    avg_value = float(on_hand.groupby("day")["on_hand_value_avg"].sum().mean()) \
+        if len(on_hand) else math.nan
+    left = shipments["shipped_h"]
+    cogs = float(shipments.loc[shipments["node"].isin(stocked_nodes) & (left >= 24.0 * start_day)
+                               & (left < 24.0 * end_day), "value"].sum())
+    if days <= 0 or not avg_value or math.isnan(avg_value):
+        return math.nan, math.nan
+    per_day = cogs / days
+    return per_day * 365.0 / avg_value, (avg_value / per_day if per_day else math.inf)
+
+
+def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
+                 end_day: int | None = None) -> dict:
+    """The headline KPIs after warm-up (orders created after it; days after it), to the end
+    of the run; `end_day` closes the window of the flow KPIs (costs per shipped order, turns
+    per year) earlier when the tables were cut to a shorter window."""
     warm_h = 24.0 * scenario.run.warmup_days
     horizon_h = scenario.horizon_h
+    end_day = scenario.run.horizon_days if end_day is None else end_day
     # Only the columns the KPIs read are copied: a month of a large network has millions
     # of rows, and every filtered copy of a whole table costs its full width.
     orders = tables["orders"]
@@ -95,6 +128,19 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict:
     c = costs[costs["day"] >= scenario.run.warmup_days]
     by_cat = c.groupby("category")["amount"].sum()
     n_shipped = int(live["shipped_h"].notna().sum())
+    # Costs are a flow over the window's days, so they are divided by the orders that left
+    # in those same days (created whenever): dividing by the orders created in the window
+    # that shipped by the end charged the backlog carried into the window to too few orders
+    # and made a short run dearer per order than a long one of the same flow.
+    left = orders["shipped_h"]
+    n_left = int((~orders["cancelled"] & (left >= warm_h) & (left < 24.0 * end_day)).sum())
+    shipping = float(by_cat[by_cat.index.isin(SHIPPING_CATEGORIES)].sum())
+    turns_year, supply_days = inventory_turns_per_year(daily, ships, stocked_nodes,
+                                                       scenario.run.warmup_days, end_day)
+    # Whether a customer returns a unit is drawn when its parcel ships, so the returns of
+    # the window's shipped orders are known even when they would reach the node after the run.
+    s_out = s[s["shipped_h"].notna()]
+    window_returns = int(s_out["returned_units"].sum())
     util = tables["utilisation"]
     tours = tables["pick_tours"]
     tours = tours[tours["released_h"] >= warm_h]
@@ -140,16 +186,26 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> dict:
         "avg_on_hand_units": avg_units,
         "avg_on_hand_value": avg_value,
         "inventory_turns": turns,
+        "inventory_turns_per_year": turns_year,
+        "days_of_supply": supply_days,
         "utilisation": {f"{r.node}.{r.resource}": r.utilisation for r in util.itertuples()},
         "picking": picking,
         "dock_to_stock_p50_h": _q(inb["dock_to_stock_h"], 0.5),
         "returns_received_units": int(ret["returned_units"].sum()),
+        "returns_of_window_orders_units": window_returns,
+        "returns_of_window_orders_pct": (100.0 * window_returns / float(s_out["units"].sum())
+                                         if s_out["units"].sum() else math.nan),
         "returns_restocked_pct": (100.0 * inspected["restocked_units"].sum()
                                   / inspected["returned_units"].sum()
                                   if inspected["returned_units"].sum() else math.nan),
         "total_cost": float(by_cat.sum()),
-        "cost_per_order": float(by_cat.sum() / n_shipped) if n_shipped else math.nan,
-        "cost_per_order_by_category": {k: float(v / n_shipped) if n_shipped else math.nan
+        "orders_shipped_in_window": n_left,
+        "cost_per_order": float(by_cat.sum() / n_left) if n_left else math.nan,
+        "fulfilment_cost_per_order": (float(by_cat.sum() - shipping) / n_left if n_left
+                                      else math.nan),
+        "shipping_cost_per_order": shipping / n_left if n_left else math.nan,
+        "cost_per_order_basis": COST_BASIS,
+        "cost_per_order_by_category": {k: float(v / n_left) if n_left else math.nan
                                        for k, v in by_cat.items()},
         "currency": scenario.costs.currency,
     }

@@ -16,12 +16,15 @@ import pandas as pd
 
 from sim import report_plots as plots
 from sim.compare import CATEGORY, ComparePlan, CompareTables, tornado_bars
-from sim.experiments import HEADLINE_KPIS
+from sim.experiments import HEADLINE_KPIS, periods
+from sim.scenario import Scenario
 
 __all__ = ["LABELS", "PERIOD_NAMES", "findings", "write_report"]
 
 LABELS = {
-    "cost_per_order": "cost per order",
+    "cost_per_order": "cost per shipped order",
+    "fulfilment_cost_per_order": "  fulfilment (all but carrier)",
+    "shipping_cost_per_order": "  shipping (carrier)",
     "on_time_pct": "on time %",
     "two_day_pct": "delivered within 2 days %",
     "click_to_door_p95_days": "click-to-door p95 (days)",
@@ -75,9 +78,13 @@ def _assumptions(plan: ComparePlan) -> list[str]:
         f"Modes compared on common random numbers (replication r of every mode sees the same "
         f"orders): {', '.join(st.modes)}; {st.replications} replications each.",
         f"Run: {main.run.horizon_days} days with the first {main.run.warmup_days} discarded "
-        f"as warm-up" + (f" (condensed from {sc.run.horizon_days} days: quiet days before the "
-                         "first spike dropped, weekdays kept)" if main.run.horizon_days
-                         != sc.run.horizon_days else "") + ".",
+        f"as warm-up" + _shortened(sc, main) + ".",
+        "KPI windows: " + "; ".join(f"{PERIOD_NAMES[p]} days {a}-{b} ({b - a} days)"
+                                    for p, (a, b) in periods(main).items()) + ".",
+        "Cost per shipped order: every cost incurred in the KPI window divided by the orders "
+        "whose last parcel left in it, split into fulfilment (all but the carrier) and "
+        "shipping (the carrier's bill at the node's negotiated rate); a marketplace's fee per "
+        "unit covers its delivery and counts as fulfilment.",
     ]
     for s in main.demand.spikes:
         out.append(f"Spike {s.name!r}: x{s.multiplier:g} orders for {s.duration_days:g} days "
@@ -89,7 +96,8 @@ def _assumptions(plan: ComparePlan) -> list[str]:
     out += [
         f"In-house: labour {h.labour_per_hour:g}/h (overtime +{h.overtime_premium:.0%}), rent "
         f"{h.rent_per_month:,.0f}/month, equipment {h.equipment_per_month:,.0f}/month, "
-        f"packaging {h.packaging_per_order:g}/order.",
+        f"packaging {h.packaging_per_order:g}/order, carrier discount {h.carrier_discount:.0%} "
+        "off list.",
         f"3PL: pick and pack {t.pick_pack_per_order:g}/order + {t.pick_per_extra_unit:g}/extra "
         f"unit, storage {t.storage_per_pallet_month:g}/pallet-month, receiving "
         f"{t.receiving_per_pallet:g}/pallet, account {t.account_fee_per_month:,.0f}/month, "
@@ -104,7 +112,10 @@ def _assumptions(plan: ComparePlan) -> list[str]:
     if st.sensitivity:
         out.append(
             f"Break-even and tornado: the normal period ({st.sensitivity_days} days after "
-            f"warm-up, no spikes), {st.sensitivity_replications} replication(s) per point; "
+            f"warm-up, no spikes: KPI window days {plan.normal.run.warmup_days}-"
+            f"{plan.normal.run.horizon_days}), {st.sensitivity_replications} replication(s) "
+            "per point, so their x1 point estimates the main table's normal-period cost per "
+            "order on a shorter window and fewer replications; "
             f"volumes x{', x'.join(f'{v:g}' for v in st.volumes)} of the scenario's orders/day "
             f"with in-house crews scaled to the volume; cost assumptions at "
             f"±{st.cost_swing:.0%}, priced again on the same runs; return rates at "
@@ -114,6 +125,45 @@ def _assumptions(plan: ComparePlan) -> list[str]:
             out.append(f"Returns reach the node about {r.delay_days.mean + r.transit_days:g} "
                        f"days after delivery, so the {st.sensitivity_days}-day tornado runs see "
                        "few of them: the return-rate bar understates its effect.")
+    return out
+
+
+def _shortened(sc: Scenario, main: Scenario) -> str:
+    """Why the compared run is shorter than the scenario's, in words ("" when it is not)."""
+    if main.run.horizon_days == sc.run.horizon_days:
+        return ""
+    if not sc.demand.spikes:
+        return (f" (shortened from {sc.run.horizon_days} days: no spikes, so the KPI window "
+                f"is the first {main.run.horizon_days - main.run.warmup_days} days after "
+                "warm-up; --full-horizon keeps every day)")
+    return (f" (condensed from {sc.run.horizon_days} days: quiet days before the first spike "
+            "dropped, weekdays kept)")
+
+
+def _cost_split(k: pd.DataFrame, mode: str) -> str:
+    """': x fulfilment and y shipping' for a mode's cost per order, or ''."""
+    parts = k[k["mode"] == mode].set_index("metric")["mean"]
+    f, s = parts.get("fulfilment_cost_per_order"), parts.get("shipping_cost_per_order")
+    if f is None or s is None or math.isnan(f) or math.isnan(s):
+        return ""
+    return f": {_fmt(f)} fulfilment and {_fmt(s)} shipping"
+
+
+def _same_service_text(plan: ComparePlan, t: CompareTables) -> list[str]:
+    """Why two modes give the very same service, when they do."""
+    out = []
+    factor = plan.scenario.alternatives.three_pl_capacity_factor
+    for a, b in t.same_service():
+        why = ("the 3PL works the same node with the same crews, stock policy and carrier "
+               "choices, and its SLA cap (" f"{factor:g}x the node's mean orders/day) never "
+               "bound, so each order moves through both exactly alike"
+               if {a, b} == {"in_house", "3pl"} else
+               "the two run the same orders through the same nodes and crews")
+        out.append(f"**{a}** and **{b}** give the same service in every replication (on time, "
+                   f"two-day, fill rate, backorders, click-to-door): replication r of every mode "
+                   f"sees the same orders and stock draws (common random numbers) and {why}; "
+                   "only the bill differs. A tighter SLA "
+                   "(alternatives.three_pl_capacity_factor) would make them differ.")
     return out
 
 
@@ -132,8 +182,8 @@ def findings(plan: ComparePlan, t: CompareTables) -> list[str]:
             continue
         best = cost.iloc[0]
         text = (f"{PERIOD_NAMES[p].capitalize()}: **{best['mode']}** is cheapest at "
-                f"{_fmt(best['mean'])} {cur} per order (95 % CI {_fmt(best['lo'])} to "
-                f"{_fmt(best['hi'])})")
+                f"{_fmt(best['mean'])} {cur} per shipped order{_cost_split(k, best['mode'])}"
+                f" (95 % CI {_fmt(best['lo'])} to {_fmt(best['hi'])})")
         if len(cost) > 1 and len(t.differences):
             second = cost.iloc[1]
             d = t.differences[(t.differences["period"] == p)
@@ -143,20 +193,23 @@ def findings(plan: ComparePlan, t: CompareTables) -> list[str]:
                 d = d.iloc[0]
                 sure = ("a difference the replications confirm" if d["lo"] > 0 else
                         "a difference within the noise of these replications")
-                text += (f"; **{second['mode']}** costs {_fmt(d['mean'])} {cur} more per order "
+                text += (f"; **{second['mode']}** costs {_fmt(d['mean'])} {cur} more per "
+                         "shipped order "
                          f"(paired 95 % CI {_fmt(d['lo'])} to {_fmt(d['hi'])}, {sure})")
         if len(two):
             b = two.iloc[0]
             mine = two[two["mode"] == best["mode"]]
+            if len(mine) and mine.iloc[0]["mean"] == b["mean"]:  # a tie goes to the cheapest
+                b = mine.iloc[0]
             text += (f". Best two-day service: **{b['mode']}**, {_fmt(b['mean'], 1)} % of orders "
                      f"delivered within two days")
             if len(mine) and b["mode"] != best["mode"]:
                 text += f" (the cheapest mode: {_fmt(mine.iloc[0]['mean'], 1)} %)"
         out.append(text + ".")
-    for c in t.crossings.itertuples():
-        out.append(f"Break-even: below about {c.orders_per_day:,.0f} orders/day "
-                   f"**{c.cheapest_below}** is cheapest, above it **{c.cheapest_above}** "
-                   f"(normal period).")
+    note = t.break_even_note()
+    if note:
+        out.append(f"Break-even (normal period, cost per shipped order): {note}.")
+    out.extend(_same_service_text(plan, t))
     out.extend(_precision_caution(t.kpis))
     bars, best, second, gap = tornado_bars(t.tornado)
     if len(bars):
@@ -212,7 +265,7 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
         out / "cost_by_category.csv", index=False)
     t.differences.to_csv(out / "differences.csv", index=False)
     t.break_even.to_csv(out / "break_even.csv", index=False)
-    t.crossings.to_csv(out / "break_even_crossings.csv", index=False)
+    t.crossings_table().to_csv(out / "break_even_crossings.csv", index=False)
     t.tornado.to_csv(out / "tornado.csv", index=False)
     t.runs.to_csv(out / "runs.csv", index=False)
 

@@ -135,25 +135,27 @@ def _table_hashes(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
 # Tables of these runs before the online forecast existed (main at f0d0c2d, the oracle then
 # the only forecast); `forecast: oracle` must keep them bit for bit. A change to the model
 # that means to change tables re-records them (print _table_hashes of the same runs).
+# Re-recorded for costs.in_house.carrier_discount = 0.15: costs, orders and shipments only
+# (shipping_cost); at 0 the runs give the earlier hashes bit for bit.
 ORACLE_FINGERPRINTS = {
     "lookahead": {
-        "costs": "7ad03deb0c8c85db",
+        "costs": "30a467d61b924fe9",
         "daily": "dbf15c86da4f80de",
         "hourly": "90d8edc6dec1e510",
         "inbound": "a082e4a94c10079b",
-        "orders": "9b1401496883b052",
+        "orders": "330fd1f744eb70c1",
         "pick_tours": "f3939463072e1f12",
-        "shipments": "be67a1a51da31f1f",
+        "shipments": "49d5ea1a8b382792",
         "utilisation": "38f1b1518546f61a",
     },
     "prebuild": {
-        "costs": "94a6432da28cff3f",
+        "costs": "dc55cf3907f8e598",
         "daily": "5d9b9ea3d002ea05",
         "hourly": "b24d3a5ac1fdd34b",
         "inbound": "4dacdb8e7cd19748",
-        "orders": "ea7ab26cdf3667ba",
+        "orders": "bcc7c035e72e858a",
         "pick_tours": "9d4b4c8b404d383c",
-        "shipments": "12d570aa5c3db8d7",
+        "shipments": "9e00df3ccdd3249d",
         "utilisation": "72824d2e6b8af9fd",
     },
 }
