@@ -17,6 +17,7 @@ import pandas as pd
 from sim import report_plots as plots
 from sim.compare import CATEGORY, ComparePlan, CompareTables, tornado_bars
 from sim.experiments import HEADLINE_KPIS
+from sim.labels import MODE_LABELS, category_label, mode_label, ordered_modes
 
 __all__ = ["LABELS", "PERIOD_NAMES", "findings", "write_report"]
 
@@ -51,7 +52,8 @@ def _kpi_table(kpis: pd.DataFrame, period: str, modes: Sequence[str]) -> pd.Data
         g = d[d["metric"] == metric].set_index("mode")
         if g["mean"].isna().all():
             continue
-        label = LABELS.get(metric, "  cost: " + metric.removeprefix(CATEGORY))
+        label = LABELS.get(metric, "  cost: "
+                           + category_label(metric.removeprefix(CATEGORY)))
         rows.append({"KPI (mean ± 95 % CI half-width)": label,
                      **{m: _ci_text(g.loc[m, "mean"], g.loc[m, "half_width"]) if m in g.index
                         else "-" for m in modes}})
@@ -195,6 +197,14 @@ def _precision_caution(kpis: pd.DataFrame) -> list[str]:
     return [text]
 
 
+def _readable(text: str) -> str:
+    """Markdown text with the mode names the findings set in bold as a client reads them."""
+    def name(m: re.Match) -> str:
+        return f"**{mode_label(m[1])}**" if m[1] in MODE_LABELS else m[0]
+
+    return re.sub(r"\*\*(.+?)\*\*", name, text)
+
+
 def _img(png: bytes, alt: str) -> str:
     return (f'<img alt="{html.escape(alt)}" src="data:image/png;base64,'
             f'{base64.b64encode(png).decode()}">')
@@ -205,7 +215,7 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cur = plan.scenario.costs.currency
-    modes = [m for m in plan.settings.modes if m in set(t.kpis["mode"])]
+    modes = ordered_modes(m for m in plan.settings.modes if m in set(t.kpis["mode"]))
     t.kpis.to_csv(out / "kpis.csv", index=False)
     cats = t.kpis[t.kpis["metric"].str.startswith(CATEGORY)]
     cats.assign(category=cats["metric"].str.slice(len(CATEGORY))).to_csv(
@@ -237,17 +247,22 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
                         plots.break_even_png(t.break_even, t.crossings, cur)))
     bars, best, second, gap = tornado_bars(t.tornado)
     if len(bars):
+        b, s = mode_label(best), mode_label(second)
         figures.append(("tornado.png", "Tornado: what could change the answer",
-                        plots.tornado_png(bars, gap, f"Advantage of {best} over {second} "
+                        plots.tornado_png(bars, gap, f"Advantage of {b} over {s} "
                                           f"(cost per order, {cur}); below 0 the answer changes",
-                                          f"{second} minus {best}, {cur} per order")))
+                                          f"{s} minus {b}, {cur} per order")))
     for name, _, png in figures:
         (out / name).write_bytes(png)
 
-    found, assumptions = findings(plan, t), _assumptions(plan)
+    found, assumptions = [_readable(f) for f in findings(plan, t)], _assumptions(plan)
     title = f"Fulfilment comparison: {plan.scenario.name}"
-    period_tables = [(p, _kpi_table(t.kpis, p, modes)) for p in ("normal", "spike", "all")
-                     if p in set(t.kpis["period"])]
+    period_tables = [(p, _kpi_table(t.kpis, p, modes).rename(
+        columns={m: mode_label(m) for m in modes}))
+                     for p in ("normal", "spike", "all") if p in set(t.kpis["period"])]
+    crossings = t.crossings.round(0).assign(
+        cheapest_below=t.crossings["cheapest_below"].map(mode_label),
+        cheapest_above=t.crossings["cheapest_above"].map(mode_label))
     failed = t.failed()
 
     md = [f"# {title}", "", "## Findings", "", *[f"- {f}" for f in found], "",
@@ -255,7 +270,7 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
     for p, table in period_tables:
         md += [f"## KPIs, {PERIOD_NAMES[p]}", "", _md_table(table), ""]
     if len(t.crossings):
-        md += ["## Break-even volumes", "", _md_table(t.crossings.round(0)), ""]
+        md += ["## Break-even volumes", "", _md_table(crossings), ""]
     if len(bars):
         md += ["## Tornado", "", _md_table(bars.round(2)), ""]
     md += [f"![{cap}]({name})" for name, cap, _ in figures]

@@ -1,0 +1,75 @@
+"""The comparison report as a client gets it: readable names in its tables and findings, its
+tables as one Excel workbook, and the page in a real (headless) browser."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import sim.cli.compare_command  # noqa: F401  (registers `fulfil compare`)
+from sim.api import load_scenario, with_changes
+from sim.cli.app import app
+from sim.labels import MODE_LABELS
+
+from .conftest import SCENARIOS
+
+SMALL = {"run.horizon_days": 10, "run.warmup_days": 2, "demand.orders_per_day": 120,
+         "skus.generator.count": 60,
+         "demand.spikes": [{"name": "peak", "start_day": 7, "duration_days": 2,
+                            "multiplier": 3.0}]}
+MODES = ("3pl", "in_house", "dropship")  # given out of order on purpose
+
+
+class _Tables(HTMLParser):
+    """Header cells and body cells of the page's tables."""
+
+    def __init__(self):
+        super().__init__()
+        self.headers: list[str] = []
+        self.cells: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self._in = tag if tag in ("th", "td") else self._in
+
+    def handle_endtag(self, tag):
+        self._in = None if tag in ("th", "td") else self._in
+
+    def handle_data(self, data):
+        if self._in == "th":
+            self.headers.append(data.strip())
+        elif self._in == "td":
+            self.cells.append(data.strip())
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    sc = with_changes(load_scenario(SCENARIOS / "us_one_node_in_house.yaml"), SMALL)
+    path = tmp / "client.yaml"
+    path.write_text(yaml.safe_dump(sc.model_dump(mode="json")))
+    out = tmp / "report"
+    res = CliRunner().invoke(app, ["compare", str(path), "--modes", ",".join(MODES),
+                                   "--replications", "2", "--volumes", "0.5,1",
+                                   "--out", str(out), "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_tables_and_findings_name_modes_and_costs_as_a_client_reads_them(report):
+    page = (report / "index.html").read_text(encoding="utf-8")
+    t = _Tables()
+    t.feed(page)
+    modes_shown = [h for h in t.headers if h in MODE_LABELS.values()]
+    assert len(modes_shown) >= 6  # one KPI table per period
+    assert modes_shown == ["In-house", "3PL", "Dropship"] * (len(modes_shown) // 3)
+    assert not {"in_house", "3pl"} & set(t.headers)
+    costs = [c.removeprefix("cost: ") for c in t.cells if c.startswith("cost: ")]
+    assert "3PL pick & pack" in costs and "Labour" in costs
+    assert not [c for c in costs if "_" in c]
+    for name in re.findall(r"<b>(.+?)</b>", page.split("<h2>Findings</h2>")[1].split("<h2>")[0]):
+        assert name not in MODE_LABELS  # a mode in bold is its label, never its code
