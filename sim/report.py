@@ -15,11 +15,12 @@ from pathlib import Path
 import pandas as pd
 
 from sim import report_plots as plots
+from sim import report_tables as tables
 from sim.compare import CATEGORY, ComparePlan, CompareTables, tornado_bars
 from sim.experiments import HEADLINE_KPIS
 from sim.labels import MODE_LABELS, category_label, mode_label, ordered_modes
 
-__all__ = ["LABELS", "PERIOD_NAMES", "findings", "write_report"]
+__all__ = ["LABELS", "PERIOD_NAMES", "WORKBOOK", "findings", "write_report"]
 
 LABELS = {
     "cost_per_order": "cost per order",
@@ -30,6 +31,7 @@ LABELS = {
     "backorder_pct": "orders backordered %",
     "avg_on_hand_value": "working capital in stock",
 }
+WORKBOOK = "report.xlsx"  # the report's tables, one sheet each, beside index.html
 PERIOD_NAMES = {"all": "whole run after warm-up", "normal": "normal period",
                 "spike": "under the spikes (first spike to end of run)"}
 
@@ -52,8 +54,7 @@ def _kpi_table(kpis: pd.DataFrame, period: str, modes: Sequence[str]) -> pd.Data
         g = d[d["metric"] == metric].set_index("mode")
         if g["mean"].isna().all():
             continue
-        label = LABELS.get(metric, "  cost: "
-                           + category_label(metric.removeprefix(CATEGORY)))
+        label = ("  " if metric.startswith(CATEGORY) else "") + _metric_label(metric)
         rows.append({"KPI (mean ± 95 % CI half-width)": label,
                      **{m: _ci_text(g.loc[m, "mean"], g.loc[m, "half_width"]) if m in g.index
                         else "-" for m in modes}})
@@ -210,21 +211,48 @@ def _img(png: bytes, alt: str) -> str:
             f'{base64.b64encode(png).decode()}">')
 
 
+def _metric_label(metric: str) -> str:
+    if metric.startswith(CATEGORY):
+        return "cost: " + category_label(metric.removeprefix(CATEGORY))
+    return LABELS.get(metric, metric)
+
+
+def _write_workbook(plan: ComparePlan, csvs: dict[str, pd.DataFrame], path: Path) -> None:
+    """The CSVs as one Excel workbook (sheet per CSV, readable headers, same numbers)."""
+    cur = plan.scenario.costs.currency
+    sheets = {}
+    for name, table in csvs.items():
+        if name == "runs.csv":  # the store's rows as they are: one column per stored field
+            sheets[tables.SHEETS[name]] = table
+            continue
+        value = {"break_even.csv": f"cost per order ({cur})",
+                 "differences.csv": "difference (mode minus baseline)"}.get(name)
+        sheets[tables.SHEETS[name]] = tables.readable(table, cur, _metric_label, PERIOD_NAMES,
+                                                      value)
+    about = [("Report", f"Fulfilment comparison: {plan.scenario.name}"),
+             ("Currency", cur),
+             ("Intervals", "95 % t intervals over replications (common random numbers)"),
+             *[(tables.SHEETS[n], f"the report's {n}") for n in csvs]]
+    tables.write_workbook(sheets, path, about)
+
+
 def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
-    """Write index.html, report.md, the CSVs and the PNGs of a comparison's tables in `out`."""
+    """Write index.html, report.md, the CSVs, report.xlsx (the CSVs as sheets) and the PNGs
+    of a comparison's tables in `out`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cur = plan.scenario.costs.currency
     modes = ordered_modes(m for m in plan.settings.modes if m in set(t.kpis["mode"]))
-    t.kpis.to_csv(out / "kpis.csv", index=False)
     cats = t.kpis[t.kpis["metric"].str.startswith(CATEGORY)]
-    cats.assign(category=cats["metric"].str.slice(len(CATEGORY))).to_csv(
-        out / "cost_by_category.csv", index=False)
-    t.differences.to_csv(out / "differences.csv", index=False)
-    t.break_even.to_csv(out / "break_even.csv", index=False)
-    t.crossings.to_csv(out / "break_even_crossings.csv", index=False)
-    t.tornado.to_csv(out / "tornado.csv", index=False)
-    t.runs.to_csv(out / "runs.csv", index=False)
+    csvs = {"kpis.csv": t.kpis,
+            "cost_by_category.csv": cats.assign(category=cats["metric"].str.slice(
+                len(CATEGORY))),
+            "differences.csv": t.differences, "break_even.csv": t.break_even,
+            "break_even_crossings.csv": t.crossings, "tornado.csv": t.tornado,
+            "runs.csv": t.runs}
+    for name, table in csvs.items():
+        table.to_csv(out / name, index=False)
+    _write_workbook(plan, csvs, out / WORKBOOK)
 
     figures: list[tuple[str, str, bytes]] = []  # (file, caption, png)
     for p in [q for q in ("normal", "spike", "all") if q in set(t.kpis["period"])]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -14,6 +16,7 @@ import sim.cli.compare_command  # noqa: F401  (registers `fulfil compare`)
 from sim.api import load_scenario, with_changes
 from sim.cli.app import app
 from sim.labels import MODE_LABELS
+from sim.report import LABELS
 
 from .conftest import SCENARIOS
 
@@ -73,3 +76,35 @@ def test_tables_and_findings_name_modes_and_costs_as_a_client_reads_them(report)
     assert not [c for c in costs if "_" in c]
     for name in re.findall(r"<b>(.+?)</b>", page.split("<h2>Findings</h2>")[1].split("<h2>")[0]):
         assert name not in MODE_LABELS  # a mode in bold is its label, never its code
+
+
+def test_the_workbook_opens_with_a_sheet_per_csv_and_the_same_numbers(report):
+    from openpyxl import load_workbook
+
+    from sim.report_tables import SHEETS
+
+    path = report / "report.xlsx"
+    wb = load_workbook(path, read_only=True)
+    assert wb.sheetnames == ["About", *SHEETS.values()]
+    wb.close()
+    for csv, sheet in SHEETS.items():
+        want = pd.read_csv(report / csv)
+        got = pd.read_excel(path, sheet_name=sheet)
+        assert len(got) == len(want), sheet
+        if csv == "runs.csv":
+            assert list(got.columns) == list(want.columns)
+        else:  # readable headers: no code name, units said
+            assert not [c for c in got.columns if "_" in str(c)], (sheet, list(got.columns))
+        num_want = want.select_dtypes("number")
+        num_got = got.select_dtypes("number")
+        assert num_got.shape == num_want.shape, sheet
+        np.testing.assert_allclose(num_got.to_numpy(float), num_want.to_numpy(float),
+                                   rtol=1e-12, equal_nan=True, err_msg=sheet)
+    kpis = pd.read_excel(path, sheet_name="KPIs")
+    assert {"Mode", "KPI", "Unit", "95 % CI half-width"} <= set(kpis.columns)
+    assert set(kpis["Mode"]) == {"In-house", "3PL", "Dropship"}
+    units = dict(zip(kpis["KPI"], kpis["Unit"], strict=False))
+    assert units[LABELS["cost_per_order"]] == "USD per order"
+    assert units[LABELS["on_time_pct"]] == "%"
+    be = pd.read_excel(path, sheet_name="Break-even")
+    assert "Mean cost per order (USD)" in be.columns
