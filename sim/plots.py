@@ -1,4 +1,5 @@
-"""PNG plots of a run: orders vs shipments per day, backlog, on-time % per day, utilisation
+"""PNG plots of a run: orders vs shipments per day, backlog, on-time % per day, utilisation,
+the network map
 (crews named as a client reads them, legends outside the data)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.labels import crew_label, humanise
+from sim.network_map import write_network_map
 from sim.report_plots import legend_outside
 from sim.scenario import Scenario
 from sim.tables import station_names
@@ -94,6 +96,7 @@ def plot_run(scenario: Scenario, tables: dict[str, pd.DataFrame], out_dir: str |
                 (0.0, -0.22), xycoords="axes fraction", fontsize=7, color="#555555")
     legend_outside(ax)
     paths.append(_save(fig, out / "utilisation.png"))
+    paths.append(write_network_map(scenario, out / "network_map.png"))
     return paths
 
 

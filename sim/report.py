@@ -19,6 +19,7 @@ from sim import report_tables as tables
 from sim.compare import CATEGORY, ComparePlan, CompareTables, tornado_bars
 from sim.experiments import HEADLINE_KPIS
 from sim.labels import MODE_LABELS, category_label, mode_label, ordered_modes
+from sim.network_map import network_map_png
 
 __all__ = ["LABELS", "PERIOD_NAMES", "WORKBOOK", "findings", "write_report"]
 
@@ -254,7 +255,10 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
         table.to_csv(out / name, index=False)
     _write_workbook(plan, csvs, out / WORKBOOK)
 
-    figures: list[tuple[str, str, bytes]] = []  # (file, caption, png)
+    figures: list[tuple[str, str, bytes]] = [  # (file, caption, png)
+        ("network_map.png", "The network: nodes, demand points sized by their share of demand, "
+         "and how far a node delivers within two transit days",
+         network_map_png(plan.scenario))]
     for p in [q for q in ("normal", "spike", "all") if q in set(t.kpis["period"])]:
         k = t.kpis[t.kpis["period"] == p]
         c = k[k["metric"].str.startswith(CATEGORY)]

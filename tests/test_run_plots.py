@@ -30,7 +30,7 @@ def test_plot_run_writes_its_pngs(tmp_path):
     res = run(sc, replication=0)
     paths = plot_run(sc, res.tables, tmp_path)
     assert {p.name for p in paths} >= {"orders_vs_shipments.png", "on_time.png",
-                                       "backlog.png", "utilisation.png"}
+                                       "backlog.png", "utilisation.png", "network_map.png"}
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", p
 
