@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import zipfile
 from pathlib import Path
@@ -31,7 +32,7 @@ REGIONS = {"us": ("USA", -126.0, -65.0, 23.0, 50.5), "fr": ("FRA", -5.8, 10.0, 4
 def _rings(shape) -> list[list[tuple[float, float]]]:
     bounds = [*shape.parts, len(shape.points)]
     return [[(round(x, 3), round(y, 3)) for x, y in shape.points[a:b]]
-            for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+            for a, b in itertools.pairwise(bounds)]
 
 
 def _inside(ring, lon0, lon1, lat0, lat1) -> bool:
