@@ -50,8 +50,9 @@ def _ci_text(mean: float, half: float) -> str:
 def _kpi_table(kpis: pd.DataFrame, period: str, modes: Sequence[str]) -> pd.DataFrame:
     d = kpis[kpis["period"] == period]
     rows = []
-    for metric in [*HEADLINE_KPIS, *sorted(m for m in d["metric"].unique()
-                                            if m.startswith(CATEGORY))]:
+    cats = sorted((m for m in d["metric"].unique() if m.startswith(CATEGORY)),
+                  key=_metric_label)
+    for metric in [*HEADLINE_KPIS, *cats]:
         g = d[d["metric"] == metric].set_index("mode")
         if g["mean"].isna().all():
             continue
@@ -323,10 +324,12 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
         body += [f"<figure>{_img(png, cap)}<figcaption>{html.escape(cap)}</figcaption></figure>"]
     if len(failed):
         body.append(f"<p><b>{len(failed)} run(s) failed</b> and are left out; see runs.csv.</p>")
-    style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse;font-size:0.85em}td,th{padding:3px 8px;"
-             "border-bottom:1px solid #ddd;text-align:right}td:first-child{text-align:left}"
-             "img{max-width:100%}figcaption{font-size:0.85em;color:#555}")
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
+             "color:#222}table{border-collapse:collapse;font-size:0.85em}td,th{padding:3px "
+             "8px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}"
+             "td:first-child,th:first-child{text-align:left}"
+             "tbody tr:hover{background:#f3f6fa}img{max-width:100%}figure{margin:1.5em 0}"
+             "figcaption{font-size:0.85em;color:#555}")
     page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
             f"{html.escape(title)}</title><style>{style}</style></head><body>\n"
             + "\n".join(body) + "\n</body></html>\n")

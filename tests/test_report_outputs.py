@@ -3,6 +3,7 @@ tables as one Excel workbook, and the page in a real (headless) browser."""
 
 from __future__ import annotations
 
+import os
 import re
 from html.parser import HTMLParser
 
@@ -17,6 +18,7 @@ from sim.api import load_scenario, with_changes
 from sim.cli.app import app
 from sim.labels import MODE_LABELS
 from sim.report import LABELS
+from sim.report_browser import chromium_path, open_report
 
 from .conftest import SCENARIOS
 
@@ -108,3 +110,41 @@ def test_the_workbook_opens_with_a_sheet_per_csv_and_the_same_numbers(report):
     assert units[LABELS["on_time_pct"]] == "%"
     be = pd.read_excel(path, sheet_name="Break-even")
     assert "Mean cost per order (USD)" in be.columns
+
+
+def _chromium_or_skip() -> None:
+    if chromium_path() is not None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail("CI must have chromium: .ci/run installs it (apt-get install -y chromium)")
+    pytest.skip("chromium is not installed (apt-get install -y chromium): the report is not "
+                "checked in a real browser")
+
+
+def test_the_report_renders_in_chromium_with_no_error_and_no_request(report, tmp_path):
+    _chromium_or_skip()
+    shot = tmp_path / "report.png"
+    seen = open_report(report / "index.html", shot, width_px=1100, shot_height_px=1200)
+    assert seen.console_errors == [] and seen.page_errors == []
+    assert seen.outside_requests == []
+    assert seen.title.startswith("Fulfilment comparison")
+    html = (report / "index.html").read_text(encoding="utf-8")
+    assert seen.images_broken == 0 and seen.images_loaded == html.count("<img ") >= 6
+    assert seen.height_px > 2000  # tables and charts laid out, not an empty page
+    assert (report / "network_map.png").read_bytes()[:4] == b"\x89PNG"
+    assert '<img alt="The network: nodes, demand points' in html
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(png[16:20], "big") == 1100  # width from the PNG header
+    assert int.from_bytes(png[20:24], "big") == 1200
+
+
+def test_the_browser_check_sees_a_request_and_a_console_error(tmp_path):
+    _chromium_or_skip()
+    page = tmp_path / "bad.html"
+    page.write_text('<!DOCTYPE html><html><head><title>bad</title></head><body>'
+                    '<img src="https://example.invalid/x.png"><script>console.error("boom");'
+                    "</script></body></html>", encoding="utf-8")
+    seen = open_report(page)
+    assert seen.outside_requests == ["https://example.invalid/x.png"]
+    assert "boom" in seen.console_errors and seen.images_broken == 1
