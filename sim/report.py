@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim import report_interactive as charts
 from sim import report_plots as plots
 from sim import report_tables as tables
 from sim.compare import CATEGORY, ComparePlan, CompareTables, tornado_bars
@@ -238,9 +239,11 @@ def _write_workbook(plan: ComparePlan, csvs: dict[str, pd.DataFrame], path: Path
     tables.write_workbook(sheets, path, about)
 
 
-def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
+def write_report(plan: ComparePlan, t: CompareTables, out: str | Path,
+                 interactive: bool = True) -> None:
     """Write index.html, report.md, the CSVs, report.xlsx (the CSVs as sheets) and the PNGs
-    of a comparison's tables in `out`."""
+    of a comparison's tables in `out`; `interactive`: the cost and break-even charts drawn
+    with plotly in the page (plotly.js inlined once, about 5 MB), else as pictures."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cur = plan.scenario.costs.currency
@@ -255,8 +258,10 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
     for name, table in csvs.items():
         table.to_csv(out / name, index=False)
     _write_workbook(plan, csvs, out / WORKBOOK)
+    live: dict[str, str] = {}
 
-    figures: list[tuple[str, str, bytes]] = [  # (file, caption, png)
+    # (file, caption, png); interactive versions of some by file name, for the HTML
+    figures: list[tuple[str, str, bytes]] = [
         ("network_map.png", "The network: nodes, demand points sized by their share of demand, "
          "and how far a node delivers within two transit days",
          network_map_png(plan.scenario))]
@@ -268,6 +273,9 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
         caption = f"Cost per order by category, {PERIOD_NAMES[p]}"
         figures.append((f"cost_{p}.png", caption,
                         plots.cost_breakdown_png(c, tot, cur, caption)))
+        if interactive:
+            live[f"cost_{p}.png"] = charts.cost_breakdown_html(c, tot, cur, caption,
+                                                               include_js=not live)
         figures.append((f"service_{p}.png", f"Service, {PERIOD_NAMES[p]}", plots.service_png(
             k, {"on_time_pct": "on time", "two_day_pct": "within 2 days",
                 "unit_fill_rate_pct": "unit fill rate"}, f"Service, {PERIOD_NAMES[p]}")))
@@ -278,6 +286,9 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
     if len(t.break_even):
         figures.append(("break_even.png", "Break-even: cost per order vs orders per day",
                         plots.break_even_png(t.break_even, t.crossings, cur)))
+        if interactive:
+            live["break_even.png"] = charts.break_even_html(t.break_even, cur,
+                                                            include_js=not live)
     bars, best, second, gap = tornado_bars(t.tornado)
     if len(bars):
         b, s = mode_label(best), mode_label(second)
@@ -320,8 +331,13 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
     for p, table in period_tables:
         body += [f"<h2>KPIs, {html.escape(PERIOD_NAMES[p])}</h2>",
                  table.to_html(index=False, border=0, classes="kpis")]
-    for _, cap, png in figures:
-        body += [f"<figure>{_img(png, cap)}<figcaption>{html.escape(cap)}</figcaption></figure>"]
+    for name, cap, png in figures:
+        if name in live:
+            body += [f"<figure>{live[name]}<figcaption>{html.escape(cap)} (hover for values; "
+                     f"as a picture: {name})</figcaption></figure>"]
+        else:
+            body += [f"<figure>{_img(png, cap)}<figcaption>{html.escape(cap)}</figcaption>"
+                     "</figure>"]
     if len(failed):
         body.append(f"<p><b>{len(failed)} run(s) failed</b> and are left out; see runs.csv.</p>")
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"

@@ -41,6 +41,8 @@ class BrowserView:
     height_px: int = 0
     images_loaded: int = 0
     images_broken: int = 0
+    interactive_charts: int = 0  # plotly charts the page's script drew
+    first_hover: str = ""  # the tooltip shown over the first bar or point of the first one
 
 
 def open_report(html: str | Path, screenshot: str | Path | None = None,
@@ -80,6 +82,9 @@ def open_report(html: str | Path, screenshot: str | Path | None = None,
                                    "i.naturalWidth > 0)")
             seen.images_loaded = sum(loaded)
             seen.images_broken = len(loaded) - sum(loaded)
+            seen.interactive_charts = page.locator(".js-plotly-plot").count()
+            if seen.interactive_charts:
+                seen.first_hover = _hover_first_point(page)
             if screenshot is not None:
                 clip = None if shot_height_px is None else {
                     "x": 0, "y": 0, "width": width_px,
@@ -88,3 +93,19 @@ def open_report(html: str | Path, screenshot: str | Path | None = None,
         finally:
             browser.close()
     return seen
+
+
+def _hover_first_point(page) -> str:
+    """Move the mouse over the first bar or marker of the first plotly chart; its tooltip."""
+    point = page.locator(".js-plotly-plot .point path, .js-plotly-plot .point").first
+    point.scroll_into_view_if_needed()
+    box = point.bounding_box()
+    if box is None:
+        return ""
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tip = page.locator(".js-plotly-plot .hoverlayer .hovertext")
+    try:
+        tip.first.wait_for(state="attached", timeout=3000)
+    except Exception:  # no tooltip came: say so by an empty text
+        return ""
+    return " | ".join(tip.all_text_contents())

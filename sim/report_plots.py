@@ -17,7 +17,8 @@ import pandas as pd
 
 from sim.labels import MODE_COLOURS, category_label, mode_label, ordered_modes
 
-__all__ = ["break_even_png", "cost_breakdown_png", "legend_outside", "periods_png",
+__all__ = ["break_even_png", "category_colours", "cost_breakdown_png", "legend_outside",
+           "periods_png",
            "service_png", "tornado_png", "yerr"]
 
 PERIOD_LABELS = {"normal": "normal period", "spike": "under the spikes"}
@@ -51,6 +52,12 @@ def yerr(df: pd.DataFrame, share: bool = False) -> np.ndarray:
     return np.nan_to_num(np.maximum(err, 0.0))
 
 
+def category_colours(categories: list[str]) -> list[str]:
+    """One colour (hex) per cost category in the order given, as every cost chart uses."""
+    cmap = plt.get_cmap("tab20")
+    return [matplotlib.colors.to_hex(cmap(i % 20)) for i in range(len(categories))]
+
+
 def cost_breakdown_png(costs: pd.DataFrame, totals: pd.DataFrame, currency: str,
                        title: str) -> bytes:
     """Stacked cost per order by category for each mode, the total's 95 % interval on top.
@@ -63,9 +70,8 @@ def cost_breakdown_png(costs: pd.DataFrame, totals: pd.DataFrame, currency: str,
     fig, ax = plt.subplots(figsize=(8, 4.5))
     x = np.arange(len(modes))
     bottom = np.zeros(len(modes))
-    cmap = plt.get_cmap("tab20")
-    for i, cat in enumerate(wide.columns):
-        ax.bar(x, wide[cat], bottom=bottom, label=category_label(cat), color=cmap(i % 20))
+    for cat, colour in zip(wide.columns, category_colours(list(wide.columns)), strict=True):
+        ax.bar(x, wide[cat], bottom=bottom, label=category_label(cat), color=colour)
         bottom += wide[cat].to_numpy()
     ax.errorbar(x, totals["mean"], yerr=yerr(totals), fmt="none", ecolor="black",
                 capsize=6, label="total, 95 % CI")

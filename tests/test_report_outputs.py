@@ -131,6 +131,9 @@ def test_the_report_renders_in_chromium_with_no_error_and_no_request(report, tmp
     html = (report / "index.html").read_text(encoding="utf-8")
     assert seen.images_broken == 0 and seen.images_loaded == html.count("<img ") >= 6
     assert seen.height_px > 2000  # tables and charts laid out, not an empty page
+    # cost charts (one per period) and the break-even curve are drawn by the page's script
+    assert seen.interactive_charts == html.count('class="plotly-graph-div"') >= 4
+    assert "In-house" in seen.first_hover and "USD/order" in seen.first_hover
     assert (report / "network_map.png").read_bytes()[:4] == b"\x89PNG"
     assert '<img alt="The network: nodes, demand points' in html
     png = shot.read_bytes()
@@ -148,3 +151,24 @@ def test_the_browser_check_sees_a_request_and_a_console_error(tmp_path):
     seen = open_report(page)
     assert seen.outside_requests == ["https://example.invalid/x.png"]
     assert "boom" in seen.console_errors and seen.images_broken == 1
+
+
+def test_the_page_carries_plotly_once_and_loads_nothing(report, tmp_path):
+    html = (report / "index.html").read_text(encoding="utf-8")
+    assert html.count("window.PlotlyConfig") == 1  # plotly.js inlined once for every chart
+    assert not re.search(r"<(script|link|iframe)[^>]+(src|href)=", html)
+    assert not re.search(r"<img[^>]+src=\"(?!data:)", html)
+    # without the interactive charts every figure is a picture and plotly is not there
+    from sim.compare import CompareSettings, build_tables, plan_compare
+    from sim.report import write_report
+    from sim.scenario import load_scenario
+    from sim.store import ResultStore
+
+    plan = plan_compare(load_scenario(report.parent / "client.yaml"),
+                        CompareSettings(modes=MODES, replications=2, volumes=(0.5, 1.0)))
+    t = build_tables(plan, ResultStore(report / "store"))
+    write_report(plan, t, tmp_path, interactive=False)
+    static = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Plotly" not in static
+    assert static.count("<img ") == len(list(tmp_path.glob("*.png")))
+    assert len(static) < len(html) / 3
