@@ -29,7 +29,8 @@ from optimize.network import TransitBands
 from sim.labels import mode_label
 from sim.scenario import Scenario
 
-__all__ = ["NetworkView", "network_map_png", "network_view", "outlines", "write_network_map"]
+__all__ = ["NetworkView", "map_axes", "network_map_png", "network_view", "outlines",
+           "write_network_map"]
 
 REACH_DAYS = 2
 
@@ -101,21 +102,35 @@ def _circle(lat: float, lon: float, km: float) -> tuple[np.ndarray, np.ndarray]:
     return np.degrees(l2), np.degrees(p2)
 
 
+def map_axes(ax: plt.Axes, region: str | None,
+             frame: tuple[float, float, float, float]) -> None:
+    """Lon/lat axes on `frame` (lon0, lon1, lat0, lat1, degrees) with km the same both ways
+    at its middle latitude, the bundled outlines of `region` ("us", "fr"; None: none) under
+    whatever is drawn."""
+    spec = outlines()["regions"].get(region) if region else None
+    if spec is not None:
+        for key, face, edge, lw in (("neighbours", "#f2f2f2", "#bbbbbb", 0.5),
+                                    ("country", "#e4ecf4", "#7a8a99", 0.8)):
+            for ring in spec[key]:
+                xy = np.asarray(ring)
+                ax.fill(xy[:, 0], xy[:, 1], facecolor=face, edgecolor=edge, lw=lw, zorder=0)
+    lon0, lon1, lat0, lat1 = frame
+    ax.set_xlim(lon0, lon1)
+    ax.set_ylim(lat0, lat1)
+    ax.set_aspect(1 / np.cos(np.radians((lat0 + lat1) / 2)))
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+
+
 def _draw(view: NetworkView, title: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(9, 6))
     pts, nodes = view.points, view.nodes
     if view.region is not None:
-        spec = outlines()["regions"][view.region]
-        for ring in spec["neighbours"]:
-            xy = np.asarray(ring)
-            ax.fill(xy[:, 0], xy[:, 1], facecolor="#f2f2f2", edgecolor="#bbbbbb", lw=0.5)
-        for ring in spec["country"]:
-            xy = np.asarray(ring)
-            ax.fill(xy[:, 0], xy[:, 1], facecolor="#e4ecf4", edgecolor="#7a8a99", lw=0.8)
-        lon0, lon1, lat0, lat1 = spec["frame"]
+        frame = tuple(outlines()["regions"][view.region]["frame"])
     else:
-        lon0, lon1 = pts["lon"].min() - 2, pts["lon"].max() + 2
-        lat0, lat1 = pts["lat"].min() - 2, pts["lat"].max() + 2
+        frame = (pts["lon"].min() - 2, pts["lon"].max() + 2, pts["lat"].min() - 2,
+                 pts["lat"].max() + 2)
+    map_axes(ax, view.region, frame)
     size = 4 + 400 * np.sqrt(pts["share"] / max(pts["share"].max(), 1e-12))
     for within, colour, label in ((True, "#2b7bba", "demand within reach"),
                                   (False, "#999999", "demand beyond reach")):
@@ -131,11 +146,6 @@ def _draw(view: NetworkView, title: str) -> plt.Figure:
                    zorder=5, label="fulfilment node" if i == 0 else None)
         ax.annotate(f"{n.id} ({mode_label(n.mode)})", (n.lon, n.lat), xytext=(7, 6),
                     textcoords="offset points", fontsize=9, weight="bold")
-    ax.set_xlim(lon0, lon1)
-    ax.set_ylim(lat0, lat1)
-    ax.set_aspect(1 / np.cos(np.radians((lat0 + lat1) / 2)))
-    ax.set_xlabel("longitude (°)")
-    ax.set_ylabel("latitude (°)")
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, markerscale=0.5)
     ax.annotate("Outlines: Natural Earth (public domain). Point size: share of demand.",

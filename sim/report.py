@@ -275,7 +275,8 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path,
                         plots.cost_breakdown_png(c, tot, cur, caption)))
         if interactive:
             live[f"cost_{p}.png"] = charts.cost_breakdown_html(c, tot, cur, caption,
-                                                               include_js=not live)
+                                                               include_js=not live,
+                                                               div_id=f"cost-{p}")
         figures.append((f"service_{p}.png", f"Service, {PERIOD_NAMES[p]}", plots.service_png(
             k, {"on_time_pct": "on time", "two_day_pct": "within 2 days",
                 "unit_fill_rate_pct": "unit fill rate"}, f"Service, {PERIOD_NAMES[p]}")))
@@ -288,7 +289,8 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path,
                         plots.break_even_png(t.break_even, t.crossings, cur)))
         if interactive:
             live["break_even.png"] = charts.break_even_html(t.break_even, cur,
-                                                            include_js=not live)
+                                                            include_js=not live,
+                                                            div_id="break-even")
     bars, best, second, gap = tornado_bars(t.tornado)
     if len(bars):
         b, s = mode_label(best), mode_label(second)

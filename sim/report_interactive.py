@@ -16,17 +16,20 @@ _CONFIG = {"displaylogo": False, "responsive": True,
            "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
-def _html(fig, include_js: bool) -> str:
+def _html(fig, include_js: bool, div_id: str) -> str:
     fig.update_layout(template="simple_white", height=430, margin={"l": 60, "r": 20, "t": 50,
                                                                    "b": 50},
                       legend={"x": 1.02, "y": 1.0, "xanchor": "left"}, hovermode="closest")
-    return fig.to_html(full_html=False, include_plotlyjs=include_js, config=_CONFIG)
+    # a fixed id (plotly's default is random) keeps the page the same for the same tables
+    return fig.to_html(full_html=False, include_plotlyjs=include_js, config=_CONFIG,
+                       div_id=div_id)
 
 
 def cost_breakdown_html(costs: pd.DataFrame, totals: pd.DataFrame, currency: str, title: str,
-                        include_js: bool) -> str:
+                        include_js: bool, div_id: str) -> str:
     """Stacked cost per order by category for each mode, the total's 95 % interval on top
-    (an HTML fragment; `include_js`: inline plotly.js, once per page)."""
+    (an HTML fragment; `include_js`: inline plotly.js, once per page; `div_id`: unique in
+    the page)."""
     import plotly.graph_objects as go
 
     modes = ordered_modes(totals["mode"])
@@ -51,10 +54,11 @@ def cost_breakdown_html(costs: pd.DataFrame, totals: pd.DataFrame, currency: str
                                   "%{customdata[0]:,.2f} to %{customdata[1]:,.2f}<extra></extra>")
     fig.update_layout(barmode="stack", title=title,
                       yaxis_title=f"cost per order ({currency})")
-    return _html(fig, include_js)
+    return _html(fig, include_js, div_id)
 
 
-def break_even_html(curve: pd.DataFrame, currency: str, include_js: bool) -> str:
+def break_even_html(curve: pd.DataFrame, currency: str, include_js: bool, div_id: str
+                    ) -> str:
     """Cost per order vs orders per day, one line per mode with its 95 % band where there are
     replications (an HTML fragment)."""
     import plotly.graph_objects as go
@@ -76,4 +80,4 @@ def break_even_html(curve: pd.DataFrame, currency: str, include_js: bool) -> str
                                       "%{customdata[1]} run(s)<extra></extra>")
     fig.update_layout(title="Break-even: cost per order by volume (normal period)",
                       xaxis_title="orders per day", yaxis_title=f"cost per order ({currency})")
-    return _html(fig, include_js)
+    return _html(fig, include_js, div_id)

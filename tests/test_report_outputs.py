@@ -10,17 +10,13 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from typer.testing import CliRunner
 
 import sim.cli.compare_command  # noqa: F401  (registers `fulfil compare`)
-from sim.api import load_scenario, with_changes
-from sim.cli.app import app
 from sim.labels import MODE_LABELS
 from sim.report import LABELS
 from sim.report_browser import chromium_path, open_report
 
-from .conftest import SCENARIOS
+from .conftest import compare_cli
 
 SMALL = {"run.horizon_days": 10, "run.warmup_days": 2, "demand.orders_per_day": 120,
          "skus.generator.count": 60,
@@ -53,15 +49,8 @@ class _Tables(HTMLParser):
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("report")
-    sc = with_changes(load_scenario(SCENARIOS / "us_one_node_in_house.yaml"), SMALL)
-    path = tmp / "client.yaml"
-    path.write_text(yaml.safe_dump(sc.model_dump(mode="json")))
-    out = tmp / "report"
-    res = CliRunner().invoke(app, ["compare", str(path), "--modes", ",".join(MODES),
-                                   "--replications", "2", "--volumes", "0.5,1",
-                                   "--out", str(out), "--workers", "2"])
-    assert res.exit_code == 0, res.output
+    _, out, _ = compare_cli(tmp_path_factory.mktemp("report"), SMALL, "--modes",
+                            ",".join(MODES), "--replications", "2", "--volumes", "0.5,1")
     return out
 
 
