@@ -10,3 +10,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[dev,notebooks]"
+if [ ! -x /usr/bin/chromium ]; then
+    echo "note: chromium is not installed: the report's browser test will be skipped" \
+         "(apt-get install -y chromium to run it)" >&2
+fi

@@ -133,11 +133,13 @@ def site_names(plan: CoveragePlan, sites: tuple[int, ...] | list[int]) -> str:
 def plot_coverage_map(plan: CoveragePlan, sites: tuple[int, ...], title: str,
                       path: Path) -> Path:
     """PNG map: points sized by weight (served ones coloured), chosen sites and their reach
-    circles, on plain lat/lon axes (nothing downloaded)."""
+    circles, on lat/lon axes over the bundled country outlines (nothing downloaded)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from sim.network_map import map_axes
 
     pts, cand = plan.points, plan.sites
     lat, lon = pts["lat"].to_numpy(), pts["lon"].to_numpy()
@@ -167,11 +169,7 @@ def plot_coverage_map(plan: CoveragePlan, sites: tuple[int, ...], title: str,
             clat = slat + r_deg * np.sin(theta)
             clon = slon + r_deg * np.cos(theta) / np.cos(np.radians(clat))
             ax.plot(clon, clat, ls, c="#d7301f", lw=1)
-    ax.set_xlim(lon0, lon1)
-    ax.set_ylim(lat0, lat1)
-    ax.set_aspect(1 / np.cos(np.radians((lat0 + lat1) / 2)))
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
+    map_axes(ax, plan.region, (lon0, lon1, lat0, lat1))  # on the bundled country outlines
     ax.set_title(title, fontsize=10)
     ax.legend(loc="lower left", fontsize=8)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,6 @@
-"""PNG plots of a run: orders vs shipments per day, backlog, on-time % per day, utilisation."""
+"""PNG plots of a run: orders vs shipments per day, backlog, on-time % per day, utilisation,
+the network map
+(crews named as a client reads them, legends outside the data)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim.labels import crew_label, humanise
+from sim.network_map import write_network_map
+from sim.report_plots import legend_outside
 from sim.scenario import Scenario
 from sim.tables import station_names
 
@@ -20,10 +25,10 @@ __all__ = ["COLUMNS_READ", "plot_run"]
 def _shade_events(ax: plt.Axes, scenario: Scenario) -> None:
     for s in scenario.demand.spikes:
         ax.axvspan(s.start_day, s.start_day + s.duration_days, color="tab:red", alpha=0.12,
-                   label=f"{s.name} x{s.multiplier:g}")
+                   label=f"{humanise(s.name)} x{s.multiplier:g}")
     for d in scenario.disruptions:
         ax.axvspan(d.start_day, d.start_day + d.duration_days, color="tab:gray", alpha=0.2,
-                   label=f"{d.kind} {d.node or d.carrier or ''}".strip())
+                   label=f"{humanise(d.kind)} {d.node or d.carrier or ''}".strip())
     if scenario.run.warmup_days:
         ax.axvline(scenario.run.warmup_days, color="k", ls=":", lw=1, label="end of warm-up")
 
@@ -50,7 +55,7 @@ def plot_run(scenario: Scenario, tables: dict[str, pd.DataFrame], out_dir: str |
     ax.plot(days, shipped[: len(days)], label="shipments handed to carriers", marker=".")
     _shade_events(ax, scenario)
     ax.set(xlabel="day", ylabel="per day", title=f"{scenario.name}: orders vs shipments")
-    ax.legend(fontsize=8)
+    legend_outside(ax)
     paths.append(_save(fig, out / "orders_vs_shipments.png"))
 
     fig, ax = plt.subplots(figsize=(9, 4))
@@ -60,20 +65,22 @@ def plot_run(scenario: Scenario, tables: dict[str, pd.DataFrame], out_dir: str |
                 label=f"{node}: backordered units")
     _shade_events(ax, scenario)
     ax.set(xlabel="day", ylabel="count", title="Backlog at each node (sampled hourly)")
-    ax.legend(fontsize=8)
+    legend_outside(ax)
     paths.append(_save(fig, out / "backlog.png"))
 
     fig, ax = plt.subplots(figsize=(9, 4))
-    live = orders[~orders["cancelled"] & orders["delivered_h"].notna()]
-    by_day = live.groupby((live["created_h"] // 24).astype(int))
-    ax.plot(by_day["on_time"].mean().index, 100 * by_day["on_time"].mean(), marker=".",
-            label="on time (by promise)")
-    ax.plot(by_day["within_2_days"].mean().index, 100 * by_day["within_2_days"].mean(),
-            marker=".", label="delivered within 2 days")
+    live = orders[~orders["cancelled"]]
+    order_day = (live["created_h"] // 24).astype(int)
+    horizon = scenario.run.horizon_days
+    for flag, due, label in (("on_time", live["promised_day"], "on time (by promise)"),
+                             ("within_2_days", order_day + 2, "delivered within 2 days")):
+        share = _share_by_order_day(live[flag], order_day, due, horizon)
+        ax.plot(share.index, share.to_numpy(), marker=".", label=label)
     _shade_events(ax, scenario)
-    ax.set(xlabel="day the order was placed", ylabel="% of delivered orders", ylim=(0, 105),
-           title="Service by order day")
-    ax.legend(fontsize=8)
+    ax.set(xlabel="day the order was placed", ylabel="% of the day's orders", ylim=(0, 105),
+           title="Service by order day (a day is shown once all its orders are delivered "
+                 "or past due)")
+    legend_outside(ax)
     paths.append(_save(fig, out / "on_time.png"))
 
     fig, ax = plt.subplots(figsize=(9, 4))
@@ -86,16 +93,32 @@ def plot_run(scenario: Scenario, tables: dict[str, pd.DataFrame], out_dir: str |
             busy = np.diff(d[f"{r}_busy_h"].to_numpy())
             with np.errstate(invalid="ignore", divide="ignore"):
                 util = np.where(avail > 0, 100 * busy / avail, np.nan)
-            ax.plot(d["day"].to_numpy()[:-1], util, label=f"{node}.{r}", lw=1)
+            ax.plot(d["day"].to_numpy()[:-1], util, label=f"{node}: {crew_label(r)}", lw=1)
     _shade_events(ax, scenario)
-    ax.set(xlabel="day", ylabel="% of available hours busy", title="Utilisation per crew")
-    ax.legend(fontsize=8, ncol=2)
+    ax.axhline(100, color="k", lw=0.5)
+    ax.set(xlabel="day", ylabel="% of available worker-hours busy", title="Utilisation per crew")
+    ax.annotate("above 100 %: jobs in hand finished after the shift ended",
+                (0.0, -0.22), xycoords="axes fraction", fontsize=7, color="#555555")
+    legend_outside(ax)
     paths.append(_save(fig, out / "utilisation.png"))
+    paths.append(write_network_map(scenario, out / "network_map.png"))
     return paths
 
 
+def _share_by_order_day(flag: pd.Series, order_day: pd.Series, due_day: pd.Series,
+                        horizon_days: int) -> pd.Series:
+    """% of each order day's orders with `flag` 1, on days whose every order is settled: a
+    flag is known once delivered (1 or 0) or once its due day has ended undelivered (0);
+    later days would count only the orders delivered so far and rise towards 100 %."""
+    late = flag.isna() & (due_day < horizon_days)
+    known = flag.notna() | late
+    value = flag.fillna(0.0)
+    by_day = pd.DataFrame({"day": order_day, "v": value, "known": known}).groupby("day")
+    share = 100.0 * by_day["v"].mean()
+    return share[by_day["known"].all()]
+
+
 def _save(fig: plt.Figure, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path

@@ -14,12 +14,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim import report_interactive as charts
 from sim import report_plots as plots
+from sim import report_tables as tables
 from sim.compare import CATEGORY, ComparePlan, CompareTables, tornado_bars
 from sim.experiments import HEADLINE_KPIS, periods
+from sim.labels import MODE_LABELS, category_label, mode_label, ordered_modes
+from sim.network_map import network_map_png
 from sim.scenario import Scenario
 
-__all__ = ["LABELS", "PERIOD_NAMES", "findings", "write_report"]
+__all__ = ["LABELS", "PERIOD_NAMES", "WORKBOOK", "findings", "write_report"]
 
 LABELS = {
     "cost_per_order": "cost per shipped order",
@@ -32,6 +36,7 @@ LABELS = {
     "backorder_pct": "orders backordered %",
     "avg_on_hand_value": "working capital in stock",
 }
+WORKBOOK = "report.xlsx"  # the report's tables, one sheet each, beside index.html
 PERIOD_NAMES = {"all": "whole run after warm-up", "normal": "normal period",
                 "spike": "under the spikes (first spike to end of run)"}
 
@@ -49,12 +54,13 @@ def _ci_text(mean: float, half: float) -> str:
 def _kpi_table(kpis: pd.DataFrame, period: str, modes: Sequence[str]) -> pd.DataFrame:
     d = kpis[kpis["period"] == period]
     rows = []
-    for metric in [*HEADLINE_KPIS, *sorted(m for m in d["metric"].unique()
-                                            if m.startswith(CATEGORY))]:
+    cats = sorted((m for m in d["metric"].unique() if m.startswith(CATEGORY)),
+                  key=_metric_label)
+    for metric in [*HEADLINE_KPIS, *cats]:
         g = d[d["metric"] == metric].set_index("mode")
         if g["mean"].isna().all():
             continue
-        label = LABELS.get(metric, "  cost: " + metric.removeprefix(CATEGORY))
+        label = ("  " if metric.startswith(CATEGORY) else "") + _metric_label(metric)
         rows.append({"KPI (mean ± 95 % CI half-width)": label,
                      **{m: _ci_text(g.loc[m, "mean"], g.loc[m, "half_width"]) if m in g.index
                         else "-" for m in modes}})
@@ -248,28 +254,70 @@ def _precision_caution(kpis: pd.DataFrame) -> list[str]:
     return [text]
 
 
+def _readable(text: str) -> str:
+    """Markdown text with the mode names the findings set in bold as a client reads them."""
+    def name(m: re.Match) -> str:
+        return f"**{mode_label(m[1])}**" if m[1] in MODE_LABELS else m[0]
+
+    return re.sub(r"\*\*(.+?)\*\*", name, text)
+
+
 def _img(png: bytes, alt: str) -> str:
     return (f'<img alt="{html.escape(alt)}" src="data:image/png;base64,'
             f'{base64.b64encode(png).decode()}">')
 
 
-def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
-    """Write index.html, report.md, the CSVs and the PNGs of a comparison's tables in `out`."""
+def _metric_label(metric: str) -> str:
+    if metric.startswith(CATEGORY):
+        return "cost: " + category_label(metric.removeprefix(CATEGORY))
+    return LABELS.get(metric, metric)
+
+
+def _write_workbook(plan: ComparePlan, csvs: dict[str, pd.DataFrame], path: Path) -> None:
+    """The CSVs as one Excel workbook (sheet per CSV, readable headers, same numbers)."""
+    cur = plan.scenario.costs.currency
+    sheets = {}
+    for name, table in csvs.items():
+        if name == "runs.csv":  # the store's rows as they are: one column per stored field
+            sheets[tables.SHEETS[name]] = table
+            continue
+        value = {"break_even.csv": f"cost per order ({cur})",
+                 "differences.csv": "difference (mode minus baseline)"}.get(name)
+        sheets[tables.SHEETS[name]] = tables.readable(table, cur, _metric_label, PERIOD_NAMES,
+                                                      value)
+    about = [("Report", f"Fulfilment comparison: {plan.scenario.name}"),
+             ("Currency", cur),
+             ("Intervals", "95 % t intervals over replications (common random numbers)"),
+             *[(tables.SHEETS[n], f"the report's {n}") for n in csvs]]
+    tables.write_workbook(sheets, path, about)
+
+
+def write_report(plan: ComparePlan, t: CompareTables, out: str | Path,
+                 interactive: bool = True) -> None:
+    """Write index.html, report.md, the CSVs, report.xlsx (the CSVs as sheets) and the PNGs
+    of a comparison's tables in `out`; `interactive`: the cost and break-even charts drawn
+    with plotly in the page (plotly.js inlined once, about 5 MB), else as pictures."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cur = plan.scenario.costs.currency
-    modes = [m for m in plan.settings.modes if m in set(t.kpis["mode"])]
-    t.kpis.to_csv(out / "kpis.csv", index=False)
+    modes = ordered_modes(m for m in plan.settings.modes if m in set(t.kpis["mode"]))
     cats = t.kpis[t.kpis["metric"].str.startswith(CATEGORY)]
-    cats.assign(category=cats["metric"].str.slice(len(CATEGORY))).to_csv(
-        out / "cost_by_category.csv", index=False)
-    t.differences.to_csv(out / "differences.csv", index=False)
-    t.break_even.to_csv(out / "break_even.csv", index=False)
-    t.crossings_table().to_csv(out / "break_even_crossings.csv", index=False)
-    t.tornado.to_csv(out / "tornado.csv", index=False)
-    t.runs.to_csv(out / "runs.csv", index=False)
+    csvs = {"kpis.csv": t.kpis,
+            "cost_by_category.csv": cats.assign(category=cats["metric"].str.slice(
+                len(CATEGORY))),
+            "differences.csv": t.differences, "break_even.csv": t.break_even,
+            "break_even_crossings.csv": t.crossings_table(), "tornado.csv": t.tornado,
+            "runs.csv": t.runs}
+    for name, table in csvs.items():
+        table.to_csv(out / name, index=False)
+    _write_workbook(plan, csvs, out / WORKBOOK)
+    live: dict[str, str] = {}
 
-    figures: list[tuple[str, str, bytes]] = []  # (file, caption, png)
+    # (file, caption, png); interactive versions of some by file name, for the HTML
+    figures: list[tuple[str, str, bytes]] = [
+        ("network_map.png", "The network: nodes, demand points sized by their share of demand, "
+         "and how far a node delivers within two transit days",
+         network_map_png(plan.scenario))]
     for p in [q for q in ("normal", "spike", "all") if q in set(t.kpis["period"])]:
         k = t.kpis[t.kpis["period"] == p]
         c = k[k["metric"].str.startswith(CATEGORY)]
@@ -278,6 +326,10 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
         caption = f"Cost per order by category, {PERIOD_NAMES[p]}"
         figures.append((f"cost_{p}.png", caption,
                         plots.cost_breakdown_png(c, tot, cur, caption)))
+        if interactive:
+            live[f"cost_{p}.png"] = charts.cost_breakdown_html(c, tot, cur, caption,
+                                                               include_js=not live,
+                                                               div_id=f"cost-{p}")
         figures.append((f"service_{p}.png", f"Service, {PERIOD_NAMES[p]}", plots.service_png(
             k, {"on_time_pct": "on time", "two_day_pct": "within 2 days",
                 "unit_fill_rate_pct": "unit fill rate"}, f"Service, {PERIOD_NAMES[p]}")))
@@ -288,19 +340,28 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
     if len(t.break_even):
         figures.append(("break_even.png", "Break-even: cost per order vs orders per day",
                         plots.break_even_png(t.break_even, t.crossings, cur)))
+        if interactive:
+            live["break_even.png"] = charts.break_even_html(t.break_even, cur,
+                                                            include_js=not live,
+                                                            div_id="break-even")
     bars, best, second, gap = tornado_bars(t.tornado)
     if len(bars):
+        b, s = mode_label(best), mode_label(second)
         figures.append(("tornado.png", "Tornado: what could change the answer",
-                        plots.tornado_png(bars, gap, f"Advantage of {best} over {second} "
+                        plots.tornado_png(bars, gap, f"Advantage of {b} over {s} "
                                           f"(cost per order, {cur}); below 0 the answer changes",
-                                          f"{second} minus {best}, {cur} per order")))
+                                          f"{s} minus {b}, {cur} per order")))
     for name, _, png in figures:
         (out / name).write_bytes(png)
 
-    found, assumptions = findings(plan, t), _assumptions(plan)
+    found, assumptions = [_readable(f) for f in findings(plan, t)], _assumptions(plan)
     title = f"Fulfilment comparison: {plan.scenario.name}"
-    period_tables = [(p, _kpi_table(t.kpis, p, modes)) for p in ("normal", "spike", "all")
-                     if p in set(t.kpis["period"])]
+    period_tables = [(p, _kpi_table(t.kpis, p, modes).rename(
+        columns={m: mode_label(m) for m in modes}))
+                     for p in ("normal", "spike", "all") if p in set(t.kpis["period"])]
+    crossings = t.crossings.round(0).assign(
+        cheapest_below=t.crossings["cheapest_below"].map(mode_label),
+        cheapest_above=t.crossings["cheapest_above"].map(mode_label))
     failed = t.failed()
 
     md = [f"# {title}", "", "## Findings", "", *[f"- {f}" for f in found], "",
@@ -308,7 +369,7 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
     for p, table in period_tables:
         md += [f"## KPIs, {PERIOD_NAMES[p]}", "", _md_table(table), ""]
     if len(t.crossings):
-        md += ["## Break-even volumes", "", _md_table(t.crossings.round(0)), ""]
+        md += ["## Break-even volumes", "", _md_table(crossings), ""]
     if len(bars):
         md += ["## Tornado", "", _md_table(bars.round(2)), ""]
     md += [f"![{cap}]({name})" for name, cap, _ in figures]
@@ -325,14 +386,21 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path) -> None:
     for p, table in period_tables:
         body += [f"<h2>KPIs, {html.escape(PERIOD_NAMES[p])}</h2>",
                  table.to_html(index=False, border=0, classes="kpis")]
-    for _, cap, png in figures:
-        body += [f"<figure>{_img(png, cap)}<figcaption>{html.escape(cap)}</figcaption></figure>"]
+    for name, cap, png in figures:
+        if name in live:
+            body += [f"<figure>{live[name]}<figcaption>{html.escape(cap)} (hover for values; "
+                     f"as a picture: {name})</figcaption></figure>"]
+        else:
+            body += [f"<figure>{_img(png, cap)}<figcaption>{html.escape(cap)}</figcaption>"
+                     "</figure>"]
     if len(failed):
         body.append(f"<p><b>{len(failed)} run(s) failed</b> and are left out; see runs.csv.</p>")
-    style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse;font-size:0.85em}td,th{padding:3px 8px;"
-             "border-bottom:1px solid #ddd;text-align:right}td:first-child{text-align:left}"
-             "img{max-width:100%}figcaption{font-size:0.85em;color:#555}")
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
+             "color:#222}table{border-collapse:collapse;font-size:0.85em}td,th{padding:3px "
+             "8px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}"
+             "td:first-child,th:first-child{text-align:left}"
+             "tbody tr:hover{background:#f3f6fa}img{max-width:100%}figure{margin:1.5em 0}"
+             "figcaption{font-size:0.85em;color:#555}")
     page = (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
             f"{html.escape(title)}</title><style>{style}</style></head><body>\n"
             + "\n".join(body) + "\n</body></html>\n")

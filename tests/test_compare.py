@@ -8,11 +8,9 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 import sim.cli.compare_command  # noqa: F401  (registers `fulfil compare`)
-from sim.api import load_scenario, with_changes
 from sim.cli.app import app
 from sim.compare import CompareSettings, build_tables, plan_compare, run_compare, tornado_bars
 from sim.experiments import HEADLINE_KPIS
@@ -20,7 +18,7 @@ from sim.modes import MODES
 from sim.report import write_report
 from sim.store import ResultStore
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, compare_cli
 
 SMALL = {"run.horizon_days": 12, "run.warmup_days": 2, "demand.orders_per_day": 150,
          "skus.generator.count": 80,
@@ -44,16 +42,8 @@ class _Page(HTMLParser):
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("compare")
-    sc = with_changes(load_scenario(SCENARIOS / "us_one_node_in_house.yaml"), SMALL)
-    path = tmp / "client.yaml"
-    path.write_text(yaml.safe_dump(sc.model_dump(mode="json")))
-    out = tmp / "report"
-    res = CliRunner().invoke(app, ["compare", str(path), "--modes", ",".join(MODES),
-                                   "--replications", "3", "--volumes", "0.5,1,1.5",
-                                   "--out", str(out), "--workers", "2"])
-    assert res.exit_code == 0, res.output
-    return sc, out, res.output
+    return compare_cli(tmp_path_factory.mktemp("compare"), SMALL, "--modes", ",".join(MODES),
+                       "--replications", "3", "--volumes", "0.5,1,1.5")
 
 
 def test_report_files_exist_and_html_embeds_every_chart(report):

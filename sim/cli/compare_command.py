@@ -52,7 +52,8 @@ def compare(
                                      callback=at_least(2),
                                      help="Replications per mode (common random numbers)."),
     out: Path = typer.Option(Path("report"), "--out", help="Report folder (index.html, "
-                             "report.md, CSVs, PNGs; the results store in out/store)."),
+                             "report.md, CSVs, report.xlsx, PNGs; the results store in "
+                             "out/store)."),
     workers: int | None = typer.Option(None, "--workers", callback=at_least(0),
                                        help="Local worker processes (default: all cores)."),
     scheduler: str | None = typer.Option(None, "--scheduler",
@@ -94,7 +95,7 @@ def compare(
     failed = len(done.tables.failed())
     console.print(f"{done.execution.ran} run(s) now, {done.execution.skipped} already stored, "
                   f"{failed} failed; {time.perf_counter() - t0:.0f} s. Report: "
-                  f"{out / 'index.html'}, {out / 'report.md'}")
+                  f"{out / 'index.html'}, {out / 'report.md'}, {out / 'report.xlsx'}")
     for finding in findings(plan, done.tables):
         console.print(f"- {finding}".replace("**", ""))
     if failed:
