@@ -78,7 +78,7 @@ def network_view(scenario: Scenario) -> NetworkView:
 
     pts = demand_points_for(scenario.geography)
     w = pts["weight"].to_numpy(float)
-    nodes = pd.DataFrame([{"id": n.id, "mode": n.mode, "lat": n.location.lat,
+    nodes = pd.DataFrame([{"id": n.id, "mode": n.mode.kind, "lat": n.location.lat,
                            "lon": n.location.lon} for n in scenario.nodes])
     carriers = scenario.carriers
     service = carriers.carriers[0].services[0]

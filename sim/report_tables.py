@@ -44,6 +44,8 @@ HEADERS = {
     "cheapest_above": "Cheapest above",
     "assumption": "Assumption",
     "level": "Setting",
+    "window_days": "KPI window (days)",
+    "note": "Note",
 }
 _MODE_COLUMNS = ("mode", "baseline", "cheapest_below", "cheapest_above")
 
@@ -52,7 +54,7 @@ def unit_of(metric: str, currency: str) -> str:
     """The unit of a KPI given by its code name (`two_day_pct` -> "%")."""
     if metric.endswith("_pct"):
         return "%"
-    if metric.startswith("cost_per_order"):
+    if "cost_per_order" in metric:
         return f"{currency} per order"
     if metric.endswith("_value") or metric == "total_cost":
         return currency
