@@ -93,21 +93,30 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     warm_h = 24.0 * scenario.run.warmup_days
     horizon_h = scenario.horizon_h
     end_day = scenario.run.horizon_days if end_day is None else end_day
-    # Only the columns the KPIs read are copied: a month of a large network has millions
-    # of rows, and every filtered copy of a whole table costs its full width.
-    orders = tables["orders"]
-    o = orders.loc[orders["created_h"] >= warm_h, _ORDER_COLUMNS]
-    live = o[~o["cancelled"]]
-    ships = tables["shipments"]
-    s = ships.loc[ships["created_h"] >= warm_h, _SHIPMENT_COLUMNS]
+    # No filtered copy of a whole table: a month of a large network has millions of rows, so
+    # each KPI takes the one column it needs, under the window's mask.
+    orders, ships = tables["orders"], tables["shipments"]
+    in_window = (orders["created_h"] >= warm_h).to_numpy()
+    is_live = in_window & ~orders["cancelled"].to_numpy()
+
+    def live(column: str) -> pd.Series:
+        return orders[column][is_live]  # orders created in the window, not cancelled
+
+    s_window = (ships["created_h"] >= warm_h).to_numpy()
     stocked_nodes = [n.id for n in scenario.nodes if rule_for(n).stocks]
-    s_stock = s.loc[s["node"].isin(stocked_nodes), ["order", "filled_on_arrival", "units"]]
+    stocked = ships["node"].isin(stocked_nodes).to_numpy()
+    shipped = ships["shipped_h"].notna().to_numpy()
+
+    def s(column: str, where: np.ndarray | None = None) -> pd.Series:
+        return ships[column][s_window if where is None else s_window & where]
+
+    s_stock = ships.loc[s_window & stocked, ["order", "filled_on_arrival", "units"]]
 
     # Service is judged only where the run let it be decided: the promise day has ended,
     # or the two days after the order have.
-    on_time = live.loc[(live["promised_day"] + 1) * 24.0 <= horizon_h, "on_time"].fillna(0.0)
-    within2 = live.loc[(np.floor(live["created_h"] / 24.0) + 3) * 24.0 <= horizon_h,
-                       "within_2_days"].fillna(0.0)
+    on_time = live("on_time")[(live("promised_day") + 1) * 24.0 <= horizon_h].fillna(0.0)
+    within2 = live("within_2_days")[(np.floor(live("created_h") / 24.0) + 3) * 24.0
+                                    <= horizon_h].fillna(0.0)
 
     # Stock is averaged over time (exact integrals between events), not sampled at 00:00.
     daily = tables["daily"]
@@ -115,19 +124,18 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     per_day = after.groupby("day")[["on_hand_units_avg", "on_hand_value_avg"]].sum()
     avg_units = float(per_day["on_hand_units_avg"].mean()) if len(per_day) else math.nan
     avg_value = float(per_day["on_hand_value_avg"].mean()) if len(per_day) else math.nan
-    shipped_value = float(s.loc[s["shipped_h"].notna() & s["node"].isin(stocked_nodes),
-                                "value"].sum())
+    shipped_value = float(s("value", shipped & stocked).sum())
     days = scenario.run.horizon_days - scenario.run.warmup_days
     turns = shipped_value * 365.0 / days / avg_value if avg_value else math.nan
 
     inbound = tables["inbound"]
     inb = inbound[inbound["dock_h"] >= warm_h]
-    ret = s[s["return_received_h"].notna()]
-    inspected = s[s["inspected_h"].notna()]
+    received = ships["return_received_h"].notna().to_numpy()
+    inspected = ships["inspected_h"].notna().to_numpy()
     costs = tables["costs"]
     c = costs[costs["day"] >= scenario.run.warmup_days]
     by_cat = c.groupby("category")["amount"].sum()
-    n_shipped = int(live["shipped_h"].notna().sum())
+    n_shipped = int(live("shipped_h").notna().sum())
     # Costs are a flow over the window's days, so they are divided by the orders that left
     # in those same days (created whenever): dividing by the orders created in the window
     # that shipped by the end charged the backlog carried into the window to too few orders
@@ -139,8 +147,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
                                                        scenario.run.warmup_days, end_day)
     # Whether a customer returns a unit is drawn when its parcel ships, so the returns of
     # the window's shipped orders are known even when they would reach the node after the run.
-    s_out = s[s["shipped_h"].notna()]
-    window_returns = int(s_out["returned_units"].sum())
+    window_returns = int(s("returned_units", shipped).sum())
+    window_units = s("units", shipped).sum()
     util = tables["utilisation"]
     tours = tables["pick_tours"]
     tours = tours[tours["released_h"] >= warm_h]
@@ -154,35 +162,40 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
             "picks_per_labour_hour": float(t["units"].sum() / paid_h) if paid_h else math.nan,
         }
     # Orders confirmed before their node's cut-off on a pickup day: did they leave that day?
-    first = s.drop_duplicates("order").set_index("order")
+    first = ships.loc[s_window, ["order", "created_h", "node"]].drop_duplicates(
+        "order").set_index("order")
     spec = {n.id: n for n in scenario.nodes}
     day = np.floor(first["created_h"] / 24.0)
     cutoff = first["node"].map({k: v.cutoff_h for k, v in spec.items()})
     weekday = ((day + scenario.run.start_weekday) % 7).astype(int)
     pickup_day = [wd in spec[n].pickup_days for n, wd in zip(first["node"], weekday, strict=True)]
     eligible = first[(first["created_h"] - 24.0 * day < cutoff) & np.array(pickup_day, bool)
-                     & ((day + 1) * 24.0 <= horizon_h)]
-    shipped_day = live.set_index("order").loc[eligible.index, "shipped_h"] // 24.0
-    same_day = (shipped_day == day.loc[eligible.index]).astype(float)
+                     & ((day + 1) * 24.0 <= horizon_h)].index
+    del first, cutoff, weekday, pickup_day
+    shipped_h = pd.Series(live("shipped_h").to_numpy(), index=live("order").to_numpy())
+    shipped_day = shipped_h.loc[eligible] // 24.0
+    same_day = (shipped_day == day.loc[eligible]).astype(float)
+    returned_received = s("returned_units", received)
+    returned_inspected = s("returned_units", inspected)
 
     return {
-        "orders": len(o),
-        "orders_cancelled": int(o["cancelled"].sum()),
-        "units": int(o["units"].sum()),
+        "orders": int(in_window.sum()),
+        "orders_cancelled": int(orders["cancelled"][in_window].sum()),
+        "units": int(orders["units"][in_window].sum()),
         "orders_shipped": n_shipped,
-        "orders_delivered": int(live["delivered_h"].notna().sum()),
+        "orders_delivered": int(live("delivered_h").notna().sum()),
         "on_time_pct": _pct(on_time),
         "two_day_pct": _pct(within2),
-        "click_to_ship_p50_h": _q(live["click_to_ship_h"], 0.5),
-        "click_to_ship_p95_h": _q(live["click_to_ship_h"], 0.95),
-        "click_to_door_p50_days": _q(live["click_to_door_days"], 0.5),
-        "click_to_door_p95_days": _q(live["click_to_door_days"], 0.95),
+        "click_to_ship_p50_h": _q(live("click_to_ship_h"), 0.5),
+        "click_to_ship_p95_h": _q(live("click_to_ship_h"), 0.95),
+        "click_to_door_p50_days": _q(live("click_to_door_days"), 0.5),
+        "click_to_door_p95_days": _q(live("click_to_door_days"), 0.95),
         "unit_fill_rate_pct": (100.0 * s_stock["filled_on_arrival"].sum() / s_stock["units"].sum()
                                if s_stock["units"].sum() else math.nan),
         "backorder_pct": _pct((s_stock["filled_on_arrival"] < s_stock["units"])
                               .groupby(s_stock["order"]).any()),
         "shipped_by_cutoff_pct": _pct(same_day),
-        "split_shipment_pct": _pct(live.loc[live["n_shipments"] > 0, "split"]),
+        "split_shipment_pct": _pct(live("split")[live("n_shipments") > 0]),
         "avg_on_hand_units": avg_units,
         "avg_on_hand_value": avg_value,
         "inventory_turns": turns,
@@ -191,13 +204,13 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
         "utilisation": {f"{r.node}.{r.resource}": r.utilisation for r in util.itertuples()},
         "picking": picking,
         "dock_to_stock_p50_h": _q(inb["dock_to_stock_h"], 0.5),
-        "returns_received_units": int(ret["returned_units"].sum()),
+        "returns_received_units": int(returned_received.sum()),
         "returns_of_window_orders_units": window_returns,
-        "returns_of_window_orders_pct": (100.0 * window_returns / float(s_out["units"].sum())
-                                         if s_out["units"].sum() else math.nan),
-        "returns_restocked_pct": (100.0 * inspected["restocked_units"].sum()
-                                  / inspected["returned_units"].sum()
-                                  if inspected["returned_units"].sum() else math.nan),
+        "returns_of_window_orders_pct": (100.0 * window_returns / float(window_units)
+                                         if window_units else math.nan),
+        "returns_restocked_pct": (100.0 * s("restocked_units", inspected).sum()
+                                  / returned_inspected.sum()
+                                  if returned_inspected.sum() else math.nan),
         "total_cost": float(by_cat.sum()),
         "orders_shipped_in_window": n_left,
         "cost_per_order": float(by_cat.sum() / n_left) if n_left else math.nan,
