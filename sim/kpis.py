@@ -202,6 +202,10 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
         "inventory_turns_per_year": turns_year,
         "days_of_supply": supply_days,
         "utilisation": {f"{r.node}.{r.resource}": r.utilisation for r in util.itertuples()},
+        # The same shares in percent, as every other share of the summary is (0-100); above
+        # 100 a crew finished work in hand after its shift (overtime is paid separately).
+        "utilisation_pct": {f"{r.node}.{r.resource}": 100.0 * r.utilisation
+                            for r in util.itertuples()},
         "picking": picking,
         "dock_to_stock_p50_h": _q(inb["dock_to_stock_h"], 0.5),
         "returns_received_units": int(returned_received.sum()),

@@ -268,3 +268,10 @@ def test_shipment_rows_are_in_number_order_with_returns_merged():
     assert (rows["restocked_units"] <= rows["returned_units"]).all()
     net.record.release()
     assert len(net.record.shipment_rows()) == 0
+
+
+def test_utilisation_is_also_given_in_percent_like_every_other_share():
+    s = run(SMALL).summary
+    assert s["utilisation"].keys() == s["utilisation_pct"].keys() and s["utilisation"]
+    for k, share in s["utilisation"].items():
+        assert s["utilisation_pct"][k] == 100.0 * share
