@@ -126,7 +126,7 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     avg_value = float(per_day["on_hand_value_avg"].mean()) if len(per_day) else math.nan
     shipped_value = float(s("value", shipped & stocked).sum())
     days = scenario.run.horizon_days - scenario.run.warmup_days
-    turns = shipped_value * 365.0 / days / avg_value if avg_value else math.nan
+    turns = shipped_value * 365.0 / days / avg_value if avg_value and days > 0 else math.nan
 
     inbound = tables["inbound"]
     inb = inbound[inbound["dock_h"] >= warm_h]

@@ -34,7 +34,8 @@ def _shade_events(ax: plt.Axes, scenario: Scenario) -> None:
 
 
 # The columns of the large tables the plots read (a run kept on disk loads only these).
-COLUMNS_READ = {"orders": ("created_h", "cancelled", "delivered_h", "on_time", "within_2_days"),
+COLUMNS_READ = {"orders": ("created_h", "cancelled", "promised_day", "on_time",
+                           "within_2_days"),
                 "shipments": ("shipped_h",)}
 
 

@@ -113,3 +113,17 @@ def test_column_table_on_disk_keeps_text_and_missing_values(tmp_path_factory, te
     pd.testing.assert_frame_equal(pd.read_parquet(path), memory, check_exact=True)
     codes, uniques = tables[1].codes("text")
     assert [None if c < 0 else uniques[c] for c in codes] == text
+
+
+def test_fulfil_run_streams_its_tables_and_plots_from_the_columns_they_read(tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["run", str(SCENARIOS / "us_one_node_in_house.yaml"),
+                                   "--days", "9", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert {f"{t}.parquet" for t in TABLES} <= {p.name for p in out.iterdir()}
+    assert (out / "on_time.png").stat().st_size > 0 and (out / "summary.json").exists()
+    assert not list(out.glob(".rows-*"))
