@@ -1,0 +1,149 @@
+"""First-fit decreasing with extreme-point placement (Crainic, Perboli & Tadei 2008, "Extreme
+point-based heuristics for three-dimensional bin packing", INFORMS J. Computing 20(3)).
+
+Units go largest volume first into the first open carton with room: in a carton a unit is
+tried at each extreme point, lowest first (z, then y, then x), in each allowed rotation, and
+takes the first position inside the carton that overlaps nothing and keeps the weight limit.
+Placing a unit adds the six projections of its three far corners onto the walls or the
+nearest packed box (the paper's extreme-point update). A unit no open carton takes opens the
+carton type it makes cheapest (carton cost plus carrier charge), unless repacking an open
+carton into a larger type with the unit costs less than a new carton; a last pass moves each
+carton to the cheapest type its contents repack into.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from optimize.packing.instance import Dims, PackingInstance, Unit
+
+__all__ = ["OpenCarton", "extreme_point_packing"]
+
+Point = tuple[float, float, float]
+Box = tuple[Point, Dims]
+_EPS = 1e-9
+
+
+def _overlaps(corner: Point, dims: Dims, boxes: list[Box]) -> bool:
+    return any(all(c < bc + bd - _EPS and bc < c + d - _EPS
+                   for c, d, bc, bd in zip(corner, dims, bcorner, bdims, strict=True))
+               for bcorner, bdims in boxes)
+
+
+def _inside_box(p: Point, boxes: list[Box]) -> bool:
+    return any(all(bc - _EPS <= c < bc + bd - _EPS for c, bc, bd in zip(p, bcorner, bdims,
+                                                                      strict=True))
+               for bcorner, bdims in boxes)
+
+
+def _project(p: Point, axis: int, boxes: list[Box]) -> Point:
+    """`p` moved towards 0 along `axis` until it meets a packed box's far face or the wall."""
+    others = [a for a in range(3) if a != axis]
+    stop = 0.0
+    for corner, dims in boxes:
+        far = corner[axis] + dims[axis]
+        if stop <= far <= p[axis] + _EPS and all(
+                corner[a] - _EPS <= p[a] < corner[a] + dims[a] - _EPS for a in others):
+            stop = far
+    out = list(p)
+    out[axis] = stop
+    return (out[0], out[1], out[2])
+
+
+@dataclass
+class OpenCarton:
+    """A carton being filled: its type, the units in it with their corners and rotated extents,
+    the extreme points still free, and its weight (kg)."""
+
+    carton: int
+    inner_cm: Dims
+    max_kg: float
+    placed: list[tuple[Unit, Point, Dims]] = field(default_factory=list)
+    points: list[Point] = field(default_factory=lambda: [(0.0, 0.0, 0.0)])
+    kg: float = 0.0
+
+    def boxes(self) -> list[Box]:
+        """Corners and extents of what is packed."""
+        return [(corner, dims) for _, corner, dims in self.placed]
+
+    def try_add(self, unit: Unit) -> bool:
+        """Place `unit` at the lowest extreme point and first rotation that fit; False if none."""
+        if self.kg + unit.weight_kg > self.max_kg + _EPS:
+            return False
+        boxes = self.boxes()
+        for p in sorted(self.points, key=lambda q: (q[2], q[1], q[0])):
+            for dims in unit.rotations:
+                if (all(c + d <= side + _EPS for c, d, side in zip(p, dims, self.inner_cm,
+                                                                    strict=True))
+                        and not _overlaps(p, dims, boxes)):
+                    self._put(unit, p, dims, boxes)
+                    return True
+        return False
+
+    def _put(self, unit: Unit, p: Point, dims: Dims, boxes: list[Box]) -> None:
+        self.placed.append((unit, p, dims))
+        self.kg += unit.weight_kg
+        boxes = [*boxes, (p, dims)]
+        x, y, z = p
+        w, d, h = dims
+        new = [_project((x + w, y, z), 1, boxes), _project((x + w, y, z), 2, boxes),
+               _project((x, y + d, z), 0, boxes), _project((x, y + d, z), 2, boxes),
+               _project((x, y, z + h), 0, boxes), _project((x, y, z + h), 1, boxes)]
+        keep = [q for q in self.points if q != p] + new
+        self.points = [q for q in dict.fromkeys(keep)
+                       if all(c < side - _EPS for c, side in zip(q, self.inner_cm, strict=True))
+                       and not _inside_box(q, boxes)]
+
+
+def _fresh(inst: PackingInstance, t: int) -> OpenCarton:
+    c = inst.cartons[t]
+    return OpenCarton(t, tuple(map(float, c.inner_cm)), float(c.max_kg))
+
+
+def _repack(inst: PackingInstance, t: int, units: list[Unit]) -> OpenCarton | None:
+    """`units` packed afresh (largest first) into a carton of type `t`, or None if they do not
+    all go in."""
+    box = _fresh(inst, t)
+    for u in sorted(units, key=lambda u: -u.volume_cm3):
+        if not box.try_add(u):
+            return None
+    return box
+
+
+def _charge(inst: PackingInstance, box: OpenCarton) -> float:
+    return inst.carton_charge(inst.cartons[box.carton], box.kg)
+
+
+def _cheapest(inst: PackingInstance, units: list[Unit]) -> OpenCarton | None:
+    """The cheapest carton (charge, then list order) that `units` repack into, or None."""
+    best, best_charge = None, math.inf
+    for t in range(len(inst.cartons)):
+        box = _repack(inst, t, units)
+        if box is not None and _charge(inst, box) < best_charge - _EPS:
+            best, best_charge = box, _charge(inst, box)
+    return best
+
+
+def extreme_point_packing(inst: PackingInstance, units: list[Unit]) -> list[OpenCarton]:
+    """Pack `units` (each fits some carton alone) by the heuristic above; the cartons used."""
+    used: list[OpenCarton] = []
+    for unit in units:
+        if any(box.try_add(unit) for box in used):
+            continue
+        new = _cheapest(inst, [unit])
+        assert new is not None, f"{unit.sku} fits no carton"
+        best_extra, swap = _charge(inst, new), None
+        for k, box in enumerate(used):
+            bigger = _cheapest(inst, [u for u, _, _ in box.placed] + [unit])
+            if bigger is not None and _charge(inst, bigger) - _charge(inst, box) < best_extra - _EPS:
+                best_extra, swap = _charge(inst, bigger) - _charge(inst, box), (k, bigger)
+        if swap is None:
+            used.append(new)
+        else:
+            used[swap[0]] = swap[1]
+    for k, box in enumerate(used):
+        cheaper = _cheapest(inst, [u for u, _, _ in box.placed])
+        if cheaper is not None and _charge(inst, cheaper) < _charge(inst, box) - _EPS:
+            used[k] = cheaper
+    return used
