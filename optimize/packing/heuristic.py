@@ -5,10 +5,14 @@ Units go largest volume first into the first open carton with room: in a carton 
 tried at each extreme point, lowest first (z, then y, then x), in each allowed rotation, and
 takes the first position inside the carton that overlaps nothing and keeps the weight limit.
 Placing a unit adds the six projections of its three far corners onto the walls or the
-nearest packed box (the paper's extreme-point update). A unit no open carton takes opens the
-carton type it makes cheapest (carton cost plus carrier charge), unless repacking an open
-carton into a larger type with the unit costs less than a new carton; a last pass moves each
-carton to the cheapest type its contents repack into.
+nearest packed box (the paper's extreme-point update).
+
+Which carton to open is decided by two rules, and the cheaper packing is kept: first-fit (a
+unit no open carton takes opens the carton type it makes cheapest, carton cost plus carrier
+charge, unless repacking an open carton into a larger type with the unit costs less) and
+fill-first (the cheapest carton that takes every unit left, else the type that packs the most
+volume per unit of charge). A last pass moves each carton to the cheapest type its contents
+repack into.
 """
 
 from __future__ import annotations
@@ -67,19 +71,29 @@ class OpenCarton:
         """Corners and extents of what is packed."""
         return [(corner, dims) for _, corner, dims in self.placed]
 
-    def try_add(self, unit: Unit) -> bool:
-        """Place `unit` at the lowest extreme point and first rotation that fit; False if none."""
+    def try_add(self, unit: Unit, axes: tuple[int, ...] = ()) -> bool:
+        """Place `unit` at the lowest extreme point (z, y, x) in the first rotation that fits
+        there, or with `axes` (e.g. (2, 1, 0)) where its far corner is lowest along those axes
+        in turn over every point and rotation; False if it fits nowhere."""
         if self.kg + unit.weight_kg > self.max_kg + _EPS:
             return False
         boxes = self.boxes()
+        best = None
         for p in sorted(self.points, key=lambda q: (q[2], q[1], q[0])):
             for dims in unit.rotations:
                 if (all(c + d <= side + _EPS for c, d, side in zip(p, dims, self.inner_cm,
                                                                     strict=True))
                         and not _overlaps(p, dims, boxes)):
-                    self._put(unit, p, dims, boxes)
-                    return True
-        return False
+                    if not axes:
+                        self._put(unit, p, dims, boxes)
+                        return True
+                    key = tuple(p[a] + dims[a] for a in axes)
+                    if best is None or key < best[0]:
+                        best = (key, p, dims)
+        if best is None:
+            return False
+        self._put(unit, best[1], best[2], boxes)
+        return True
 
     def _put(self, unit: Unit, p: Point, dims: Dims, boxes: list[Box]) -> None:
         self.placed.append((unit, p, dims))
@@ -101,14 +115,30 @@ def _fresh(inst: PackingInstance, t: int) -> OpenCarton:
     return OpenCarton(t, tuple(map(float, c.inner_cm)), float(c.max_kg))
 
 
+# Orders a carton's units are tried in when it is repacked: volume, then the paper's
+# area-height (base area, then height), height, and longest side, all decreasing.
+_ORDERS = (lambda u: -u.volume_cm3,
+           lambda u: (-u.dims_cm[0] * u.dims_cm[1], -u.dims_cm[2]),
+           lambda u: (-u.dims_cm[2], -u.volume_cm3),
+           lambda u: (-max(u.dims_cm), -u.volume_cm3))
+# Placement rules tried in a repack: first fit at the lowest point, then the far corner lowest
+# along z, y, x in turn; y, z, x; and x, y, z (the last two stand boxes on edge when it helps).
+_RULES = ((), (2, 1, 0), (1, 2, 0), (0, 1, 2))
+
+
 def _repack(inst: PackingInstance, t: int, units: list[Unit]) -> OpenCarton | None:
-    """`units` packed afresh (largest first) into a carton of type `t`, or None if they do not
-    all go in."""
-    box = _fresh(inst, t)
-    for u in sorted(units, key=lambda u: -u.volume_cm3):
-        if not box.try_add(u):
-            return None
-    return box
+    """`units` packed afresh into a carton of type `t` (each placement rule and sort order in
+    turn until one packs them all), or None if they do not all go in."""
+    c = inst.cartons[t]
+    if (math.fsum(u.weight_kg for u in units) > c.max_kg + _EPS
+            or math.fsum(u.volume_cm3 for u in units) > c.volume_cm3 + _EPS):
+        return None
+    for axes in _RULES:
+        for order in _ORDERS:
+            box = _fresh(inst, t)
+            if all(box.try_add(u, axes) for u in sorted(units, key=order)):
+                return box
+    return None
 
 
 def _charge(inst: PackingInstance, box: OpenCarton) -> float:
@@ -125,8 +155,9 @@ def _cheapest(inst: PackingInstance, units: list[Unit]) -> OpenCarton | None:
     return best
 
 
-def extreme_point_packing(inst: PackingInstance, units: list[Unit]) -> list[OpenCarton]:
-    """Pack `units` (each fits some carton alone) by the heuristic above; the cartons used."""
+def _first_fit(inst: PackingInstance, units: list[Unit]) -> list[OpenCarton]:
+    """Each unit into the first open carton with room, else the cheapest new carton (or a
+    cheaper enlargement of an open one)."""
     used: list[OpenCarton] = []
     for unit in units:
         if any(box.try_add(unit) for box in used):
@@ -136,14 +167,51 @@ def extreme_point_packing(inst: PackingInstance, units: list[Unit]) -> list[Open
         best_extra, swap = _charge(inst, new), None
         for k, box in enumerate(used):
             bigger = _cheapest(inst, [u for u, _, _ in box.placed] + [unit])
-            if bigger is not None and _charge(inst, bigger) - _charge(inst, box) < best_extra - _EPS:
-                best_extra, swap = _charge(inst, bigger) - _charge(inst, box), (k, bigger)
+            extra = math.inf if bigger is None else _charge(inst, bigger) - _charge(inst, box)
+            if extra < best_extra - _EPS:
+                best_extra, swap = extra, (k, bigger)
         if swap is None:
             used.append(new)
         else:
             used[swap[0]] = swap[1]
-    for k, box in enumerate(used):
-        cheaper = _cheapest(inst, [u for u, _, _ in box.placed])
-        if cheaper is not None and _charge(inst, cheaper) < _charge(inst, box) - _EPS:
-            used[k] = cheaper
     return used
+
+
+def _fill_first(inst: PackingInstance, units: list[Unit]) -> list[OpenCarton]:
+    """Carton by carton: the cheapest type that takes every unit left if one does, else the
+    type that packs the units left (first fit, skipping those that do not go in) at the lowest
+    charge per cm3 packed."""
+    used: list[OpenCarton] = []
+    left = list(units)
+    while left:
+        fills = []
+        for t in range(len(inst.cartons)):
+            box = _fresh(inst, t)
+            packed = [u for u in left if box.try_add(u)]
+            if packed:
+                volume = math.fsum(u.volume_cm3 for u in packed)
+                fills.append((len(packed) < len(left), _charge(inst, box) / volume, t, box))
+        box = min(fills, key=lambda f: f[:3])[3]
+        used.append(box)
+        taken = {id(u) for u, _, _ in box.placed}
+        left = [u for u in left if id(u) not in taken]
+    return used
+
+
+def _total(inst: PackingInstance, boxes: list[OpenCarton]) -> float:
+    return math.fsum(_charge(inst, b) for b in boxes)
+
+
+def extreme_point_packing(inst: PackingInstance, units: list[Unit]) -> list[OpenCarton]:
+    """Pack `units` (largest first; each fits some carton alone) by both rules above, each
+    carton then moved to the cheapest type its contents repack into; the cheaper packing."""
+    best: list[OpenCarton] = []
+    for rule in (_first_fit, _fill_first):
+        used = rule(inst, units)
+        for k, box in enumerate(used):
+            cheaper = _cheapest(inst, [u for u, _, _ in box.placed])
+            if cheaper is not None and _charge(inst, cheaper) < _charge(inst, box) - _EPS:
+                used[k] = cheaper
+        if not best or _total(inst, used) < _total(inst, best) - _EPS:
+            best = used
+    return best
