@@ -2,6 +2,7 @@
 orders (objective ratio heuristic / exact, and time), in one process.
 
     .venv/bin/python benchmarks/packing.py [--orders 40] [--max-units 8] [--seed 1]
+    .venv/bin/python benchmarks/packing.py --orders 10 --fixed 4 3 --time-limit 60
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ CATALOGUE = (
 )
 
 
-def random_order(rng: np.random.Generator, max_units: int) -> PackingInstance:
-    """2-4 SKUs of integer sides 4-28 cm at 0.1-0.3 g/cm3, 1-3 units each, <= max_units."""
+def random_order(rng: np.random.Generator, max_units: int,
+                 fixed: tuple[int, int] | None = None) -> PackingInstance:
+    """2-4 SKUs of integer sides 4-28 cm at 0.1-0.3 g/cm3, 1-3 units each, <= max_units
+    (or `fixed` = (SKUs, units each)); a fifth of the SKUs upright."""
     items, units = [], 0
-    for k in range(int(rng.integers(2, 5))):
-        qty = int(min(rng.integers(1, 4), max_units - units))
+    n_skus = fixed[0] if fixed else int(rng.integers(2, 5))
+    for k in range(n_skus):
+        qty = fixed[1] if fixed else int(min(rng.integers(1, 4), max_units - units))
         if qty <= 0:
             break
         dims = tuple(float(d) for d in rng.integers(4, 29, size=3))
@@ -45,11 +49,13 @@ def main() -> None:
     ap.add_argument("--max-units", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--time-limit", type=float, default=30.0)
+    ap.add_argument("--fixed", type=int, nargs=2, metavar=("SKUS", "QTY"),
+                    help="every order SKUS SKUs of QTY units each (e.g. 4 3: 12 units)")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     ratios, t_exact, t_heur, unproven = [], [], [], 0
     for n in range(args.orders):
-        inst = random_order(rng, args.max_units)
+        inst = random_order(rng, args.max_units, args.fixed)
         t0 = time.perf_counter()
         heur = pack(inst, "heuristic")
         t1 = time.perf_counter()
@@ -67,8 +73,10 @@ def main() -> None:
               f"{heur.objective:7.3f} ({len(heur.cartons)} cartons)  ratio {ratios[-1]:.4f}",
               flush=True)
     r = np.array(ratios)
+    size = (f"{args.fixed[0]} SKUs x {args.fixed[1]} units" if args.fixed
+            else f"<= {args.max_units} units")
     print(f"\n{len(r)} orders proven optimal ({unproven} not within {args.time_limit:g} s), "
-          f"<= {args.max_units} units, seed {args.seed}")
+          f"{size}, seed {args.seed}")
     print(f"heuristic / exact objective: mean {r.mean():.4f}, median {np.median(r):.4f}, "
           f"max {r.max():.4f}; heuristic optimal on {np.mean(r < 1 + 1e-9):.0%} of orders")
     print(f"time per order: exact median {statistics.median(t_exact):.2f} s, max "

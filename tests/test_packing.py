@@ -206,7 +206,7 @@ def _sound(inst: PackingInstance, r: PackingResult) -> None:
             assert sorted(dims) == sorted(item.dims_cm)
             if item.upright:
                 assert dims[2] == item.dims_cm[2]
-            assert all(0 <= lo and lo + d <= side + 1e-9
+            assert all(lo >= 0 and lo + d <= side + 1e-9
                        for lo, d, side in zip(corner, dims, carton.inner_cm, strict=True))
         for (ca, da), (cb, db) in combinations(boxes, 2):
             assert any(a + x <= b + 1e-9 or b + y <= a + 1e-9
