@@ -76,35 +76,12 @@ def _problem(e: dict[str, Any]) -> FieldProblem:
     return FieldProblem(_path(loc), e["msg"][0].lower() + e["msg"][1:], e.get("input"))
 
 
-class _JsonObject(dict):
-    """A JSON object that remembers keys given twice (plain json keeps the last silently)."""
-
-    duplicate_keys: tuple[str, ...] = ()
-
-
-def _object_hook(pairs: list[tuple[str, Any]]) -> _JsonObject:
-    obj = _JsonObject(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        obj.duplicate_keys = tuple(k for k, _ in pairs if k in seen or seen.add(k))
-    return obj
-
-
-def _duplicates(value: object, path: str = "") -> list[FieldProblem]:
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _duplicates(v, f"{path}[{i}]")]
-    if not isinstance(value, dict):
-        return []
-    out = [FieldProblem(f"{path}.{k}" if path else k, "key given twice", k)
-           for k in getattr(value, "duplicate_keys", ())]
-    return out + [p for k, v in value.items() for p in _duplicates(v, f"{path}.{k}" if path
-                                                                      else k)]
-
-
-def request_from_dict(data: object) -> PackingInstance:
+def request_from_dict(data: object, problems: list[FieldProblem] | None = None
+                      ) -> PackingInstance:
     """A validated instance from the request's JSON form; InvalidInput names every bad field
-    (types and unknown or missing keys first, then values such as a negative side)."""
-    problems = _duplicates(data)
+    (types and unknown or missing keys first, then values such as a negative side), after any
+    `problems` the caller found reading it."""
+    problems = list(problems or [])
     try:
         req = _RequestJson.model_validate(data)
     except ValidationError as err:
@@ -121,9 +98,18 @@ def request_from_dict(data: object) -> PackingInstance:
 
 def load_request(path: str | Path) -> PackingInstance:
     """Read and validate a request JSON file; InvalidInput names every bad field."""
+    twice: list[FieldProblem] = []
+
+    def no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        # plain json keeps the last of a repeated key silently; a request means one of them
+        keys = [k for k, _ in pairs]
+        twice.extend(FieldProblem(k, "key given twice", k) for k in dict.fromkeys(keys)
+                     if keys.count(k) > 1)
+        return dict(pairs)
+
     try:
-        data = json.loads(Path(path).read_text(), object_pairs_hook=_object_hook)
+        data = json.loads(Path(path).read_text(), object_pairs_hook=no_repeats)
     except json.JSONDecodeError as err:
         raise InvalidInput(FieldProblem("(file)", f"not valid JSON: {err.msg} at line "
                                         f"{err.lineno} column {err.colno}", str(path))) from None
-    return request_from_dict(data)
+    return request_from_dict(data, twice)
