@@ -401,3 +401,13 @@ def test_library_checks_values_without_the_json_layer():
                                                     "items[0].weight_kg"}
     with pytest.raises(InvalidInput, match="method"):
         pack(instance(CATALOGUE, [Item("A", (1, 1, 1), 1.0)]), "best")
+
+
+def test_a_time_limit_of_zero_still_returns_a_flagged_packing():
+    inst = instance(CATALOGUE, [Item("A", (8, 6, 4), 0.2, 3), Item("B", (12, 10, 5), 0.4, 2)],
+                    rate=0.9)
+    r = pack(inst, "exact", time_limit_s=0.0)
+    assert r.status is Status.FEASIBLE and r.time_limit_hit and r.method == "exact"
+    assert r.objective <= pack(inst, "heuristic").objective + 1e-9  # never worse than it
+    assert "not proven optimal" in r.message
+    _sound(inst, r)
