@@ -38,6 +38,7 @@ from optimize.order_routing import (
 from optimize.order_routing import solve as solve_routing
 from optimize.order_routing.flow import FlowFailed
 from optimize.order_routing.model import LP_BACKENDS, MIP_BACKENDS, ModelSolution
+from optimize.packing import Carton, Item, PackingInstance, pack
 from optimize.pick_routing import Layout, batch_orders, route, route_length_m
 from optimize.result import SHARED_KEYS, InvalidResult, SolverResult, Status
 from optimize.safety_stock import (
@@ -346,6 +347,8 @@ def _every_result() -> list[SolverResult]:
         rq_eil(1.0, 10.0, 50.0, 100.0, 10.0, 2.0), rq_exact(1.0, 10.0, 50.0, 100.0, 10.0, 2.0),
         plan_spike_prebuild(100, 30, 40, 20, 5, 3.0, 7, 0.95, n_paths=50, seed=1),
         ss_optimal_poisson(1.0, 10.0, 20.0, 5.0, 1),
+        pack(PackingInstance((Carton("S", (30, 20, 10), 10, 0.45),),
+                             (Item("A", (10, 10, 10), 1.0, 2),), 5000.0, 0.9)),
     ]
 
 

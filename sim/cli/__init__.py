@@ -1,4 +1,4 @@
-"""Command line: `fulfil validate|run|pick-route|route-orders|safety-stock|coverage ...`."""
+"""Command line: `fulfil validate|run|pick-route|route-orders|safety-stock|coverage|pack ...`."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from sim.cli import sweep_command
 from sim.cli import compare_command
 from sim.cli import calibrate_command
 from sim.cli import forecast_command
+from sim.cli import pack_command
 # isort: on
 
 __all__ = ["COMMAND_MODULES", "app", "main"]
 
 COMMAND_MODULES = (scenario_commands, pick_route_command, route_orders_command,
                    safety_stock_command, coverage_command, sweep_command, compare_command,
-                   calibrate_command, forecast_command)
+                   calibrate_command, forecast_command, pack_command)
 
 
 def main() -> None:
