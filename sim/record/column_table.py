@@ -15,6 +15,20 @@ __all__ = ["ColumnTable", "write_parquet_in_groups"]
 _ROWS_PER_GROUP = 262_144
 
 
+def _decode(codes: np.ndarray, uniques: list) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """Text from codes (-1: missing), as the table in memory holds it: pandas' string dtype
+    when it infers one (built by Arrow from the codes, not a string object per row), else an
+    object array."""
+    text = pd.Series(np.array(["a"], dtype=object)).dtype
+    if not isinstance(text, pd.StringDtype) or not all(isinstance(u, str) for u in uniques):
+        return np.asarray([*uniques, np.nan], dtype=object)[codes]
+    import pyarrow as pa
+
+    values = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
+                                            pa.array(uniques, type=pa.large_string()))
+    return pd.array(values.cast(pa.large_string()), dtype=text)
+
+
 class ColumnTable:
     """Columns by name, in the order they were put: in memory, or with `folder` each saved as
     a .npy file when put (text columns as codes plus their distinct values)."""
@@ -60,7 +74,7 @@ class ColumnTable:
         part = np.array(stored if rows is None else stored[rows])
         del stored  # unmap: pages read for one slice do not stay resident
         if name in self._text:
-            return np.asarray([*self._text[name], np.nan], dtype=object)[part]
+            return _decode(part, self._text[name])
         return part
 
     def codes(self, name: str) -> tuple[np.ndarray, list]:
