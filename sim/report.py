@@ -82,7 +82,8 @@ def _assumptions(plan: ComparePlan) -> list[str]:
         f"{len(sc.nodes)} node(s) ({', '.join(n.id for n in sc.nodes)}), "
         f"seed {sc.run.seed}, currency {c.currency}.",
         f"Modes compared on common random numbers (replication r of every mode sees the same "
-        f"orders): {', '.join(st.modes)}; {st.replications} replications each.",
+        f"orders): {', '.join(mode_label(m) for m in st.modes)}; {st.replications} "
+        "replications each.",
         f"Run: {main.run.horizon_days} days with the first {main.run.warmup_days} discarded "
         f"as warm-up" + _shortened(sc, main) + ".",
         "KPI windows: " + "; ".join(f"{PERIOD_NAMES[p]} days {a}-{b} ({b - a} days)"
@@ -221,9 +222,10 @@ def findings(plan: ComparePlan, t: CompareTables) -> list[str]:
     if len(bars):
         top = bars.iloc[0]
         flips = bars[(bars[["low", "high"]] < 0).any(axis=1)]
-        out.append(f"Most influential assumption for the choice of {best} over {second} (base "
-                   f"advantage {_fmt(gap)} {cur}/order): {top['assumption']} (advantage "
-                   f"{_fmt(top['low'])} to {_fmt(top['high'])}). " + (
+        out.append(f"Most influential assumption for the choice of **{best}** over "
+                   f"**{second}** (base advantage {_fmt(gap)} {cur}/order): "
+                   f"{top['assumption']} (advantage {_fmt(top['low'])} to "
+                   f"{_fmt(top['high'])}). " + (
                        "The answer changes within the tested range of: "
                        + ", ".join(flips["assumption"]) + "." if len(flips) else
                        "No single tested assumption changes the answer."))
@@ -259,7 +261,10 @@ def _readable(text: str) -> str:
     def name(m: re.Match) -> str:
         return f"**{mode_label(m[1])}**" if m[1] in MODE_LABELS else m[0]
 
-    return re.sub(r"\*\*(.+?)\*\*", name, text)
+    text = re.sub(r"\*\*(.+?)\*\*", name, text)
+    # Codes that read as code even unbolded (in sentences built elsewhere, e.g. the
+    # break-even note); `3pl_pick_pack` and other longer names are left alone.
+    return re.sub(r"(?<![\w*])(in_house|3pl)(?![\w*])", lambda m: mode_label(m[1]), text)
 
 
 def _img(png: bytes, alt: str) -> str:

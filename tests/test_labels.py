@@ -57,3 +57,12 @@ def test_a_share_error_bar_stays_within_0_and_100(rows):
     below, above = yerr(df)
     np.testing.assert_allclose(below, df["half_width"], atol=1e-9)
     np.testing.assert_allclose(above, df["half_width"], atol=1e-9)
+
+
+def test_report_sentences_name_modes_as_a_client_reads_them():
+    from sim.report import _readable
+
+    text = _readable("no break-even: in_house is cheapest throughout; **3pl** costs more; "
+                     "3pl_pick_pack stays a category code here")
+    assert text == ("no break-even: In-house is cheapest throughout; **3PL** costs more; "
+                    "3pl_pick_pack stays a category code here")
