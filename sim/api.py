@@ -134,18 +134,27 @@ def run(scenario: Scenario | str | Path, replication: int = 0,
     tables = build_tables(net.record)
     balance = check_conservation(net.record, tables)
     net.record.release()  # the tables hold the rows now
-    tables["costs"] = cost_ledger(scenario, tables)
-    tables["utilisation"] = utilisation_table(tables["daily"], scenario.run.warmup_days)
-    warmup = warmup_report(tables["daily"], tables["hourly"], scenario.run.warmup_days)
-    # How long the start-up transient lasted, by MSER-5: reported beside the KPIs, so a
-    # reader sees whether run.warmup_days covered it.
-    summary = {**summary_kpis(scenario, tables), "warmup": warmup}
+    summary = _costs_and_summary(scenario, tables, lambda columns: tables)
     start = day_zero(scenario.run.start_date, scenario.run.start_weekday)
     export = partial(export_order_lines, net.orders, net.catalogue.ids,
                      net.points["lat"].to_numpy(), net.points["lon"].to_numpy(),
                      net.record.names.services, start)
     return RunResult(scenario, replication, tables, summary, balance, net.policy.stats(),
                      export)
+
+
+def _costs_and_summary(scenario: Scenario, tables: dict[str, pd.DataFrame],
+                       reading: Callable[[dict[str, tuple[str, ...]]], dict[str, pd.DataFrame]]
+                       ) -> dict:
+    """Add the cost ledger and crew utilisation to `tables` and return the KPI summary with
+    its warm-up report; `reading(columns)` gives the tables with (at least) those columns of
+    the large ones."""
+    tables["costs"] = cost_ledger(scenario, reading(COST_COLUMNS))
+    tables["utilisation"] = utilisation_table(tables["daily"], scenario.run.warmup_days)
+    warmup = warmup_report(tables["daily"], tables["hourly"], scenario.run.warmup_days)
+    # How long the start-up transient lasted, by MSER-5: reported beside the KPIs, so a
+    # reader sees whether run.warmup_days covered it.
+    return {**summary_kpis(scenario, reading(KPI_COLUMNS)), "warmup": warmup}
 
 
 def _run_on_disk(scenario: Scenario, replication: int, routing: RoutingPolicy | None,
@@ -181,10 +190,7 @@ def _run_on_disk(scenario: Scenario, replication: int, routing: RoutingPolicy | 
         _give_back_memory()
         for name, table in large.items():
             table.write_parquet(out / f"{name}.parquet")
-        tables["costs"] = cost_ledger(scenario, reading(COST_COLUMNS))
-        tables["utilisation"] = utilisation_table(tables["daily"], scenario.run.warmup_days)
-        warmup = warmup_report(tables["daily"], tables["hourly"], scenario.run.warmup_days)
-        summary = {**summary_kpis(scenario, reading(KPI_COLUMNS)), "warmup": warmup}
+        summary = _costs_and_summary(scenario, tables, reading)
         for name, table in tables.items():
             table.to_parquet(out / f"{name}.parquet", index=False)
     finally:

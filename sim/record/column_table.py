@@ -5,6 +5,7 @@ a few of its columns are in memory at once."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +16,17 @@ __all__ = ["ColumnTable", "write_parquet_in_groups"]
 _ROWS_PER_GROUP = 262_144
 
 
+@cache
+def _text_dtype() -> object:
+    """The dtype pandas gives a column of Python strings (its string dtype, or object)."""
+    return pd.Series(np.array(["a"], dtype=object)).dtype
+
+
 def _decode(codes: np.ndarray, uniques: list) -> np.ndarray | pd.api.extensions.ExtensionArray:
     """Text from codes (-1: missing), as the table in memory holds it: pandas' string dtype
     when it infers one (built by Arrow from the codes, not a string object per row), else an
     object array."""
-    text = pd.Series(np.array(["a"], dtype=object)).dtype
+    text = _text_dtype()
     if not isinstance(text, pd.StringDtype) or not all(isinstance(u, str) for u in uniques):
         return np.asarray([*uniques, np.nan], dtype=object)[codes]
     import pyarrow as pa
@@ -100,13 +107,6 @@ class ColumnTable:
         return write_parquet_in_groups(
             (self.frame(rows=slice(a, a + rows_per_group))
              for a in range(0, max(self.n_rows, 1), rows_per_group)), path, text)
-
-    def drop(self) -> None:
-        """Forget every column (and delete its files)."""
-        for name in self._names:
-            if self.folder is not None:
-                self._path(name).unlink(missing_ok=True)
-        self._memory, self._names, self._text, self.n_rows = {}, [], {}, 0
 
     def _path(self, name: str) -> Path:
         return self.folder / f"{name}.npy"
