@@ -12,8 +12,9 @@ from sim.demand import Catalogue
 from sim.scenario import Scenario, StockPolicy
 from sim.streams import count_moments
 
-__all__ = ["PipelineOrder", "assortment_mask", "daily_demand_by_node", "fast_movers",
-           "forecast_error_sd", "steady_state_start", "stock_levels"]
+__all__ = ["PipelineOrder", "assortment_mask", "daily_demand_by_node", "dock_to_stock_days",
+           "fast_movers", "forecast_error_sd", "protection_lead_days", "receiving_allowance_days",
+           "steady_state_start", "stock_levels"]
 
 
 def fast_movers(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:
@@ -60,6 +61,39 @@ def daily_demand_by_node(scenario: Scenario, catalogue: Catalogue, dist_km: np.n
     return line_rate * units_mean, np.sqrt(line_rate * units_m2)
 
 
+def receiving_allowance_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
+    """Days the node's receivers (their staffed hours per day) take to put away a purchase
+    order of the base size (`daily_units`: mean units/day per SKU over one review period);
+    0 without receivers."""
+    spec = scenario.nodes[node]
+    crew = spec.resources.receivers
+    staffed_h_per_day = crew.count * sum(b - a for a, b in crew.shifts) * len(crew.days) / 7.0
+    if staffed_h_per_day <= 0:
+        return 0.0
+    R = scenario.stock_policy(node).review_period_days
+    pt = spec.process_times
+    lines_per_day = np.asarray(daily_units, float) / scenario.demand.units_per_line.mean
+    lines = float((-np.expm1(-lines_per_day * R)).sum())  # SKUs with any demand in a period
+    units = float(np.sum(daily_units)) * R
+    work_s = (lines * (pt.receive_s_per_line.mean + pt.putaway_s_per_line.mean
+                       + pt.qc_share * pt.qc_s_per_line) + units * pt.receive_s_per_unit)
+    return work_s / 3600.0 / staffed_h_per_day
+
+
+def dock_to_stock_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
+    """Expected days from the dock to the shelf for a unit of a base-size purchase order:
+    the receivers work through the order's lines one after another, so a line waits on
+    average half the order's receiving time (`receiving_allowance_days`)."""
+    return 0.5 * receiving_allowance_days(scenario, node, daily_units)
+
+
+def protection_lead_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
+    """Lead time the node's levels protect, in days: the supplier's mean lead time plus the
+    expected dock-to-stock time, since stock on the dock cannot fill an order."""
+    return (scenario.stock_policy(node).supplier.lead_time_days_mean
+            + dock_to_stock_days(scenario, node, daily_units))
+
+
 def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
                  point_weight: np.ndarray, stocked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(order-up-to S, reorder point s) in units, [node, sku]; zero at dropship nodes."""
@@ -67,13 +101,14 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
     carries = assortment_mask(scenario, catalogue, stocked)
     mean, sd = daily_demand_by_node(scenario, catalogue, dist_km, point_weight, carries)
     pols = [scenario.stock_policy(i) for i in range(len(scenario.nodes))]
-    if inv.forecast_errors is not None:
-        sd = forecast_error_sd(inv.forecast_errors, catalogue.ids, mean, sd, pols)
 
     def per_node(get) -> np.ndarray:
         return np.array([get(p) for p in pols], float)[:, None]
 
-    levels_up_to = np.vstack([_levels(mean[i], sd[i], p) for i, p in enumerate(pols)])
+    lead = [protection_lead_days(scenario, i, mean[i]) for i in range(len(pols))]
+    if inv.forecast_errors is not None:
+        sd = forecast_error_sd(inv.forecast_errors, catalogue.ids, mean, sd, pols, lead)
+    levels_up_to = np.vstack([_levels(mean[i], sd[i], p, lead[i]) for i, p in enumerate(pols)])
     mult = np.array([n.stock_multiplier for n in scenario.nodes])[:, None]
     up_to = np.ceil(levels_up_to * mult)
     # (s, S): reorder at the level that protects the lead time and review; order a cycle more.
@@ -93,11 +128,12 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
 
 
 def forecast_error_sd(path: Path, sku_ids: np.ndarray, mean: np.ndarray, sd: np.ndarray,
-                      policies: list[StockPolicy]) -> np.ndarray:
+                      policies: list[StockPolicy], lead_days: list[float]) -> np.ndarray:
     """Daily demand sd [node, sku] replaced, for the SKUs in a forecast-errors file, by
-    sigma_P / sqrt(P): sigma_P the forecast error over the protection period P = lead time +
-    review (days), measured by the backtest. The forecast is network-wide, so a node gets the
-    error in proportion to its share of the SKU's mean demand."""
+    sigma_P / sqrt(P): sigma_P the forecast error over the protection period P = lead time
+    (`lead_days` per node, dock-to-stock included) + review (days), measured by the
+    backtest. The forecast is network-wide, so a node gets the error in proportion to its
+    share of the SKU's mean demand."""
     import pandas as pd
 
     from sim.forecast import lead_time_sigma
@@ -110,15 +146,15 @@ def forecast_error_sd(path: Path, sku_ids: np.ndarray, mean: np.ndarray, sd: np.
         if sku not in by_sku or total[j] <= 0:
             continue
         for i, p in enumerate(policies):
-            days = p.supplier.lead_time_days_mean + p.review_period_days
+            days = lead_days[i] + p.review_period_days
             share = mean[i, j] / total[j]
             out[i, j] = share * lead_time_sigma(by_sku[sku], sku, days) / np.sqrt(days)
     return out
 
 
-def _levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy) -> np.ndarray:
+def _levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy, lead_days: float) -> np.ndarray:
     return np.asarray(order_up_to_levels(
-        demand_mean=mean, demand_sd=sd, lead_time_mean=p.supplier.lead_time_days_mean,
+        demand_mean=mean, demand_sd=sd, lead_time_mean=lead_days,
         lead_time_sd=p.supplier.lead_time_days_sd, review_period=p.review_period_days,
         target=p.target, target_kind=p.target_kind, distribution="normal",
     ).order_up_to)
