@@ -115,6 +115,11 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
         return ships[column][s_window if where is None else s_window & where]
 
     s_stock = ships.loc[s_window & stocked, ["order", "filled_on_arrival", "units"]]
+    # Units lost at a stockout were asked of a stocking node and not filled: they count.
+    stock_units = s_stock["units"].sum()
+    if "sales" in tables:
+        stock_units += tables["sales"]["units_lost"].to_numpy()[
+            orders["order"].to_numpy()[in_window]].sum()
 
     # Service is judged only where the run let it be decided: the promise day has ended,
     # or the two days after the order have.
@@ -197,8 +202,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
         "click_to_ship_p95_h": _q(live("click_to_ship_h"), 0.95),
         "click_to_door_p50_days": _q(live("click_to_door_days"), 0.5),
         "click_to_door_p95_days": _q(live("click_to_door_days"), 0.95),
-        "unit_fill_rate_pct": (100.0 * s_stock["filled_on_arrival"].sum() / s_stock["units"].sum()
-                               if s_stock["units"].sum() else math.nan),
+        "unit_fill_rate_pct": (100.0 * s_stock["filled_on_arrival"].sum() / stock_units
+                               if stock_units else math.nan),
         "backorder_pct": _pct((s_stock["filled_on_arrival"] < s_stock["units"])
                               .groupby(s_stock["order"]).any()),
         "shipped_by_cutoff_pct": _pct(same_day),
