@@ -119,6 +119,7 @@ class Stockouts:
         keep = kept > 0
         sh.sku, sh.qty, sh.short = sh.sku[keep], kept[keep], None
         sh.units = int(sh.qty.sum())
+        self.net.record.relined(sh)
         node._allocated(sh)
         return rest
 
@@ -141,6 +142,7 @@ class Stockouts:
             keep = allocated > 0
             sh.sku, sh.qty = sh.sku[keep], allocated[keep]
             sh.units = int(sh.qty.sum())
+            record.relined(sh)
             node._allocated(sh)
             return
         record.lose(sh, sh.sku, sh.qty, now, code)
@@ -148,6 +150,7 @@ class Stockouts:
         sh.sku, sh.qty = sku[:0], sh.qty[:0]
         sh.units = sh.filled_on_arrival = 0
         sh.state = "lost"
+        record.relined(sh)
         node._count_open(-1)
         record.close_shipment(sh)
         for s, q in zip(sku.tolist(), allocated.tolist(), strict=True):

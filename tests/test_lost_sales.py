@@ -150,6 +150,36 @@ def test_rules_by_service_apply_to_their_orders_only():
     assert len(waiting) and (waiting["service"] == "standard").all()
 
 
+def test_rules_by_category_follow_the_short_line():
+    sc = _two_skus({"policy": "backorder"})
+    data = sc.model_dump(mode="python")
+    data["sales"]["on_stockout"]["by_category"] = {"fashion": {"policy": "lost"}}
+    data["skus"]["categories"] = [{"name": "staple"}, {"name": "fashion"}]
+    data["skus"]["items"][0]["category"] = "staple"
+    data["skus"]["items"][1]["category"] = "fashion"
+    res = run(type(sc).model_validate(data))
+    b_units, _, _ = _units_with_b(res)
+    # B (fashion) is never in stock: its units are lost, its orders' A units still ship.
+    assert res.balance["units_lost"] == b_units and (res.lost_sales["sku"] == "B").all()
+    assert res.balance["units_backordered"] == 0
+
+
+@pytest.mark.parametrize("policy", [{"policy": "lost", "partial_shipment": True},
+                                    {"policy": "lost", "partial_shipment": False},
+                                    {"policy": "backorder", "partial_shipment": True}])
+def test_kept_lines_are_the_lines_each_shipment_carries_after_the_stockout(policy):
+    from sim.model import Network
+    from sim.tables import build_tables
+
+    net = Network(_two_skus(policy, days=3), keep_lines=True)
+    net.run()
+    number, _, qty = net.record.shipment_lines()
+    ships = build_tables(net.record)["shipments"]
+    per_shipment = np.bincount(number, qty, minlength=len(ships))
+    np.testing.assert_array_equal(per_shipment, ships["units"].to_numpy())
+    assert (np.diff(number) >= 0).all()
+
+
 # ---------------------------------------------------------------- revenue and margin
 
 

@@ -132,6 +132,7 @@ class Recorder:
         self.states: list[str] = []  # shipment state codes -> names
         self._state_code: dict[str, int] = {}
         self._lines_pending: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._relined: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # lines changed later
         self._line_chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     # ------------------------------------------------------------ shipments
@@ -166,6 +167,12 @@ class Recorder:
         """Freeze every shipment still live (the run is over)."""
         for index in sorted(self._open):
             self.close_shipment(self._open[index])
+
+    def relined(self, sh: Shipment) -> None:
+        """A shipment's lines changed after it opened (a stockout split it or dropped
+        units): its lines are these now."""
+        if self.keep_lines:
+            self._relined[sh.index] = (sh.sku, sh.qty)
 
     def sold(self, going: list[Shipment], revenue: np.ndarray, refund: np.ndarray) -> None:
         """Shipments handed to carriers: their revenue and the refund of the units their
@@ -227,4 +234,15 @@ class Recorder:
         if len(self._line_chunks) != 1:
             parts = self._line_chunks or [(np.zeros(0, np.int64),) * 3]
             self._line_chunks = [tuple(np.concatenate(c) for c in zip(*parts, strict=True))]
+        if self._relined:
+            number, sku, qty = self._line_chunks[0]
+            changed = np.fromiter(self._relined, np.int64)
+            keep = ~np.isin(number, changed)
+            new = [(np.full(len(s), i), s, q) for i, (s, q) in self._relined.items()]
+            parts = [(number[keep], sku[keep], qty[keep]), *new]
+            number, sku, qty = (np.concatenate(c) for c in zip(*parts, strict=True))
+            at = np.argsort(number, kind="stable")  # shipment number order, as opened
+            self._line_chunks = [(number[at], sku[at].astype(np.int32),
+                                  qty[at].astype(np.int32))]
+            self._relined = {}
         return self._line_chunks[0]
