@@ -278,3 +278,19 @@ def test_lost_shares_are_shares(policy, partial, stock, patience, days):
     assert s["lost_units"] == res.balance["units_lost"]
     if policy == "backorder":
         assert s["lost_units"] == 0
+
+
+def test_calibrated_skus_carry_the_median_selling_price_beside_their_cost():
+    from sim.calibrate.baskets import sku_items
+    from sim.scenario import SkuSpec
+
+    lines = pd.DataFrame({"sku": ["A", "A", "A", "B"], "unit_price": [10.0, 12.0, 30.0, 5.0]})
+    master = pd.DataFrame({"sku": ["A", "B"], "unit_cost": [4.0, 2.0]})
+    items, _ = sku_items(lines, master, {"weight_kg": 1.0, "cube_m3": 0.005,
+                                         "unit_value": 20.0})
+    by_id = {i["id"]: SkuSpec(**i) for i in items}
+    assert (by_id["A"].price, by_id["A"].unit_value) == (12.0, 4.0)
+    assert (by_id["B"].price, by_id["B"].unit_value) == (5.0, 2.0)
+    no_prices, _ = sku_items(lines.drop(columns="unit_price"), master,
+                             {"weight_kg": 1.0, "cube_m3": 0.005, "unit_value": 20.0})
+    assert all("price" not in i for i in no_prices)  # the scenario's markup then applies
