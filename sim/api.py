@@ -20,7 +20,7 @@ from sim.client_data.export import day_zero, export_order_lines, write_order_lin
 from sim.conservation import COLUMNS_READ as CONSERVATION_COLUMNS
 from sim.conservation import check_conservation
 from sim.costs import COLUMNS_READ as COST_COLUMNS
-from sim.costs import cost_ledger
+from sim.costs import MARGIN_COLUMNS_READ, cost_ledger, margin_ledger
 from sim.kpis import COLUMNS_READ as KPI_COLUMNS
 from sim.kpis import summary_kpis, utilisation_table
 from sim.model import Network
@@ -33,7 +33,7 @@ from sim.warmup import warmup_report
 __all__ = ["RunResult", "load_scenario", "run", "with_changes"]
 
 TABLES = ("orders", "shipments", "daily", "hourly", "inbound", "pick_tours", "costs",
-          "utilisation")
+          "utilisation", "sales", "lost_sales", "margin")
 
 
 @dataclass
@@ -150,6 +150,7 @@ def _costs_and_summary(scenario: Scenario, tables: dict[str, pd.DataFrame],
     its warm-up report; `reading(columns)` gives the tables with (at least) those columns of
     the large ones."""
     tables["costs"] = cost_ledger(scenario, reading(COST_COLUMNS))
+    tables["margin"] = margin_ledger(scenario, reading(MARGIN_COLUMNS_READ))
     tables["utilisation"] = utilisation_table(tables["daily"], scenario.run.warmup_days)
     warmup = warmup_report(tables["daily"], tables["hourly"], scenario.run.warmup_days)
     # How long the start-up transient lasted, by MSER-5: reported beside the KPIs, so a

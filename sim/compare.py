@@ -37,7 +37,9 @@ from sim.sweep import MODE, ExecutionReport, Task, execute, make_tasks, point_sc
 
 __all__ = [
     "ASSUMPTIONS",
+    "BREAK_EVEN_ON",
     "CATEGORY",
+    "PROFIT_KPIS",
     "SERVICE_KPIS",
     "Assumption",
     "ComparePlan",
@@ -53,6 +55,12 @@ __all__ = [
 ]
 
 CATEGORY = "cost_per_order_by_category."  # prefix of the cost-by-category KPI columns
+# Money beside the cost: revenue and profit per shipped order, and the sales lost at stockouts
+# (sim.kpis gives their bases), shown after the cost per order in the KPI tables.
+PROFIT_KPIS = ("revenue_per_order", "profit_per_order", "lost_sales_value", "lost_demand_pct")
+# What the break-even curve is drawn on, and whether the best mode has the least or most.
+BREAK_EVEN_ON = {"cost": ("cost_per_order", "cheapest"),
+                 "profit": ("profit_per_order", "most profitable")}
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,12 @@ class CompareSettings:
     sensitivity_days: int = 7  # days after warm-up in the break-even and tornado runs
     cost_swing: float = 0.2  # cost assumptions at x(1 - swing) and x(1 + swing)
     return_rate_swing: float = 0.5
+    break_even_on: str = "cost"  # the break-even curve's quantity: cost or profit per order
+
+    def __post_init__(self) -> None:
+        if self.break_even_on not in BREAK_EVEN_ON:
+            raise ValueError(f"break_even_on must be one of {sorted(BREAK_EVEN_ON)}, got "
+                             f"{self.break_even_on!r}")
 
 
 @dataclass
@@ -246,6 +260,12 @@ class CompareTables:
     tornado: pd.DataFrame  # assumption, level, mode, cost_per_order
     runs: pd.DataFrame
     headline_period: str
+    break_even_on: str = "cost"  # the curve's quantity (BREAK_EVEN_ON): cost or profit
+
+    @property
+    def break_even_metric(self) -> tuple[str, str]:
+        """(KPI the break-even curve shows, the word for the best mode on it)."""
+        return BREAK_EVEN_ON[self.break_even_on]
 
     def failed(self) -> pd.DataFrame:
         """The stored rows of the runs that failed (left out of every other table)."""
@@ -255,17 +275,18 @@ class CompareTables:
         """One sentence on the break-even over the volumes run: where the cheapest mode
         changes, or that none does (and which mode is cheapest throughout); "" without a
         break-even curve."""
-        return break_even_note(self.break_even, self.crossings)
+        return break_even_note(self.break_even, self.crossings, self.break_even_on)
 
     def crossings_table(self) -> pd.DataFrame:
         """The crossings with a `note` column, or, when there is none in the range, one row
         saying so (orders_per_day empty): the CSV is never silent."""
+        best = self.break_even_metric[1]
         out = self.crossings.assign(note=[
-            f"{c.cheapest_below} cheapest below, {c.cheapest_above} above"
+            f"{c.cheapest_below} {best} below, {c.cheapest_above} above"
             for c in self.crossings.itertuples()])
         if len(out) or not len(self.break_even):
             return out
-        cheapest = _cheapest_by_volume(self.break_even)
+        cheapest = _cheapest_by_volume(self.break_even, self.break_even_on)
         mode = cheapest.iloc[0] if len(cheapest) and cheapest.nunique() == 1 else ""
         return pd.DataFrame([{"orders_per_day": math.nan, "cheapest_below": mode,
                               "cheapest_above": mode, "note": self.break_even_note()}])
@@ -278,7 +299,7 @@ class CompareTables:
 
 def _metric_columns(df: pd.DataFrame, prefix: str) -> list[str]:
     cats = sorted(c for c in df.columns if c.startswith(prefix + CATEGORY))
-    return [prefix + m for m in HEADLINE_KPIS] + cats
+    return [prefix + m for m in (*HEADLINE_KPIS, *PROFIT_KPIS)] + cats
 
 
 def _kpis(ok: pd.DataFrame, period_names: Sequence[str]) -> pd.DataFrame:
@@ -302,7 +323,7 @@ def _differences(ok: pd.DataFrame, kpis: pd.DataFrame, period_names: Sequence[st
         if cost["mean"].notna().sum() < 2:
             continue
         best = cost.loc[cost["mean"].idxmin(), "mode"]
-        cols = [prefix + m for m in HEADLINE_KPIS]
+        cols = [prefix + m for m in (*HEADLINE_KPIS, *PROFIT_KPIS)]
         d = paired_differences(ok, "mode", best, cols)
         d["metric"] = d["metric"].str.slice(len(prefix))
         parts.append(d.assign(period=p))
@@ -312,10 +333,10 @@ def _differences(ok: pd.DataFrame, kpis: pd.DataFrame, period_names: Sequence[st
     return out[["period", *[c for c in out.columns if c != "period"]]]
 
 
-def _crossings(curve: pd.DataFrame) -> pd.DataFrame:
-    """Volumes where the cheapest mode changes, by linear interpolation of the gap."""
-    wide = curve.pivot_table(index="orders_per_day", columns="mode", values="mean")
-    wide = wide.dropna(axis=1, how="any")
+def _crossings(curve: pd.DataFrame, on: str = "cost") -> pd.DataFrame:
+    """Volumes where the best mode (cheapest; most profitable `on` profit) changes, by
+    linear interpolation of the gap."""
+    wide = _best_first(curve, "orders_per_day", on)
     rows = []
     if wide.shape[1] >= 2:
         xs = wide.index.to_numpy(float)
@@ -331,28 +352,37 @@ def _crossings(curve: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["orders_per_day", "cheapest_below", "cheapest_above"])
 
 
-def _cheapest_by_volume(curve: pd.DataFrame) -> pd.Series:
-    wide = curve.pivot_table(index="multiplier", columns="mode", values="mean")
+def _best_first(curve: pd.DataFrame, index: str, on: str) -> pd.DataFrame:
+    """The curve's means by `index` and mode (modes at every point only), negated for a
+    profit so that the best mode is always the smallest."""
+    wide = curve.pivot_table(index=index, columns="mode", values="mean")
     wide = wide.dropna(axis=1, how="any")
+    return -wide if on == "profit" else wide
+
+
+def _cheapest_by_volume(curve: pd.DataFrame, on: str = "cost") -> pd.Series:
+    wide = _best_first(curve, "multiplier", on)
     return wide.idxmin(axis=1) if wide.shape[1] else pd.Series(dtype=object)
 
 
-def break_even_note(curve: pd.DataFrame, crossings: pd.DataFrame) -> str:
-    """The break-even in words (see `CompareTables.break_even_note`)."""
+def break_even_note(curve: pd.DataFrame, crossings: pd.DataFrame, on: str = "cost") -> str:
+    """The break-even in words (see `CompareTables.break_even_note`); `on`: the curve's
+    quantity, cost (the cheapest mode wins) or profit (the most profitable)."""
     if not len(curve):
         return ""
+    best = BREAK_EVEN_ON[on][1]
     lo, hi = curve["multiplier"].min(), curve["multiplier"].max()
     opd_lo, opd_hi = curve["orders_per_day"].min(), curve["orders_per_day"].max()
     span = f"between x{lo:g} and x{hi:g} ({opd_lo:,.0f} to {opd_hi:,.0f} orders/day)"
     if len(crossings):
         return "; ".join(f"below about {c.orders_per_day:,.0f} orders/day {c.cheapest_below} "
-                         f"is cheapest, above it {c.cheapest_above}"
+                         f"is {best}, above it {c.cheapest_above}"
                          for c in crossings.itertuples()) + (
             f" (volumes run: x{lo:g} to x{hi:g}, {opd_lo:,.0f} to {opd_hi:,.0f} orders/day)")
-    cheapest = _cheapest_by_volume(curve)
+    cheapest = _cheapest_by_volume(curve, on)
     if cheapest.nunique() != 1 or curve["mode"].nunique() < 2:
         return f"no break-even {span}: fewer than two modes ran at every volume"
-    return f"no break-even {span}: {cheapest.iloc[0]} is cheapest throughout"
+    return f"no break-even {span}: {cheapest.iloc[0]} is {best} throughout"
 
 
 SERVICE_KPIS = ("on_time_pct", "two_day_pct", "unit_fill_rate_pct", "backorder_pct",
@@ -406,13 +436,15 @@ def build_tables(plan: ComparePlan, store: ResultStore) -> CompareTables:
         sens = sens.assign(role=role.str[0], level=role.str[1], factor=role.str[2])
         volume_runs = sens[sens["role"] == "volume"]
         volume_runs = volume_runs.assign(orders_per_day=base_opd * volume_runs["factor"])
-        curve = summarise(volume_runs, ["mode", "orders_per_day"], ["cost_per_order"])
+        metric = BREAK_EVEN_ON[plan.settings.break_even_on][0]
+        curve = summarise(volume_runs, ["mode", "orders_per_day"], [metric])
         curve.insert(1, "multiplier", curve["orders_per_day"] / base_opd)
         curve = curve.drop(columns="metric").sort_values(["mode", "orders_per_day"])
         curve["window_days"] = plan.normal.run.horizon_days - plan.normal.run.warmup_days
         tornado = _tornado_rows(plan, sens)
-    return CompareTables(kpis, differences, curve.reset_index(drop=True), _crossings(curve),
-                        tornado, runs, headline)
+    on = plan.settings.break_even_on
+    return CompareTables(kpis, differences, curve.reset_index(drop=True),
+                         _crossings(curve, on), tornado, runs, headline, on)
 
 
 def _tornado_rows(plan: ComparePlan, sens: pd.DataFrame) -> pd.DataFrame:

@@ -45,7 +45,7 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
     census = rec.census
     counts = orders["state"].value_counts()
     balance = {k: int(counts.get(k, 0)) for k in
-               ("delivered", "in_process", "backordered", "cancelled")}
+               ("delivered", "in_process", "backordered", "cancelled", "lost")}
     balance["created"] = int(ob.n)
     balance["not_routed"] = int(unrouted.sum())
     waiting_orders = frozenset().union(*(c.orders_waiting for c in census))
@@ -60,8 +60,14 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
     _check(problems, moving == balance["in_process"],
            f"orders: {moving} not routed, in a node or on the road, {balance['in_process']} "
            "in process on the record")
+    # Lost orders, counted from the lines not sold: every unit of the order is among them.
+    lost = rec.lost.array()
+    lost_per_order = np.bincount(lost["order"], lost["units"], minlength=ob.n)
+    fully_lost = int(((lost_per_order == units) & (units > 0)).sum())
+    _check(problems, fully_lost == balance["lost"],
+           f"orders: {fully_lost} with every unit lost, {balance['lost']} lost on the record")
     _check(problems, sum(balance[k] for k in ("delivered", "in_process", "backordered",
-                                              "cancelled")) == ob.n,
+                                              "cancelled", "lost")) == ob.n,
            f"orders: created {ob.n} != sum of states {balance}")
     _check(problems, np.array_equal(np.unique(ships["order"].to_numpy()),
                                     np.flatnonzero(routed)),
@@ -85,11 +91,15 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
     _check(problems, waiting == balance["units_backordered"],
            f"units: {waiting} in shipments waiting for stock, "
            f"{balance['units_backordered']} backordered on the record")
+    balance["units_lost"] = int(lost["units"].sum())
+    _check(problems, balance["units_lost"] == rec.units_lost,
+           f"units: {balance['units_lost']} on the lost lines, {rec.units_lost} counted lost")
     accounted = (balance["units_cancelled"] + balance["units_not_routed"] + waiting
-                 + sum(places.values()) + rec.units_shipped)
+                 + sum(places.values()) + rec.units_shipped + rec.units_lost)
     _check(problems, accounted == balance["units_created"],
            f"units: created {balance['units_created']} != cancelled, not routed, waiting for "
-           f"stock, in the nodes {places} and shipped {rec.units_shipped} ({accounted})")
+           f"stock, in the nodes {places}, shipped {rec.units_shipped} and lost "
+           f"{rec.units_lost} ({accounted})")
     carried = balance["units_delivered"] + balance["units_in_transit"]
     _check(problems, carried == rec.units_shipped,
            f"units: carriers took {rec.units_shipped}, the record has {carried} delivered or "
@@ -99,7 +109,8 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
     for c in census:
         node = rec.names.node_ids[c.node]
         st = ships.loc[ships["node"] == node, "state"].value_counts()
-        open_count = int(sum(v for k, v in st.items() if k not in ("in_transit", "delivered")))
+        open_count = int(sum(v for k, v in st.items()
+                             if k not in ("in_transit", "delivered", "lost")))
         _check(problems, open_count == c.open_shipments,
                f"{node}: {open_count} open shipments recorded, {c.open_shipments} counted")
         _check(problems, int(st.get("ready", 0)) == c.shipments_ready,

@@ -6,13 +6,16 @@ receipts, returns), so the simulation's hot path carries no cost bookkeeping.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sim.fulfilment_modes import MONTH_DAYS, NodeLedger, rule_for
+from sim.kpis import SHIPPING_CATEGORIES
 from sim.scenario import Scenario
 from sim.tables import station_names
 
-__all__ = ["CATEGORIES", "COLUMNS_READ", "MONTH_DAYS", "cost_ledger"]
+__all__ = ["CATEGORIES", "COLUMNS_READ", "MARGIN_COLUMNS", "MARGIN_COLUMNS_READ", "MONTH_DAYS",
+           "cost_ledger", "margin_ledger", "shipping_fees"]
 
 # The columns of the large tables the ledger reads (a run kept on disk loads only these).
 COLUMNS_READ = {"shipments": ("node", "shipped_h", "shipping_cost", "units", "fee", "value",
@@ -45,3 +48,72 @@ def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataF
     ledger = pd.concat([r for r in rows if len(r)], ignore_index=True)
     ledger = ledger[ledger["amount"] != 0]
     return ledger.groupby(["day", "node", "category"], as_index=False)["amount"].sum()
+
+
+# ---------------------------------------------------------------- revenue and margin
+
+# The columns of the large tables the margin ledger reads.
+MARGIN_COLUMNS_READ = {"orders": ("order", "service"),
+                       "shipments": ("order", "node", "units", "shipped_h", "shipping_cost",
+                                     "value", "restocked_units")}
+MARGIN_COLUMNS = ("revenue", "shipping_fee", "refund", "restock_credit", "product_cost",
+                  "shipping_cost", "fulfilment_cost", "margin")
+
+
+def shipping_fees(scenario: Scenario, service: np.ndarray, basket: np.ndarray) -> np.ndarray:
+    """The delivery fee each order's customer pays (currency), by its service (names) and
+    basket value (its units at selling prices), under `sales.shipping_fee`."""
+    rule = scenario.sales.shipping_fee
+    fee = np.full(len(basket), rule.flat, float)
+    if rule.free_over_basket is not None:
+        fee[np.asarray(basket) >= rule.free_over_basket] = 0.0
+    for name, amount in rule.by_service.items():
+        fee[np.asarray(service) == name] = amount
+    return fee
+
+
+def margin_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per order with units handed to a carrier, in currency: revenue of those units,
+    the shipping fee its customer paid, the refund of the units returned less the product
+    cost of those restocked (`restock_credit`), product cost (unit value), its shipments'
+    carrier cost, and the fulfilment cost of the ledger (every category but the carrier's)
+    shared equally by the shipments each node sent that day; margin = revenue + fee - refund
+    + restock credit - product, shipping and fulfilment costs. Costs of node-days without a
+    shipment are nobody's (`unallocated_cost`)."""
+    ships, costs, sales = tables["shipments"], tables["costs"], tables["sales"]
+    shipped = ships.loc[ships["shipped_h"].notna(), list(MARGIN_COLUMNS_READ["shipments"])]
+    day = (shipped["shipped_h"] // 24).astype(int).to_numpy()
+    fulfil = costs[~costs["category"].isin(SHIPPING_CATEGORIES)].groupby(
+        ["day", "node"])["amount"].sum()
+    where = pd.MultiIndex.from_arrays([day, shipped["node"].to_numpy()], names=["day", "node"])
+    per_node_day = pd.Series(1, index=where).groupby(level=["day", "node"]).size()
+    share = (fulfil / per_node_day).reindex(where).fillna(0.0).to_numpy()
+    restocked = shipped["restocked_units"].to_numpy(float)
+    units = shipped["units"].to_numpy(float)
+    value = shipped["value"].to_numpy(float)
+    per_order = pd.DataFrame({
+        "order": shipped["order"].to_numpy(), "day": day, "product_cost": value,
+        "shipping_cost": shipped["shipping_cost"].to_numpy(float), "fulfilment_cost": share,
+        # a restocked unit is back in stock at its value (the shipment's mean unit value)
+        "restock_credit": np.divide(value * restocked, units, out=np.zeros(len(units)),
+                                    where=units > 0),
+    }).groupby("order").agg({"day": "max", "product_cost": "sum", "shipping_cost": "sum",
+                             "fulfilment_cost": "sum", "restock_credit": "sum"})
+    order = per_order.index.to_numpy()
+    s = sales.set_index("order").loc[order]
+    orders = tables["orders"]
+    service = orders.set_index("order")["service"].reindex(order).to_numpy()
+    out = pd.DataFrame({"order": order, "day": per_order["day"].to_numpy(),
+                        "service": service,
+                        "revenue": s["revenue"].to_numpy(),
+                        "shipping_fee": shipping_fees(scenario, service,
+                                                      s["basket_value"].to_numpy()),
+                        "refund": s["refund"].to_numpy()})
+    for c in ("restock_credit", "product_cost", "shipping_cost", "fulfilment_cost"):
+        out[c] = per_order[c].to_numpy()
+    out["margin"] = (out["revenue"] + out["shipping_fee"] - out["refund"]
+                     + out["restock_credit"] - out["product_cost"] - out["shipping_cost"]
+                     - out["fulfilment_cost"])
+    unallocated = fulfil[~fulfil.index.isin(per_node_day.index)]
+    out.attrs["unallocated_cost"] = float(unallocated.sum())
+    return out

@@ -12,8 +12,8 @@ from sim.fulfilment_modes import rule_for
 from sim.scenario import Scenario
 from sim.tables import station_names
 
-__all__ = ["COLUMNS_READ", "COST_BASIS", "SHIPPING_CATEGORIES", "inventory_turns_per_year",
-           "summary_kpis", "utilisation_table"]
+__all__ = ["COLUMNS_READ", "COST_BASIS", "LOST_BASIS", "PROFIT_BASIS", "SHIPPING_CATEGORIES",
+           "inventory_turns_per_year", "summary_kpis", "utilisation_table"]
 
 # Cost categories that pay for the parcel's journey to the customer (the carrier's bill, list
 # rate less the node's negotiated discount). Everything else is fulfilment; a marketplace's fee
@@ -21,6 +21,10 @@ __all__ = ["COLUMNS_READ", "COST_BASIS", "SHIPPING_CATEGORIES", "inventory_turns
 SHIPPING_CATEGORIES = ("carrier",)
 COST_BASIS = ("costs incurred in the KPI window / orders whose last shipment left in it "
               "(per shipped order)")
+PROFIT_BASIS = ("revenue, shipping fees, refunds and product cost of the orders whose last "
+                "shipment left in the KPI window, less the window's costs, per such order")
+LOST_BASIS = ("units (value at selling price) not sold of the orders created in the KPI "
+              "window and not cancelled at payment, / their units ordered (value)")
 
 
 def _pct(x: pd.Series) -> float:
@@ -111,6 +115,11 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
         return ships[column][s_window if where is None else s_window & where]
 
     s_stock = ships.loc[s_window & stocked, ["order", "filled_on_arrival", "units"]]
+    # Units lost at a stockout were asked of a stocking node and not filled: they count.
+    stock_units = s_stock["units"].sum()
+    if "sales" in tables:
+        stock_units += tables["sales"]["units_lost"].to_numpy()[
+            orders["order"].to_numpy()[in_window]].sum()
 
     # Service is judged only where the run let it be decided: the promise day has ended,
     # or the two days after the order have.
@@ -177,6 +186,9 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     same_day = (shipped_day == day.loc[eligible]).astype(float)
     returned_received = s("returned_units", received)
     returned_inspected = s("returned_units", inspected)
+    money = _money_kpis(tables, orders, is_live, n_left, float(by_cat.sum()),
+                        (~orders["cancelled"] & (left >= warm_h)
+                         & (left < 24.0 * end_day)).to_numpy())
 
     return {
         "orders": int(in_window.sum()),
@@ -190,8 +202,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
         "click_to_ship_p95_h": _q(live("click_to_ship_h"), 0.95),
         "click_to_door_p50_days": _q(live("click_to_door_days"), 0.5),
         "click_to_door_p95_days": _q(live("click_to_door_days"), 0.95),
-        "unit_fill_rate_pct": (100.0 * s_stock["filled_on_arrival"].sum() / s_stock["units"].sum()
-                               if s_stock["units"].sum() else math.nan),
+        "unit_fill_rate_pct": (100.0 * s_stock["filled_on_arrival"].sum() / stock_units
+                               if stock_units else math.nan),
         "backorder_pct": _pct((s_stock["filled_on_arrival"] < s_stock["units"])
                               .groupby(s_stock["order"]).any()),
         "shipped_by_cutoff_pct": _pct(same_day),
@@ -225,4 +237,52 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
         "cost_per_order_by_category": {k: float(v / n_left) if n_left else math.nan
                                        for k, v in by_cat.items()},
         "currency": scenario.costs.currency,
+        **money,
+    }
+
+
+def _money_kpis(tables: dict[str, pd.DataFrame], orders: pd.DataFrame, is_live: np.ndarray,
+                n_left: int, total_cost: float, left: np.ndarray) -> dict:
+    """Revenue, profit and lost sales (currency, units, %): profit over the orders that left
+    in the window (`left`, `n_left` of them, the cost per order's basis); lost sales over
+    the live orders created in it (`is_live`)."""
+    if "sales" not in tables or "margin" not in tables:
+        return {}
+    sales, margin = tables["sales"], tables["margin"]
+    number = orders["order"].to_numpy()
+    mine = margin["order"].isin(number[left]).to_numpy()
+
+    def total(column: str) -> float:
+        return float(margin[column][mine].sum())
+
+    net_revenue = total("revenue") + total("shipping_fee") - total("refund")
+    product = total("product_cost") - total("restock_credit")
+    profit = net_revenue - product - total_cost
+    live = number[is_live]
+    ordered_units = float(orders["units"][is_live].sum())
+    lost_units = float(sales["units_lost"].to_numpy()[live].sum())
+    basket = float(sales["basket_value"].to_numpy()[live].sum())
+    lost_value = float(sales["lost_value"].to_numpy()[live].sum())
+    any_lost = sales["units_lost"].to_numpy()[live] > 0
+
+    def per_order(x: float) -> float:
+        return x / n_left if n_left else math.nan
+
+    return {
+        "revenue": total("revenue"),
+        "shipping_fee_revenue": total("shipping_fee"),
+        "refunds": total("refund"),
+        "net_revenue": net_revenue,
+        "product_cost": product,
+        "gross_margin": profit,
+        "revenue_per_order": per_order(net_revenue),
+        "product_cost_per_order": per_order(product),
+        "profit_per_order": per_order(profit),
+        "profit_basis": PROFIT_BASIS,
+        "lost_units": int(lost_units),
+        "lost_sales_value": lost_value,
+        "lost_demand_pct": 100.0 * lost_units / ordered_units if ordered_units else math.nan,
+        "lost_sales_value_pct": 100.0 * lost_value / basket if basket else math.nan,
+        "orders_with_lost_units_pct": _pct(pd.Series(any_lost.astype(float))),
+        "lost_basis": LOST_BASIS,
     }

@@ -28,6 +28,7 @@ from sim.record import (
 from sim.replay import replay_orders
 from sim.routing import NetworkView, RoutingContext, RoutingPolicy
 from sim.routing_registry import make_policy
+from sim.sales import Stockouts, sku_prices
 from sim.scenario import CORE_CREWS, Scenario
 from sim.stock_levels import (
     assortment_mask,
@@ -60,6 +61,7 @@ class Network:
 
         self.points = demand_points_for(sc.geography)
         self.catalogue = build_catalogue(sc, self.streams)
+        self.prices = sku_prices(sc, self.catalogue)  # selling price per SKU (sim.sales)
         if sc.demand.orders_file is not None:
             self.orders = replay_orders(sc, self.catalogue, self.points, self.streams)
         else:
@@ -97,6 +99,7 @@ class Network:
             self.on_hand[:], pipeline = steady_state_start(sc, mean, self.order_up_to, stocked,
                                                            REVIEW_HOUR)
 
+        self.stockouts = Stockouts(self) if Stockouts.needed(sc) else None
         self.nodes = [NodeSim(self, i, spec) for i, spec in enumerate(sc.nodes)]
         # Every crew of any node, in record order: the core crews, then extra stages' crews.
         self.crews = tuple(dict.fromkeys(
@@ -114,7 +117,7 @@ class Network:
             point_ids=self.points["id"].to_numpy(),
             services=tuple(s.name for s in sc.demand.service_levels),
             stocking=tuple(bool(x) for x in stocked), horizon_h=self.horizon_h,
-        ), self.orders, keep_lines=keep_lines, spool=spool)
+        ), self.orders, keep_lines=keep_lines, spool=spool, prices=self.prices)
         for po in pipeline:  # purchase orders on their way at the start (steady state)
             skus = np.flatnonzero(po.units)
             self.nodes[po.node].place_order(skus, po.units[skus], 24.0 * po.ordered_day,

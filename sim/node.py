@@ -168,6 +168,8 @@ class NodeSim:
         sh.filled_on_arrival = filled
         if sh.short is not None:
             sh.state = "backordered"
+            if self.net.stockouts is not None:  # the customer may not wait (sim.sales)
+                self.net.stockouts.short(self, sh)
         else:
             self._allocated(sh)
 
@@ -336,6 +338,9 @@ class NodeSim:
         record = net.record
         record.units_shipped += int(qty.sum())
         returned = net.streams["returns.units"].binomial(qty, cat.return_rate[sku])
+        price = net.prices[sku]
+        record.sold(going, np.add.reduceat(price * qty, bounds[:-1]),
+                    np.add.reduceat(price * returned, bounds[:-1]))  # refunds reverse sales
         per_ship = np.add.reduceat(returned, bounds[:-1])
         back_days = net.scenario.returns.transit_days
         for i, s in enumerate(going):

@@ -17,7 +17,7 @@ import pandas as pd
 from sim import report_interactive as charts
 from sim import report_plots as plots
 from sim import report_tables as tables
-from sim.compare import CATEGORY, ComparePlan, CompareTables, tornado_bars
+from sim.compare import CATEGORY, PROFIT_KPIS, ComparePlan, CompareTables, tornado_bars
 from sim.experiments import HEADLINE_KPIS, periods
 from sim.labels import MODE_LABELS, category_label, mode_label, ordered_modes
 from sim.network_map import network_map_png
@@ -29,6 +29,10 @@ LABELS = {
     "cost_per_order": "cost per shipped order",
     "fulfilment_cost_per_order": "  fulfilment (all but carrier)",
     "shipping_cost_per_order": "  shipping (carrier)",
+    "revenue_per_order": "revenue per shipped order (after refunds, with shipping fees)",
+    "profit_per_order": "profit per shipped order (revenue less product cost and costs)",
+    "lost_sales_value": "sales lost at stockouts (value at selling price)",
+    "lost_demand_pct": "units ordered lost at stockouts %",
     "on_time_pct": "on time %",
     "two_day_pct": "delivered within 2 days %",
     "click_to_door_p95_days": "click-to-door p95 (days)",
@@ -56,7 +60,7 @@ def _kpi_table(kpis: pd.DataFrame, period: str, modes: Sequence[str]) -> pd.Data
     rows = []
     cats = sorted((m for m in d["metric"].unique() if m.startswith(CATEGORY)),
                   key=_metric_label)
-    for metric in [*HEADLINE_KPIS, *cats]:
+    for metric in [*_with_profit(HEADLINE_KPIS), *cats]:
         g = d[d["metric"] == metric].set_index("mode")
         if g["mean"].isna().all():
             continue
@@ -65,6 +69,13 @@ def _kpi_table(kpis: pd.DataFrame, period: str, modes: Sequence[str]) -> pd.Data
                      **{m: _ci_text(g.loc[m, "mean"], g.loc[m, "half_width"]) if m in g.index
                         else "-" for m in modes}})
     return pd.DataFrame(rows)
+
+
+def _with_profit(metrics: Sequence[str]) -> list[str]:
+    """The KPIs in table order: the profit lines right after the cost per order's split."""
+    out = [m for m in metrics if m not in PROFIT_KPIS]
+    at = out.index("shipping_cost_per_order") + 1 if "shipping_cost_per_order" in out else 0
+    return [*out[:at], *PROFIT_KPIS, *out[at:]]
 
 
 def _md_table(df: pd.DataFrame) -> str:
@@ -213,9 +224,11 @@ def findings(plan: ComparePlan, t: CompareTables) -> list[str]:
             if len(mine) and b["mode"] != best["mode"]:
                 text += f" (the cheapest mode: {_fmt(mine.iloc[0]['mean'], 1)} %)"
         out.append(text + ".")
+    out.extend(_profit_findings(t, cur))
     note = t.break_even_note()
     if note:
-        out.append(f"Break-even (normal period, cost per shipped order): {note}.")
+        quantity = LABELS[t.break_even_metric[0]].split(" (")[0]
+        out.append(f"Break-even (normal period, {quantity}): {note}.")
     out.extend(_same_service_text(plan, t))
     out.extend(_precision_caution(t.kpis))
     bars, best, second, gap = tornado_bars(t.tornado)
@@ -230,6 +243,25 @@ def findings(plan: ComparePlan, t: CompareTables) -> list[str]:
                        + ", ".join(flips["assumption"]) + "." if len(flips) else
                        "No single tested assumption changes the answer."))
     return out
+
+
+def _profit_findings(t: CompareTables, cur: str) -> list[str]:
+    """The most profitable mode of the headline period, with the sales each mode lost."""
+    k = t.kpis[t.kpis["period"] == t.headline_period]
+    profit = k[k["metric"] == "profit_per_order"].dropna(subset=["mean"]).sort_values(
+        "mean", ascending=False)
+    if profit.empty:
+        return []
+    best = profit.iloc[0]
+    text = (f"{PERIOD_NAMES[t.headline_period].capitalize()}: **{best['mode']}** is the most "
+            f"profitable at {_fmt(best['mean'])} {cur} profit per shipped order (95 % CI "
+            f"{_fmt(best['lo'])} to {_fmt(best['hi'])}; revenue after refunds and fees less "
+            "product cost and every cost line)")
+    lost = k[(k["metric"] == "lost_sales_value") & k["mean"].notna()].set_index("mode")
+    if len(lost) and (lost["mean"] > 0).any():
+        text += "; sales lost at stockouts over the window: " + ", ".join(
+            f"**{m}** {_fmt(v, 0)} {cur}" for m, v in lost["mean"].items())
+    return [text + "."]
 
 
 def _precision_caution(kpis: pd.DataFrame) -> list[str]:
@@ -286,7 +318,8 @@ def _write_workbook(plan: ComparePlan, csvs: dict[str, pd.DataFrame], path: Path
         if name == "runs.csv":  # the store's rows as they are: one column per stored field
             sheets[tables.SHEETS[name]] = table
             continue
-        value = {"break_even.csv": f"cost per order ({cur})",
+        quantity = "profit" if plan.settings.break_even_on == "profit" else "cost"
+        value = {"break_even.csv": f"{quantity} per order ({cur})",
                  "differences.csv": "difference (mode minus baseline)"}.get(name)
         sheets[tables.SHEETS[name]] = tables.readable(table, cur, _metric_label, PERIOD_NAMES,
                                                       value)
@@ -343,12 +376,14 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path,
                         plots.periods_png(t.kpis[t.kpis["period"].isin(["normal", "spike"])],
                                           cur)))
     if len(t.break_even):
-        figures.append(("break_even.png", "Break-even: cost per order vs orders per day",
-                        plots.break_even_png(t.break_even, t.crossings, cur)))
+        quantity = f"{t.break_even_on} per order"
+        figures.append(("break_even.png", f"Break-even: {quantity} vs orders per day",
+                        plots.break_even_png(t.break_even, t.crossings, cur, quantity)))
         if interactive:
             live["break_even.png"] = charts.break_even_html(t.break_even, cur,
                                                             include_js=not live,
-                                                            div_id="break-even")
+                                                            div_id="break-even",
+                                                            quantity=quantity)
     bars, best, second, gap = tornado_bars(t.tornado)
     if len(bars):
         b, s = mode_label(best), mode_label(second)

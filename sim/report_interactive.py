@@ -57,10 +57,10 @@ def cost_breakdown_html(costs: pd.DataFrame, totals: pd.DataFrame, currency: str
     return _html(fig, include_js, div_id)
 
 
-def break_even_html(curve: pd.DataFrame, currency: str, include_js: bool, div_id: str
-                    ) -> str:
-    """Cost per order vs orders per day, one line per mode with its 95 % band where there are
-    replications (an HTML fragment)."""
+def break_even_html(curve: pd.DataFrame, currency: str, include_js: bool, div_id: str,
+                    quantity: str = "cost per order") -> str:
+    """Cost (or the curve's other `quantity`, e.g. profit) per order vs orders per day, one
+    line per mode with its 95 % band where there are replications (an HTML fragment)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -78,6 +78,6 @@ def break_even_html(curve: pd.DataFrame, currency: str, include_js: bool, div_id
                         hovertemplate=f"{name}<br>%{{x:,.0f}} orders/day (x%{{customdata[0]:g}}"
                                       f")<br>%{{y:,.2f}} {currency}/order, "
                                       "%{customdata[1]} run(s)<extra></extra>")
-    fig.update_layout(title="Break-even: cost per order by volume (normal period)",
-                      xaxis_title="orders per day", yaxis_title=f"cost per order ({currency})")
+    fig.update_layout(title=f"Break-even: {quantity} by volume (normal period)",
+                      xaxis_title="orders per day", yaxis_title=f"{quantity} ({currency})")
     return _html(fig, include_js, div_id)

@@ -124,9 +124,11 @@ def periods_png(kpis: pd.DataFrame, currency: str) -> bytes:
     return _png(fig)
 
 
-def break_even_png(curve: pd.DataFrame, crossings: pd.DataFrame, currency: str) -> bytes:
-    """Cost per order vs orders per day, one line per mode (band = 95 % interval where there
-    are replications); dotted lines where the cheapest mode changes."""
+def break_even_png(curve: pd.DataFrame, crossings: pd.DataFrame, currency: str,
+                   quantity: str = "cost per order") -> bytes:
+    """Cost (or the curve's other `quantity`, e.g. profit) per order vs orders per day, one
+    line per mode (band = 95 % interval where there are replications); dotted lines where
+    the best mode changes."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for mode in ordered_modes(curve["mode"]):
         d = curve[curve["mode"] == mode].sort_values("orders_per_day")
@@ -141,8 +143,8 @@ def break_even_png(curve: pd.DataFrame, crossings: pd.DataFrame, currency: str) 
                     f"≈{c.orders_per_day:,.0f}/day",
                     (c.orders_per_day, ax.get_ylim()[1]), fontsize=7, ha="center", va="top")
     ax.set_xlabel("orders per day")
-    ax.set_ylabel(f"cost per order ({currency})")
-    ax.set_title("Break-even: cost per order by volume (normal period)")
+    ax.set_ylabel(f"{quantity} ({currency})")
+    ax.set_title(f"Break-even: {quantity} by volume (normal period)")
     legend_outside(ax)
     return _png(fig)
 

@@ -54,8 +54,8 @@ def unit_of(metric: str, currency: str) -> str:
     """The unit of a KPI given by its code name (`two_day_pct` -> "%")."""
     if metric.endswith("_pct"):
         return "%"
-    if "cost_per_order" in metric:
-        return f"{currency} per order"
+    if "cost_per_order" in metric or metric.endswith("_per_order"):
+        return f"{currency} per order"  # cost, revenue and profit per shipped order
     if metric.endswith("_value") or metric == "total_cost":
         return currency
     if metric.endswith("_days"):

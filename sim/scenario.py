@@ -56,8 +56,10 @@ __all__ = [
     "Node",
     "OverflowSettings",
     "RoutingSettings",
+    "Sales",
     "Scenario",
     "StockPolicy",
+    "StockoutRule",
     "ThreePlMode",
     "load_scenario",
     "read_yaml_mapping",
@@ -180,6 +182,7 @@ class SkuSpec(Strict):
     cube_m3: PositiveFloat = 0.005
     unit_value: NonNegativeFloat = 20.0
     category: str = "general"
+    price: NonNegativeFloat | None = None  # selling price; default sales.price_markup on unit_value
 
 
 class SkuGenerator(Strict):
@@ -795,6 +798,77 @@ class Returns(Strict):
     restock_share: Probability = 0.7
 
 
+# ---------------------------------------------------------------- sales: stockouts, prices
+
+
+class StockoutRule(Strict):
+    """What a customer does when units of a shipment are out of stock at its node: `backorder`
+    (waits until they come), `lost` (leaves: the short units are not sold) or `patience`
+    (waits up to `patience_days`, then cancels what is still short). `partial_shipment`:
+    the units in stock leave now and only the short ones wait or are lost; else the shipment
+    leaves complete or not at all (default: no for backorder and patience, yes for lost)."""
+
+    policy: Literal["backorder", "lost", "patience"] = "backorder"
+    patience_days: Dist | None = None  # patience only: how long a customer waits (days)
+    partial_shipment: bool | None = None
+
+    @model_validator(mode="after")
+    def _patience_iff_days(self) -> StockoutRule:
+        if (self.policy == "patience") != (self.patience_days is not None):
+            raise ValueError("patience_days is needed by policy: patience, and only by it "
+                             f"(policy {self.policy!r})")
+        return self
+
+    @property
+    def partial(self) -> bool:
+        """Whether the units in stock ship without the short ones."""
+        return (self.policy == "lost") if self.partial_shipment is None \
+            else self.partial_shipment
+
+
+class OnStockout(StockoutRule):
+    """The rule of every shipment, unless `by_service` (service level name -> rule, by the
+    order's service) or `by_category` (category name -> rule, by the category of the
+    shipment's first short line) gives one; one of the two at most."""
+
+    by_service: dict[str, StockoutRule] = {}
+    by_category: dict[str, StockoutRule] = {}
+
+    @model_validator(mode="after")
+    def _one_key(self) -> OnStockout:
+        if self.by_service and self.by_category:
+            raise ValueError("give by_service or by_category, not both")
+        return self
+
+    @property
+    def is_backorder_only(self) -> bool:
+        """Every shipment backorders whole (today's behaviour: nothing to decide at a
+        stockout)."""
+        return all(r.policy == "backorder" and not r.partial
+                   for r in (self, *self.by_service.values(), *self.by_category.values()))
+
+
+class ShippingFee(Strict):
+    """What a customer pays for delivery, per order: `flat`, nothing when the basket (its
+    units at their price) reaches `free_over_basket`; a service named in `by_service` pays
+    that fee instead, whatever the basket (expedited). Default: a flat fee waived over a
+    basket threshold, the commonest policy of online retailers; give the client's own."""
+
+    flat: NonNegativeFloat = 4.95
+    free_over_basket: NonNegativeFloat | None = 50.0
+    by_service: dict[str, NonNegativeFloat] = {}
+
+
+class Sales(Strict):
+    """Revenue and lost sales: what happens at a stockout, the selling price of a SKU
+    without its own `price` (its unit value x (1 + `price_markup`); default 1.0, keystone
+    pricing, retail's conventional doubling of cost) and the shipping fee charged."""
+
+    on_stockout: OnStockout = OnStockout()
+    price_markup: NonNegativeFloat = 1.0
+    shipping_fee: ShippingFee = ShippingFee()
+
+
 class InHouseCosts(Strict):
     """Own operation: fixed rent and equipment, labour per paid hour, packaging."""
 
@@ -1068,6 +1142,7 @@ class Scenario(Strict):
     disruptions: list[Disruption] = []
     routing: RoutingSettings = NearestWithStockSettings()
     alternatives: Alternatives = Alternatives()
+    sales: Sales = Sales()
 
     @model_validator(mode="before")
     @classmethod
@@ -1112,6 +1187,20 @@ class Scenario(Strict):
             for node in getattr(self.inventory, field) or {}:
                 if node not in ids:
                     raise ValueError(f"inventory.{field} names unknown node {node!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _sales_names(self) -> Scenario:
+        """Stockout rules and fees name service levels and categories that exist."""
+        services = [s.name for s in self.demand.service_levels]
+        cats = [c.name for c in self.skus.categories]
+        so, fee = self.sales.on_stockout, self.sales.shipping_fee
+        for field, names, known in (("on_stockout.by_service", so.by_service, services),
+                                    ("on_stockout.by_category", so.by_category, cats),
+                                    ("shipping_fee.by_service", fee.by_service, services)):
+            for name in names:
+                if name not in known:
+                    raise ValueError(f"sales.{field} names {name!r}, not one of {known}")
         return self
 
     @model_validator(mode="after")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.record import HourlySample, Recorder
+from sim.record import LOST_REASONS, HourlySample, Recorder
 from sim.record.column_table import ColumnTable
 
 __all__ = ["DAILY_SHIPMENT_COLUMNS", "build_tables", "order_table", "shipment_table",
@@ -85,6 +85,10 @@ def order_table(rec: Recorder, ships: ColumnTable, folder: Path | None = None) -
         return pd.Series(out, copy=False)
 
     table.put("n_shipments", per_order(size).fillna(0).astype(np.int64))
+    # A shipment lost at a stockout never ships: an order is shipped when the others are.
+    codes, names = ships.codes("state")
+    can_ship = size - pd.Series(codes == _code(names, "lost")).groupby(by_order).sum()
+    del codes
     columns = {}
     for name, how in (("node", "first"), ("allocated_h", "max"), ("picked_h", "max"),
                       ("packed_h", "max"), ("shipped_h", "max"), ("delivered_h", "max"),
@@ -97,7 +101,7 @@ def order_table(rec: Recorder, ships: ColumnTable, folder: Path | None = None) -
         agg = g.agg(how)
         if name in ("shipped_h", "delivered_h"):
             # An order is shipped or delivered only when every one of its shipments is.
-            agg[g.count() < size] = np.nan
+            agg[g.count() < can_ship] = np.nan
         column = per_order(agg)
         if text:
             code = column.fillna(-1).to_numpy(np.int64)
@@ -107,15 +111,17 @@ def order_table(rec: Recorder, ships: ColumnTable, folder: Path | None = None) -
         table.put(name, column)
     state, uniques = ships.codes("state")
     backordered = pd.Series(state == _code(uniques, "backordered")).groupby(by_order).any()
-    delivered = pd.Series(state == _code(uniques, "delivered")).groupby(by_order).all()
-    del state
+    lost = state == _code(uniques, "lost")
+    delivered = pd.Series((state == _code(uniques, "delivered")) | lost).groupby(by_order).all()
+    all_lost = pd.Series(lost).groupby(by_order).all()
+    del state, lost
     # One string object per state, not one per order; an order with no shipment yet is in
-    # process.
+    # process; an order whose every unit was lost at a stockout is lost.
     state_code = np.full(ob.n, 2)
-    state_code[backordered.index.to_numpy()] = np.where(backordered, 0,
-                                                        np.where(delivered, 1, 2))
+    state_code[backordered.index.to_numpy()] = np.where(
+        backordered, 0, np.where(all_lost, 4, np.where(delivered, 1, 2)))
     state_code[ob.cancelled] = 3
-    order_state = np.array(["backordered", "delivered", "in_process", "cancelled"],
+    order_state = np.array(["backordered", "delivered", "in_process", "cancelled", "lost"],
                            dtype=object)[state_code]
     table.put("state", order_state)
     table.put("split", table.get("n_shipments") > 1)
@@ -204,14 +210,57 @@ def _pick_tours(rec: Recorder) -> pd.DataFrame:
     return df
 
 
+def _lost_sales(rec: Recorder) -> pd.DataFrame:
+    """One row per shipment line of units not sold: lost at a stockout or cancelled after
+    the customer's patience ran out (`reason`), at the SKU's price (currency)."""
+    rows = rec.lost.array()
+    df = pd.DataFrame({f: rows[f] for f in ("shipment", "order", "node", "sku", "units",
+                                            "t_h")})
+    price = rec.prices[rows["sku"]] if rec.prices is not None else np.full(len(rows), np.nan)
+    df["node"] = _names(_node_ids(rec), df["node"])
+    df["sku"] = _names(rec.names.sku_ids, df["sku"])
+    df["price"] = price
+    df["value"] = price * rows["units"]
+    df["reason"] = np.asarray(LOST_REASONS, dtype=object)[rows["reason"].astype(np.int64)]
+    return df
+
+
+def _sales(rec: Recorder, lost: pd.DataFrame) -> pd.DataFrame:
+    """One row per order: its basket at selling prices (every unit ordered), the revenue of
+    the units handed to carriers and the refund of those its customer returns, and the
+    units and value lost (currency)."""
+    ob = rec.orders
+    n = ob.n
+    price = rec.prices if rec.prices is not None else np.zeros(len(rec.names.sku_ids))
+    line_value = price[ob.line_sku] * ob.line_qty
+    basket = (np.add.reduceat(line_value, ob.line_start[:-1]) if len(line_value)
+              else np.zeros(n))
+    basket[np.diff(ob.line_start) == 0] = 0.0  # reduceat repeats a value for empty orders
+    sales = rec.sales.array()
+    order = sales["order"]
+    lost_order = lost["order"].to_numpy(np.int64)
+    return pd.DataFrame({
+        "order": np.arange(n), "basket_value": basket,
+        "revenue": np.bincount(order, sales["revenue"], minlength=n),
+        "refund": np.bincount(order, sales["refund"], minlength=n),
+        "units_lost": np.bincount(lost_order, lost["units"].to_numpy(float),
+                                  minlength=n).astype(np.int64),
+        "lost_value": np.bincount(lost_order, lost["value"].to_numpy(float), minlength=n),
+    })
+
+
 def small_tables(rec: Recorder, ships: ColumnTable) -> dict[str, pd.DataFrame]:
     """The daily, hourly, inbound and pick-tour tables (a row per node and day or hour, per
-    purchase-order line, per pick tour), in memory."""
+    purchase-order line, per pick tour), and the sales (a row per order) and lost-sales
+    tables (a row per line not sold), in memory."""
+    lost = _lost_sales(rec)
     return {
         "pick_tours": _pick_tours(rec),
         "daily": _daily(rec, ships.frame(DAILY_SHIPMENT_COLUMNS)),
         "hourly": _hourly(rec),
         "inbound": _inbound(rec),
+        "sales": _sales(rec, lost),
+        "lost_sales": lost,
     }
 
 

@@ -179,7 +179,8 @@ def small_runs(scenario_dir):
 @pytest.mark.parametrize("name", ["lookahead", "prebuild"])
 def test_oracle_runs_are_todays_runs(small_runs, name):
     sc = with_changes(small_runs[name], {"demand.forecast": "oracle"})
-    assert _table_hashes(run(sc).tables) == ORACLE_FINGERPRINTS[name]
+    hashes = _table_hashes(run(sc).tables)  # tables added since (sales, margin) not pinned
+    assert {k: hashes.get(k) for k in ORACLE_FINGERPRINTS[name]} == ORACLE_FINGERPRINTS[name]
 
 
 def test_online_prebuild_plans_for_the_estimate(small_runs):

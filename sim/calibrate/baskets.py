@@ -110,6 +110,8 @@ def sku_items(lines: pd.DataFrame, master: pd.DataFrame | None,
         item["unit_value"] = round(float(cost) if pd.notna(cost) else
                                    float(r["price"]) if pd.notna(r["price"]) else
                                    defaults["unit_value"], 4)
+        if pd.notna(r["price"]):  # the selling price, for revenue and lost sales
+            item["price"] = round(float(r["price"]), 4)
         cat = r.get("category", np.nan)
         item["category"] = str(cat) if pd.notna(cat) else "general"
         items.append(item)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -20,6 +21,8 @@ console = Console()
 MODES = ("in_house", "3pl", "dropship", "marketplace", "hybrid")
 COMPARE_DEFAULTS = {"replications": 5, "volumes": (0.25, 0.5, 1.0, 1.5),
                     "sensitivity_replications": 1}
+# sim.compare.BREAK_EVEN_ON's keys: what the break-even curve is drawn on
+BreakEvenOn = StrEnum("BreakEvenOn", {"cost": "cost", "profit": "profit"})
 
 
 def _modes(text: str) -> tuple[str, ...]:
@@ -69,6 +72,10 @@ def compare(
     full_horizon: bool = typer.Option(False, "--full-horizon", help="Keep every day of the "
                                       "scenario (default: quiet days before the first spike "
                                       "are dropped, weekdays kept)."),
+    break_even_on: BreakEvenOn = typer.Option(
+        BreakEvenOn.cost, "--break-even-on", help="Draw the break-even on cost per shipped "
+        "order (the cheapest mode wins) or on profit per shipped order (the most "
+        "profitable)."),
 ) -> None:
     """Compare fulfilment modes on the same demand, normal period and under the spikes."""
     from sim.compare import CompareSettings, plan_compare, run_compare
@@ -81,7 +88,8 @@ def compare(
         settings = CompareSettings(
             modes=_modes(modes), replications=replications, condense=not full_horizon,
             sensitivity=sensitivity, volumes=_volumes(volumes),
-            sensitivity_replications=sensitivity_replications)
+            sensitivity_replications=sensitivity_replications,
+            break_even_on=break_even_on.value)
         sc = load_scenario(scenario)
         preflight(sc)
         plan = plan_compare(sc, settings)

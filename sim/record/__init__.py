@@ -1,7 +1,7 @@
 """The run's record: named row types the model writes, read by tables, KPIs, costs and the
 conservation check (which never look at the model's objects)."""
 
-from sim.record.recorder import SHIPMENT_FIELDS, NodeCensus, Recorder, RunNames
+from sim.record.recorder import LOST_REASONS, SHIPMENT_FIELDS, NodeCensus, Recorder, RunNames
 from sim.record.rows import (
     DailySnapshot,
     HourlySample,
@@ -13,6 +13,7 @@ from sim.record.rows import (
 from sim.record.time_weighted import TimeWeighted
 
 __all__ = [
+    "LOST_REASONS",
     "SHIPMENT_FIELDS",
     "DailySnapshot",
     "HourlySample",

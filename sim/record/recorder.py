@@ -19,7 +19,7 @@ from sim.record.rows import (
     Shipment,
 )
 
-__all__ = ["SHIPMENT_FIELDS", "NodeCensus", "Recorder", "RunNames"]
+__all__ = ["LOST_REASONS", "SHIPMENT_FIELDS", "NodeCensus", "Recorder", "RunNames"]
 
 # A shipment's row as the table shows it (after its number); `state` is stored as a code.
 SHIPMENT_FIELDS = (
@@ -35,6 +35,14 @@ _SHIPMENT_DTYPE = [("shipment", "i8")] + [
     for f in SHIPMENT_FIELDS]
 _RETURN_DTYPE = [("shipment", "i8"), ("return_received_h", "f8"), ("inspected_h", "f8"),
                  ("restocked_units", "i8")]
+# Why units were not sold (`Recorder.lose`'s codes): the customer left at the stockout, or
+# waited past their patience.
+LOST_REASONS = ("stockout", "patience")
+# Sales: each shipment's revenue and the refund of its returned units at the hand-over; and
+# each line of units not sold (lost at a stockout, or cancelled after waiting), with why.
+_SALE_DTYPE = [("shipment", "i8"), ("order", "i8"), ("revenue", "f8"), ("refund", "f8")]
+_LOST_DTYPE = [("shipment", "i8"), ("order", "i8"), ("node", "i8"), ("sku", "i8"),
+               ("units", "i8"), ("t_h", "f8"), ("reason", "i1")]
 _PICK_TOUR_DTYPE = [("released_h", "f8"), ("node", "i8"), ("orders", "i8"), ("lines", "i8"),
                     ("units", "i8"), ("length_m", "f8"), ("pick_h", "f8")]
 
@@ -106,6 +114,8 @@ class Recorder:
     units_shipped: int = 0  # handed to carriers
     keep_lines: bool = False  # record each shipment's lines (SKU, units) too
     spool: Path | None = None  # a folder: frozen shipment rows go to disk, not memory
+    units_lost: int = 0  # not sold: lost at a stockout or cancelled after waiting
+    prices: np.ndarray | None = None  # selling price per SKU (currency)
 
     def __post_init__(self) -> None:
         if self.routed is None:
@@ -113,6 +123,8 @@ class Recorder:
         self.pick_tours = RowBuffer(_PICK_TOUR_DTYPE)
         # A shipment's row is frozen when it leaves; its return, if any, is a row here.
         self.returns = RowBuffer(_RETURN_DTYPE)
+        self.sales = RowBuffer(_SALE_DTYPE)
+        self.lost = RowBuffer(_LOST_DTYPE)
         self._shipments = RowBuffer(_SHIPMENT_DTYPE, spool=self.spool and self.spool / "shipments")
         self._open: dict[int, Shipment] = {}
         self._opened = 0
@@ -120,6 +132,7 @@ class Recorder:
         self.states: list[str] = []  # shipment state codes -> names
         self._state_code: dict[str, int] = {}
         self._lines_pending: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._relined: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # lines changed later
         self._line_chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     # ------------------------------------------------------------ shipments
@@ -154,6 +167,26 @@ class Recorder:
         """Freeze every shipment still live (the run is over)."""
         for index in sorted(self._open):
             self.close_shipment(self._open[index])
+
+    def relined(self, sh: Shipment) -> None:
+        """A shipment's lines changed after it opened (a stockout split it or dropped
+        units): its lines are these now."""
+        if self.keep_lines:
+            self._relined[sh.index] = (sh.sku, sh.qty)
+
+    def sold(self, going: list[Shipment], revenue: np.ndarray, refund: np.ndarray) -> None:
+        """Shipments handed to carriers: their revenue and the refund of the units their
+        customers will return (currency)."""
+        for sh, r, f in zip(going, revenue.tolist(), refund.tolist(), strict=True):
+            self.sales.append((sh.index, sh.order, r, f))
+
+    def lose(self, sh: Shipment, sku: np.ndarray, units: np.ndarray, t_h: float,
+             reason: int) -> None:
+        """Units of a shipment's lines not sold at `t_h` (hours), for `reason` (a code)."""
+        for s, q in zip(sku.tolist(), units.tolist(), strict=True):
+            if q:
+                self.lost.append((sh.index, sh.order, sh.node, s, q, t_h, reason))
+                self.units_lost += q
 
     def return_inspected(self, shipment: int, received_h: float, inspected_h: float,
                          restocked_units: int) -> None:
@@ -201,4 +234,15 @@ class Recorder:
         if len(self._line_chunks) != 1:
             parts = self._line_chunks or [(np.zeros(0, np.int64),) * 3]
             self._line_chunks = [tuple(np.concatenate(c) for c in zip(*parts, strict=True))]
+        if self._relined:
+            number, sku, qty = self._line_chunks[0]
+            changed = np.fromiter(self._relined, np.int64)
+            keep = ~np.isin(number, changed)
+            new = [(np.full(len(s), i), s, q) for i, (s, q) in self._relined.items()]
+            parts = [(number[keep], sku[keep], qty[keep]), *new]
+            number, sku, qty = (np.concatenate(c) for c in zip(*parts, strict=True))
+            at = np.argsort(number, kind="stable")  # shipment number order, as opened
+            self._line_chunks = [(number[at], sku[at].astype(np.int32),
+                                  qty[at].astype(np.int32))]
+            self._relined = {}
         return self._line_chunks[0]

@@ -1,0 +1,158 @@
+"""Selling prices and what customers do at a stockout, in the running model.
+
+`sku_prices` gives each SKU's selling price (its own `price`, else its unit value marked up
+by `sales.price_markup`). `Stockouts` carries out `sales.on_stockout` at a node: a shipment
+short of stock backorders (as always), or its short units are lost at once, or it waits up
+to the customer's patience and then what is still short is cancelled; with partial shipment
+the units in stock leave without the short ones (split into a shipment of their own).
+Every unit not sold is written to the record (`Recorder.lose`), so the conservation check
+can count it: ordered = shipped + open + lost (+ cancelled at payment, not yet routed).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.demand import Catalogue
+from sim.record import LOST_REASONS, Shipment
+from sim.scenario import Scenario, StockoutRule
+from sim.streams import Sampler
+
+if TYPE_CHECKING:
+    from sim.model import Network
+    from sim.node import NodeSim
+
+__all__ = ["Stockouts", "sku_prices"]
+
+
+def sku_prices(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:
+    """Selling price per unit of each SKU (currency): the SKU's `price`, else its unit value
+    x (1 + sales.price_markup)."""
+    price = catalogue.unit_value * (1.0 + scenario.sales.price_markup)
+    items = scenario.skus.items
+    if items is not None:
+        given = np.array([s.price if s.price is not None else np.nan for s in items], float)
+        price = np.where(np.isnan(given), price, given)
+    return np.asarray(price, float)
+
+
+class Stockouts:
+    """The scenario's stockout rules at work on the nodes of one network."""
+
+    def __init__(self, net: Network) -> None:
+        self.net = net
+        so = net.scenario.sales.on_stockout
+        self.default = so
+        services = [s.name for s in net.scenario.demand.service_levels]
+        self.by_service = [so.by_service.get(name) for name in services]
+        cats = net.catalogue.category_names
+        self.by_category = [so.by_category.get(name) for name in cats]
+        self.patience_days = Sampler(net.streams["stockout.patience"], so.patience_days) \
+            if so.patience_days is not None else None
+        self._samplers: dict[int, Sampler] = {}
+
+    @staticmethod
+    def needed(scenario: Scenario) -> bool:
+        """Whether any shipment may do anything but wait whole (today's backorder)."""
+        return not scenario.sales.on_stockout.is_backorder_only
+
+    def rule(self, sh: Shipment) -> StockoutRule:
+        """The rule a short shipment follows: its category's or its service's, else the
+        default."""
+        rule = None
+        if any(self.by_service):
+            rule = self.by_service[int(self.net.orders.service[sh.order])]
+        elif any(self.by_category):
+            first_short = int(np.argmax(sh.short > 0))
+            rule = self.by_category[int(self.net.catalogue.category[sh.sku[first_short]])]
+        return rule or self.default
+
+    def short(self, node: NodeSim, sh: Shipment) -> None:
+        """A shipment just accepted at `node` is short of stock (and queued as a backorder):
+        apply its rule."""
+        rule = self.rule(sh)
+        if rule.policy == "backorder" and not rule.partial:
+            return  # it waits whole, as it always did
+        waiting = self._split(node, sh) if rule.partial else sh
+        if rule.policy == "lost":
+            self.give_up(node, waiting, rule, "stockout")
+        elif rule.policy == "patience":
+            hours = 24.0 * self._patience(rule)()
+            node.env.timeout(hours).callbacks.append(
+                lambda _ev: self._patience_over(node, waiting, rule))
+
+    def _patience(self, rule: StockoutRule) -> Sampler:
+        if rule is self.default:
+            return self.patience_days
+        sampler = self._samplers.get(id(rule))
+        if sampler is None:  # a rule of its own draws from a stream of its own
+            k = len(self._samplers)
+            sampler = self._samplers[id(rule)] = Sampler(
+                self.net.streams[f"stockout.patience.{k}"], rule.patience_days)
+        return sampler
+
+    def _patience_over(self, node: NodeSim, sh: Shipment, rule: StockoutRule) -> None:
+        if sh.short is not None and sh.state == "backordered":
+            self.give_up(node, sh, rule, "patience")
+
+    def _split(self, node: NodeSim, sh: Shipment) -> Shipment:
+        """The units of `sh` in stock leave now as `sh`; its short units wait in a new
+        shipment of the same order (returned, queued in its place). With nothing in stock
+        `sh` itself waits."""
+        short = sh.short
+        if int(short.sum()) == sh.units:
+            return sh
+        lines = short > 0
+        rest = Shipment(sh.order, sh.node, sh.sku[lines], short[lines], sh.created_h,
+                        sh.routed_h, sh.promised_day, sh.point)
+        rest.split = sh.split = True
+        rest.distance_km = sh.distance_km
+        rest.short = rest.qty.copy()
+        rest.state = "backordered"
+        self.net.record.open_shipment(rest)
+        node._count_open(+1)
+        for s in rest.sku.tolist():
+            node.backorders[s][-1] = rest  # `sh` was queued last, just now
+        kept = sh.qty - short
+        keep = kept > 0
+        sh.sku, sh.qty, sh.short = sh.sku[keep], kept[keep], None
+        sh.units = int(sh.qty.sum())
+        self.net.record.relined(sh)
+        node._allocated(sh)
+        return rest
+
+    def give_up(self, node: NodeSim, sh: Shipment, rule: StockoutRule, reason: str) -> None:
+        """The customer will not wait for the short units of `sh` (waiting at `node`):
+        they are lost; with partial shipment the units allocated leave, else the whole
+        shipment is lost and its allocated units go back to stock."""
+        short = sh.short
+        for s, q in zip(sh.sku.tolist(), short.tolist(), strict=True):
+            if q:
+                node.backordered[s] -= q
+                node.backorders[s].remove(sh)
+        allocated = sh.qty - short
+        record = self.net.record
+        now = node.env.now
+        code = LOST_REASONS.index(reason)
+        sh.short = None
+        if rule.partial and allocated.any():
+            record.lose(sh, sh.sku, short, now, code)
+            keep = allocated > 0
+            sh.sku, sh.qty = sh.sku[keep], allocated[keep]
+            sh.units = int(sh.qty.sum())
+            record.relined(sh)
+            node._allocated(sh)
+            return
+        record.lose(sh, sh.sku, sh.qty, now, code)
+        sku = sh.sku
+        sh.sku, sh.qty = sku[:0], sh.qty[:0]
+        sh.units = sh.filled_on_arrival = 0
+        sh.state = "lost"
+        record.relined(sh)
+        node._count_open(-1)
+        record.close_shipment(sh)
+        for s, q in zip(sku.tolist(), allocated.tolist(), strict=True):
+            if q:
+                node.add_stock(s, q)
