@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.cartons import parcel_table
 from sim.record import HourlySample, Recorder
 from sim.record.column_table import ColumnTable
 
@@ -206,13 +207,17 @@ def _pick_tours(rec: Recorder) -> pd.DataFrame:
 
 def small_tables(rec: Recorder, ships: ColumnTable) -> dict[str, pd.DataFrame]:
     """The daily, hourly, inbound and pick-tour tables (a row per node and day or hour, per
-    purchase-order line, per pick tour), in memory."""
-    return {
+    purchase-order line, per pick tour), in memory; and the parcels (a row per carton) when
+    a node packs into cartons."""
+    small = {
         "pick_tours": _pick_tours(rec),
         "daily": _daily(rec, ships.frame(DAILY_SHIPMENT_COLUMNS)),
         "hourly": _hourly(rec),
         "inbound": _inbound(rec),
     }
+    if rec.parcels is not None:
+        small["parcels"] = parcel_table(rec.parcels, rec.names.node_ids)
+    return small
 
 
 def build_tables(rec: Recorder) -> dict[str, pd.DataFrame]:
