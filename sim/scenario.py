@@ -689,7 +689,7 @@ class Packaging(Strict):
 
     cartons: list[CartonSpec] = Field(min_length=1)
     mailers: list[MailerSpec] = []
-    s_per_extra_carton: NonNegativeFloat = 40.0  # erect, fill, tape, label each carton after the first
+    s_per_extra_carton: NonNegativeFloat = 40.0  # erect, fill, tape, label each one after the first
     # CP-SAT proves the cheapest packing up to this many units (1-2 units are always proven,
     # without it); beyond, the extreme-point heuristic. Each CP-SAT call takes 10-100 ms.
     exact_max_units: NonNegativeInt = 2

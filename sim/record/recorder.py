@@ -106,7 +106,7 @@ class Recorder:
     units_shipped: int = 0  # handed to carriers
     keep_lines: bool = False  # record each shipment's lines (SKU, units) too
     spool: Path | None = None  # a folder: frozen shipment rows go to disk, not memory
-    parcels: list[tuple] | None = None  # one row per carton shipped, when a node packs (sim.cartons)
+    parcels: list[tuple] | None = None  # a row per carton shipped when a node packs (sim.cartons)
 
     def __post_init__(self) -> None:
         if self.routed is None:
