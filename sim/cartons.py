@@ -5,6 +5,8 @@ carton a parcel the carrier bills on its own billable weight, plus size surcharg
 Rules (documented in README "Cartons and dimensional weight"):
 - SKU sides: the scenario's `dims_cm`, else a box of the SKU's cube with sides 2 : 1.5 : 1
   (SHAPE, an assumption: a shoe box's proportions).
+- The packer minimises carton cost + the carrier's expected charge: a base rate per parcel
+  (a second carton pays a second label) and a rate per billable kg.
 - A packing is cached by the shipment's multiset of SKUs and units: baskets recur, and the
   same basket always gets the same packing (the solvers are deterministic; a CP-SAT run
   stopped by its clock is replaced by the heuristic's packing, which does not depend on time).
@@ -78,7 +80,8 @@ class CartonPacker:
     upright: np.ndarray
     weight_kg: np.ndarray
     divisor_cm3_per_kg: float
-    rate_per_billable_kg: float
+    rate_per_billable_kg: float  # the carrier's price of a billable kg the packer expects
+    rate_per_parcel: float = 0.0  # and of a parcel (its base rate): a second carton pays it
     cache: dict[tuple[bytes, bytes], tuple[tuple[Parcel, ...], str]] = field(
         default_factory=dict)
     hits: int = 0
@@ -92,21 +95,29 @@ class CartonPacker:
             [Carton(c.id, tuple(c.inner_cm), c.max_kg, c.cost) for c in p.cartons]
             + [Carton(m.id, (*m.flat_cm, m.max_thickness_cm), m.max_kg, m.cost)
                for m in p.mailers])
+        # the solver sees each carton's cost plus the base rate its parcel will pay
+        self.solver_cartons = tuple(Carton(c.id, c.inner_cm, c.max_kg,
+                                           c.cost + self.rate_per_parcel) for c in self.cartons)
 
     @classmethod
     def for_node(cls, scenario: Scenario, packaging: Packaging, carriers: CarrierTable,
-                 sku_ids: np.ndarray, cube_m3: np.ndarray, weight_kg: np.ndarray
-                 ) -> CartonPacker:
+                 sku_ids: np.ndarray, cube_m3: np.ndarray, weight_kg: np.ndarray,
+                 rate_factor: float = 1.0) -> CartonPacker:
         """The packer of a node with `packaging`: it packs for the strictest divisor of the
-        carriers' services and, unless the node sets one, their mean list rate per kg."""
+        carriers' services and, unless the node sets them, the mean rates over the distance
+        bands of the service with the lowest base rate (the one most parcels take), times the
+        node's `rate_factor` (its share of the list rate)."""
         dims, upright = sku_dims(scenario, cube_m3)
         divisor = float(np.min(carriers.dim_divisor)) if carriers.dim_divisor is not None \
             else math.inf
-        rate = packaging.rate_per_billable_kg
+        usual = int(np.argmin(carriers.base_rate.mean(axis=1)))
+        rate, per_parcel = packaging.rate_per_billable_kg, packaging.rate_per_parcel
         if rate is None:
-            rate = float(np.mean(carriers.per_kg_rate))
+            rate = float(np.mean(carriers.per_kg_rate[usual])) * rate_factor
+        if per_parcel is None:
+            per_parcel = float(np.mean(carriers.base_rate[usual])) * rate_factor
         return cls(packaging, np.asarray(sku_ids), dims, upright, np.asarray(weight_kg, float),
-                   divisor if math.isfinite(divisor) else _NO_DIM_WEIGHT, rate)
+                   divisor if math.isfinite(divisor) else _NO_DIM_WEIGHT, rate, per_parcel)
 
     @property
     def hit_rate(self) -> float:
@@ -143,7 +154,7 @@ class CartonPacker:
         items = [it for it, ok in zip(items, fits, strict=True) if ok]
         if not items:
             return tuple(own), OWN_BOX
-        inst = PackingInstance(self.cartons, tuple(items), self.divisor_cm3_per_kg,
+        inst = PackingInstance(self.solver_cartons, tuple(items), self.divisor_cm3_per_kg,
                                self.rate_per_billable_kg)
         res = quick_pack(inst)  # proves most small baskets optimal in a millisecond
         if res is None:

@@ -114,7 +114,8 @@ class NodeSim:
             self.pack_h = Sampler(rng[f"pack.{spec.id}"], pt.pack_s_per_order, S_TO_H)
             self.cartons = None if spec.packaging is None else NodeCartons(
                 CartonPacker.for_node(sc, spec.packaging, net.carriers, cat.ids, cat.cube_m3,
-                                      cat.weight_kg), index, self.mode.carrier_rate_factor(sc))
+                                      cat.weight_kg, self.mode.carrier_rate_factor(sc)),
+                index, self.mode.carrier_rate_factor(sc))
             self.outbound = self._outbound_stages(by_crew)
             self._stage_done = [partial(self._after_stage, k) for k in range(len(self.outbound))]
             self.inbound = self._inbound_stages(by_crew)

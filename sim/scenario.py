@@ -693,8 +693,11 @@ class Packaging(Strict):
     # CP-SAT proves the cheapest packing up to this many units (1-2 units are always proven,
     # without it); beyond, the extreme-point heuristic. Each CP-SAT call takes 10-100 ms.
     exact_max_units: NonNegativeInt = 2
-    # The packer's price of a billable kg (currency); default: the carriers' mean per-kg rate.
+    # The carrier's charge the packer expects (currency): per billable kg and per parcel (its
+    # base rate); default: the mean over distance bands of the service with the lowest base
+    # rate, less the node's carrier discount.
     rate_per_billable_kg: NonNegativeFloat | None = None
+    rate_per_parcel: NonNegativeFloat | None = None
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Packaging:
