@@ -156,7 +156,9 @@ class CartonPacker:
             return tuple(own), OWN_BOX
         inst = PackingInstance(self.solver_cartons, tuple(items), self.divisor_cm3_per_kg,
                                self.rate_per_billable_kg)
-        res = quick_pack(inst)  # proves most small baskets optimal in a millisecond
+        # proves most small baskets optimal in a millisecond; beyond exact_max_units it also
+        # takes the heuristic's single-carton answer without running the whole heuristic
+        res = quick_pack(inst, prove_only=inst.n_units <= self.packaging.exact_max_units)
         if res is None:
             res = pack(inst, exact_max_units=self.packaging.exact_max_units, threads=1)
         if res.time_limit_hit:  # what CP-SAT finds in time depends on the machine

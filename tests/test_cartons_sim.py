@@ -206,3 +206,21 @@ def test_quick_pack_proof_by_bound_holds():
             assert exact.status.value == "optimal"
             assert quick.objective == pytest.approx(exact.objective, abs=1e-6)
     assert proven >= 10
+
+
+def test_quick_single_carton_is_the_heuristics_answer():
+    """Beyond exact_max_units the simulation takes quick_pack's single carton instead of
+    running the heuristic: it must cost what the heuristic's packing costs."""
+    rng = np.random.default_rng(5)
+    taken = 0
+    for _ in range(40):
+        items = tuple(Item(f"K{i}", tuple(float(x) for x in rng.integers(3, 25, 3)),
+                           float(rng.integers(1, 30)) / 10, int(rng.integers(1, 3)))
+                      for i in range(int(rng.integers(2, 5))))
+        inst = PackingInstance(CATALOGUE, items, 5000.0, 0.9)
+        quick = quick_pack(inst, prove_only=False)
+        if quick is not None:
+            taken += 1
+            assert quick.objective == pytest.approx(pack(inst, "heuristic").objective,
+                                                    abs=1e-6)
+    assert taken >= 10

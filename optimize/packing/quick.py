@@ -75,9 +75,14 @@ def _two_or_more_bound(inst: PackingInstance, units: list[Unit]) -> float:
             * max(kg, 2 * min(c.volume_cm3 for c in holds_one) / inst.dim_divisor_cm3_per_kg))
 
 
-def quick_pack(inst: PackingInstance) -> PackingResult | None:
+def quick_pack(inst: PackingInstance, prove_only: bool = True) -> PackingResult | None:
     """The proven optimum by the rules above (status optimal, method `quick`), or None when
-    they do not prove one (or kg are rounded up, which the bound does not model)."""
+    they do not prove one (or kg are rounded up, which the bound does not model).
+
+    With `prove_only` False, an order of three or more units that the extreme-point rules
+    pack into one carton within the bound, after turning a cheaper type away, gets that
+    carton (status feasible, method `quick`): the heuristic's own answer (its cheapest
+    single carton is found by the same repacking, and no split it could find costs less)."""
     if inst.round_up_kg:
         return None
     units = list(inst.units())
@@ -91,7 +96,7 @@ def quick_pack(inst: PackingInstance) -> PackingResult | None:
     candidates = sorted((t for t, c in enumerate(inst.cartons)
                          if c.volume_cm3 >= volume - _EPS and c.max_kg >= kg - _EPS),
                         key=lambda t: (_charge(inst, t, kg), t))
-    one = None
+    one, turned_away = None, False
     for t in candidates:
         if len(units) == 2:
             placed = _pair(units[0], units[1], inst.cartons[t])
@@ -101,18 +106,20 @@ def quick_pack(inst: PackingInstance) -> PackingResult | None:
         if placed is not None:
             one = packed_carton(inst, t, placed)
             break
-        if len(units) > 2:
+        if len(units) > 2 and prove_only:
             return None  # the extreme-point rule may miss a packing CP-SAT would find
+        turned_away = True
     if len(units) == 2:
         apart = [_best_alone(inst, u) for u in units]
         if one is None or math.fsum(c.charge for c in apart) < one.charge - _EPS:
             return _result(inst, apart)
         return _result(inst, [one])
     if one is not None and one.charge <= bound + _EPS:
-        return _result(inst, [one])
+        return _result(inst, [one], Status.FEASIBLE if turned_away else Status.OPTIMAL)
     return None
 
 
-def _result(inst: PackingInstance, cartons: list[PackedCarton]) -> PackingResult:
-    return build_result(inst, cartons, status=Status.OPTIMAL, bound=math.nan, time_s=0.0,
+def _result(inst: PackingInstance, cartons: list[PackedCarton],
+            status: Status = Status.OPTIMAL) -> PackingResult:
+    return build_result(inst, cartons, status=status, bound=math.nan, time_s=0.0,
                         method="quick")
