@@ -224,3 +224,10 @@ def test_quick_single_carton_is_the_heuristics_answer():
             assert quick.objective == pytest.approx(pack(inst, "heuristic").objective,
                                                     abs=1e-6)
     assert taken >= 10
+
+
+def test_a_streamed_run_has_the_same_cartons(small_run, tmp_path):
+    streamed = run(_small(), stream_to=tmp_path / "run")
+    pd.testing.assert_frame_equal(streamed.tables["parcels"], small_run.tables["parcels"])
+    pd.testing.assert_frame_equal(streamed.tables["costs"], small_run.tables["costs"])
+    assert streamed.summary["cartons"] == small_run.summary["cartons"]
