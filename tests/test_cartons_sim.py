@@ -231,3 +231,38 @@ def test_a_streamed_run_has_the_same_cartons(small_run, tmp_path):
     pd.testing.assert_frame_equal(streamed.tables["parcels"], small_run.tables["parcels"])
     pd.testing.assert_frame_equal(streamed.tables["costs"], small_run.tables["costs"])
     assert streamed.summary["cartons"] == small_run.summary["cartons"]
+
+
+def test_fulfil_run_writes_the_parcels(tmp_path):
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    path = tmp_path / "cartons.yaml"
+    path.write_text(yaml.safe_dump(_small(days=3).model_dump(mode="json")))
+    res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out"),
+                                   "--no-plots"])
+    assert res.exit_code == 0, res.output
+    parcels = pd.read_parquet(tmp_path / "out" / "parcels.parquet")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert 0 < summary["kpis"]["cartons"]["parcels"] <= len(parcels)
+
+
+def test_a_bad_carton_is_named_by_the_cli(tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    data = _small(days=3).model_dump(mode="json")
+    data["nodes"][0]["packaging"]["cartons"][0]["inner_cm"] = [30, -1, 10]
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "nodes[0].packaging.cartons[0].inner_cm" in res.output.replace(" ", "") or \
+        "inner_cm" in res.output
+    assert not (tmp_path / "out").exists()
