@@ -83,7 +83,8 @@ class RunResult:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = []
-        names = [*TABLES, *(["order_lines"] if self.export is not None else [])]
+        names = [*TABLES, *(["parcels"] if "parcels" in self.tables else []),
+                 *(["order_lines"] if self.export is not None else [])]
         for name in names:
             p = out / f"{name}.parquet"
             if self.folder is not None:  # a streamed run: its files are written already

@@ -1,4 +1,5 @@
-"""Carrier services as arrays: band lookup, service choice per shipment, rates, transit."""
+"""Carrier services as arrays: band lookup, service choice per shipment, rates, transit, and
+per-parcel billing on billable weight with size surcharges (nodes that pack into cartons)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ class CarrierTable:
     p_delay: np.ndarray
     delay_days: np.ndarray
     rule: str
+    # Dimensional weight and surcharges, used only for parcels of nodes with cartons.
+    dim_divisor: np.ndarray | None = None  # cm3 per kg per row; inf: no dimensional weight
+    surcharges: tuple[tuple[tuple[str, float, float], ...], ...] = ()  # per row: (rule, over, fee)
 
     @classmethod
     def from_scenario(cls, carriers: Carriers) -> CarrierTable:
@@ -43,6 +47,10 @@ class CarrierTable:
             p_delay=np.array([s.p_delay for *_, s in rows], float),
             delay_days=np.array([s.delay_days for *_, s in rows], float),
             rule=carriers.rule,
+            dim_divisor=np.array([np.inf if s.dim_divisor_cm3_per_kg is None
+                                  else s.dim_divisor_cm3_per_kg for *_, s in rows], float),
+            surcharges=tuple(tuple((x.rule, x.over, x.fee) for x in s.surcharges)
+                             for *_, s in rows),
         )
 
     def band(self, distance_km: np.ndarray) -> np.ndarray:
@@ -73,3 +81,23 @@ class CarrierTable:
         """Realised transit days: nominal plus a delay with the service's probability."""
         late = rng.random(len(row)) < self.p_delay[row]
         return self.transit_days[row, band] + late * self.delay_days[row]
+
+    def bill_parcels(self, row: np.ndarray, band: np.ndarray, actual_kg: np.ndarray,
+                     dims_cm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                   np.ndarray]:
+        """Per parcel (each a label of its own): (billable kg, list charge on it, surcharge fees,
+        surcharges met), from its service `row`, distance `band`, actual kg and outer sides
+        (cm, [parcel, 3]). Billable kg = max(actual, length x width x height / divisor)."""
+        dims = np.sort(np.asarray(dims_cm, float), axis=1)[:, ::-1]  # longest side first
+        billable = np.maximum(actual_kg, dims.prod(axis=1) / self.dim_divisor[row])
+        measure = {"length_plus_girth": dims[:, 0] + 2.0 * (dims[:, 1] + dims[:, 2]),
+                   "longest_side": dims[:, 0], "actual_kg": np.asarray(actual_kg, float)}
+        fees = np.zeros(len(row))
+        met = np.zeros(len(row), np.int64)
+        for r in np.unique(row):
+            mine = row == r
+            for rule, over, fee in self.surcharges[r]:
+                hit = mine & (measure[rule] > over)
+                fees += hit * fee
+                met += hit
+        return billable, self.rate(row, band, billable), fees, met

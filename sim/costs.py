@@ -44,10 +44,26 @@ def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataF
             returns_by_day=returned.groupby((returned["return_received_h"] // 24).astype(int))[
                 "returned_units"].sum(),
             stations=stations, rows=rows)
+        first = len(rows)
         rule_for(spec).costs(book)
+        if spec.packaging is not None:
+            _packaging_by_carton(rows, first, spec.id, tables.get("parcels"))
     ledger = pd.concat([r for r in rows if len(r)], ignore_index=True)
     ledger = ledger[ledger["amount"] != 0]
     return ledger.groupby(["day", "node", "category"], as_index=False)["amount"].sum()
+
+
+def _packaging_by_carton(rows: list[pd.DataFrame], first: int, node: str,
+                         parcels: pd.DataFrame | None) -> None:
+    """A node with a carton catalogue pays for its cartons, each on the day its parcel left,
+    instead of the mode's flat packaging fee per order (rows[first:] are the node's)."""
+    rows[first:] = [r for r in rows[first:] if not (r["category"] == "packaging").all()]
+    if parcels is None:
+        return
+    mine = parcels[parcels["node"] == node]
+    per_day = mine.groupby((mine["shipped_h"] // 24).astype(int))["carton_cost"].sum()
+    rows.append(pd.DataFrame({"day": per_day.index.to_numpy(int), "node": node,
+                              "category": "packaging", "amount": per_day.to_numpy(float)}))
 
 
 # ---------------------------------------------------------------- revenue and margin

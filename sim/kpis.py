@@ -13,7 +13,7 @@ from sim.scenario import Scenario
 from sim.tables import station_names
 
 __all__ = ["COLUMNS_READ", "COST_BASIS", "LOST_BASIS", "PROFIT_BASIS", "SHIPPING_CATEGORIES",
-           "inventory_turns_per_year", "summary_kpis", "utilisation_table"]
+           "carton_kpis", "inventory_turns_per_year", "summary_kpis", "utilisation_table"]
 
 # Cost categories that pay for the parcel's journey to the customer (the carrier's bill, list
 # rate less the node's negotiated discount). Everything else is fulfilment; a marketplace's fee
@@ -87,6 +87,36 @@ def inventory_turns_per_year(daily: pd.DataFrame, shipments: pd.DataFrame,
         return math.nan, math.nan
     per_day = cogs / days
     return per_day * 365.0 / avg_value, (avg_value / per_day if per_day else math.inf)
+
+
+def carton_kpis(parcels: pd.DataFrame, start_h: float, end_h: float) -> dict:
+    """Cartons of the parcels that left in [start_h, end_h): per order (orders with a parcel
+    in the window), mean fill of the cartons (% of inner volume; own-box units left out),
+    billable / actual kg (summed over parcels), carton cost per order (currency), parcels
+    with a surcharge (count and % of parcels), and packings served from the cache (%)."""
+    p = parcels[(parcels["shipped_h"] >= start_h) & (parcels["shipped_h"] < end_h)]
+    orders = p["order"].nunique()
+    boxed = p[p["carton"] != "own_box"]
+    actual = float(p["actual_kg"].sum())
+
+    def per_order(x: float) -> float:
+        return float(x) / orders if orders else math.nan
+
+    return {
+        "basis": "parcels that left in the KPI window; per order = per order with such a parcel",
+        "parcels": len(p),
+        "orders": int(orders),
+        "cartons_per_order": per_order(len(p)),
+        "fill_pct": _pct(boxed["fill_share"]),
+        "billable_to_actual_kg": float(p["billable_kg"].sum()) / actual if actual else math.nan,
+        "packaging_cost_per_order": per_order(p["carton_cost"].sum()),
+        "carrier_cost_per_order": per_order(p["carrier_charge"].sum()),
+        "surcharged_parcels": int((p["surcharges"] > 0).sum()),
+        "surcharged_parcels_pct": _pct(p["surcharges"] > 0),
+        "surcharge_fees_per_order": per_order(p["surcharge_fee"].sum()),
+        "by_carton": {str(k): int(v) for k, v in p["carton"].value_counts().sort_index().items()},
+        "packings_cached_pct": _pct(p.drop_duplicates("shipment")["method"] == "cached"),
+    }
 
 
 def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
@@ -237,6 +267,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
         "cost_per_order_by_category": {k: float(v / n_left) if n_left else math.nan
                                        for k, v in by_cat.items()},
         "currency": scenario.costs.currency,
+        **({"cartons": carton_kpis(tables["parcels"], warm_h, 24.0 * end_day)}
+           if "parcels" in tables else {}),
         **money,
     }
 

@@ -117,7 +117,8 @@ class Network:
             point_ids=self.points["id"].to_numpy(),
             services=tuple(s.name for s in sc.demand.service_levels),
             stocking=tuple(bool(x) for x in stocked), horizon_h=self.horizon_h,
-        ), self.orders, keep_lines=keep_lines, spool=spool, prices=self.prices)
+        ), self.orders, keep_lines=keep_lines, spool=spool, prices=self.prices,
+            parcels=[] if any(n.packaging for n in sc.nodes) else None)
         for po in pipeline:  # purchase orders on their way at the start (steady state)
             skus = np.flatnonzero(po.units)
             self.nodes[po.node].place_order(skus, po.units[skus], 24.0 * po.ordered_day,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
+from sim.cartons import CartonPacker, NodeCartons
 from sim.fulfilment_modes import Dispatch, rule_for
 from sim.record import (
     NodeCensus,
@@ -111,6 +112,10 @@ class NodeSim:
             self.stations = [by_crew[k] for k in crews]  # receivers, pickers, packers, extras
             pt = spec.process_times
             self.pack_h = Sampler(rng[f"pack.{spec.id}"], pt.pack_s_per_order, S_TO_H)
+            self.cartons = None if spec.packaging is None else NodeCartons(
+                CartonPacker.for_node(sc, spec.packaging, net.carriers, cat.ids, cat.cube_m3,
+                                      cat.weight_kg, self.mode.carrier_rate_factor(sc)),
+                index, self.mode.carrier_rate_factor(sc))
             self.outbound = self._outbound_stages(by_crew)
             self._stage_done = [partial(self._after_stage, k) for k in range(len(self.outbound))]
             self.inbound = self._inbound_stages(by_crew)
@@ -233,8 +238,11 @@ class NodeSim:
         """Packing, then the node's extra stages in order, each on its crew's station."""
         extra = self.spec.process_times.pack_s_per_extra_unit * S_TO_H
         pack_h = self.pack_h
+        cartons = self.cartons
 
         def pack_time_h(sh: Shipment) -> float:
+            if cartons is not None:  # packed into cartons here: each extra one takes time
+                return pack_h() + extra * max(sh.units - 1, 0) + cartons.pack_s(sh) * S_TO_H
             return pack_h() + extra * max(sh.units - 1, 0)
 
         stages = [FlowStage("pack", by_crew["packers"], "packing", pack_time_h)]
@@ -327,12 +335,17 @@ class NodeSim:
         cat = net.catalogue
         weight = np.add.reduceat(cat.weight_kg[sku] * qty, bounds[:-1])
         value = np.add.reduceat(cat.unit_value[sku] * qty, bounds[:-1])
+        cartons = self.cartons if self.stocking else None
+        distance = np.array([s.distance_km for s in going])
         row, transit, cost, fee = self.mode.deliver(Dispatch(
             spec=self.spec, scenario=net.scenario, now_h=now, sku=sku, qty=qty, bounds=bounds,
-            weight_kg=weight, unit_weight_kg=cat.weight_kg,
-            distance_km=np.array([s.distance_km for s in going]),
+            weight_kg=weight if cartons is None else cartons.choice_kg(going),
+            unit_weight_kg=cat.weight_kg, distance_km=distance,
             days_left=np.array([s.promised_day for s in going], float) - ship_day,
             carriers=net.carriers, streams=net.streams, carrier_delay_days=net.carrier_delay))
+        if cartons is not None:  # each carton is a parcel billed on its own
+            cost = cartons.bill(going, row, net.carriers.band(distance), net.carriers, now,
+                                net.record.parcels)
         delivered = (ship_day + transit) * 24.0 + DELIVERY_HOUR
 
         record = net.record

@@ -44,22 +44,26 @@ __all__ = [
     "BatchOptimalSettings",
     "Carrier",
     "CarrierService",
+    "CartonSpec",
     "CheapestSingleNodeSettings",
     "Disruption",
     "Dist",
     "DropshipMode",
     "InHouseMode",
     "LookaheadSettings",
+    "MailerSpec",
     "MarketplaceMode",
     "ModeSettings",
     "NearestWithStockSettings",
     "Node",
     "OverflowSettings",
+    "Packaging",
     "RoutingSettings",
     "Sales",
     "Scenario",
     "StockPolicy",
     "StockoutRule",
+    "Surcharge",
     "ThreePlMode",
     "load_scenario",
     "read_yaml_mapping",
@@ -183,6 +187,18 @@ class SkuSpec(Strict):
     unit_value: NonNegativeFloat = 20.0
     category: str = "general"
     price: NonNegativeFloat | None = None  # selling price; default sales.price_markup on unit_value
+    # Outer dimensions (cm) for carton packing, the third side its height; without them a
+    # packing node takes a box of `cube_m3` (sim.cartons.sku_dims). Given without cube_m3,
+    # the cube is their product.
+    dims_cm: tuple[PositiveFloat, PositiveFloat, PositiveFloat] | None = None
+    upright: bool = False  # keeps its height vertical in a carton (turns only about it)
+
+    @model_validator(mode="after")
+    def _cube_from_dims(self) -> SkuSpec:
+        if self.dims_cm is not None and "cube_m3" not in self.model_fields_set:
+            cube = float(np.prod(self.dims_cm)) / 1e6
+            object.__setattr__(self, "cube_m3", cube)  # no re-validation loop
+        return self
 
 
 class SkuGenerator(Strict):
@@ -645,6 +661,56 @@ def _fold_old_mode_keys(data: Mapping) -> dict:
     return data
 
 
+# ---------------------------------------------------------------- cartons (issue 17)
+
+
+class CartonSpec(Strict):
+    """A carton type: inner dimensions (cm), the most it may weigh with its contents (kg) and
+    its cost (currency per carton used)."""
+
+    id: str
+    inner_cm: tuple[PositiveFloat, PositiveFloat, PositiveFloat]
+    max_kg: PositiveFloat = 30.0
+    cost: NonNegativeFloat
+
+
+class MailerSpec(Strict):
+    """A padded mailer or polybag: takes units lying flat within `flat_cm` (length, width) up
+    to `max_thickness_cm` thick and `max_kg`; packed and billed as a carton of those sides."""
+
+    id: str
+    flat_cm: tuple[PositiveFloat, PositiveFloat]
+    max_thickness_cm: PositiveFloat
+    max_kg: PositiveFloat = 2.0
+    cost: NonNegativeFloat
+
+
+class Packaging(Strict):
+    """A node's carton catalogue: its packers pack each shipment into the cheapest set of
+    cartons and mailers (carton cost plus the carrier charge on billable weight, sim.cartons);
+    each carton is a parcel the carrier bills on its own."""
+
+    cartons: list[CartonSpec] = Field(min_length=1)
+    mailers: list[MailerSpec] = []
+    s_per_extra_carton: NonNegativeFloat = 40.0  # erect, fill, tape, label each one after the first
+    # CP-SAT proves the cheapest packing up to this many units (1-2 units are always proven,
+    # without it); beyond, the extreme-point heuristic. Each CP-SAT call takes 10-100 ms.
+    exact_max_units: NonNegativeInt = 2
+    # The carrier's charge the packer expects (currency): per billable kg and per parcel (its
+    # base rate); default: the mean over distance bands of the service with the lowest base
+    # rate, less the node's carrier discount.
+    rate_per_billable_kg: NonNegativeFloat | None = None
+    rate_per_parcel: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Packaging:
+        ids = [c.id for c in self.cartons] + [m.id for m in self.mailers]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"carton and mailer ids must be unique, duplicated: {dup}")
+        return self
+
+
 class Node(Strict):
     """A fulfilment node: location, mode, crews, times, layout, cut-off and carrier pickup."""
 
@@ -667,6 +733,14 @@ class Node(Strict):
     # none are given, one receivers' job per line does receive + QC + put-away with the
     # times in process_times.
     inbound_stages: list[InboundStage] = []
+    packaging: Packaging | None = None  # a carton catalogue; None: a flat packaging fee
+
+    @model_validator(mode="after")
+    def _packs_own_parcels(self) -> Node:
+        if self.packaging is not None and self.mode.kind not in ("in_house", "3pl"):
+            raise ValueError(f"packaging: a {self.mode.kind} node does not pack its own parcels "
+                             "(only in_house and 3pl nodes take a carton catalogue)")
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -734,6 +808,20 @@ class CarrierService(Strict):
     base_rate: list[NonNegativeFloat]  # per shipment, one per band
     per_kg_rate: list[NonNegativeFloat]  # per kg billed, one per band
     min_billable_kg: NonNegativeFloat = 0.5
+    # Parcels from a node with cartons: billable kg = max(actual, carton cm3 / this), and
+    # a fee per parcel for each surcharge rule it meets (None: actual kg, no dimensional weight).
+    dim_divisor_cm3_per_kg: PositiveFloat | None = None
+    surcharges: list[Surcharge] = []
+
+
+class Surcharge(Strict):
+    """A carrier's fee per parcel over a size or weight: `length_plus_girth` (longest side +
+    2 x the other two, cm), `longest_side` (cm) or `actual_kg` above `over`."""
+
+    name: str
+    rule: Literal["length_plus_girth", "longest_side", "actual_kg"]
+    over: PositiveFloat
+    fee: NonNegativeFloat
 
 
 class Carrier(Strict):

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.cartons import parcel_table
 from sim.record import LOST_REASONS, HourlySample, Recorder
 from sim.record.column_table import ColumnTable
 
@@ -251,10 +252,11 @@ def _sales(rec: Recorder, lost: pd.DataFrame) -> pd.DataFrame:
 
 def small_tables(rec: Recorder, ships: ColumnTable) -> dict[str, pd.DataFrame]:
     """The daily, hourly, inbound and pick-tour tables (a row per node and day or hour, per
-    purchase-order line, per pick tour), and the sales (a row per order) and lost-sales
-    tables (a row per line not sold), in memory."""
+    purchase-order line, per pick tour), the sales (a row per order) and lost-sales tables
+    (a row per line not sold), in memory; and the parcels (a row per carton) when a node
+    packs into cartons."""
     lost = _lost_sales(rec)
-    return {
+    small = {
         "pick_tours": _pick_tours(rec),
         "daily": _daily(rec, ships.frame(DAILY_SHIPMENT_COLUMNS)),
         "hourly": _hourly(rec),
@@ -262,6 +264,9 @@ def small_tables(rec: Recorder, ships: ColumnTable) -> dict[str, pd.DataFrame]:
         "sales": _sales(rec, lost),
         "lost_sales": lost,
     }
+    if rec.parcels is not None:
+        small["parcels"] = parcel_table(rec.parcels, rec.names.node_ids)
+    return small
 
 
 def build_tables(rec: Recorder) -> dict[str, pd.DataFrame]:

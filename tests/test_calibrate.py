@@ -108,6 +108,7 @@ def test_service_mix_and_sku_shares(year):
     assert top["cube_m3"] == pytest.approx(row["length_cm"] * row["width_cm"]
                                            * row["height_cm"] / 1e6, rel=1e-5)
     assert top["category"] == row["category"]
+    assert top["dims_cm"] == [row["length_cm"], row["width_cm"], row["height_cm"]]
     assert sum(it["popularity"] for it in items) == len(lines.drop_duplicates(
         ["order_id", "sku"]))
 

@@ -106,6 +106,8 @@ def sku_items(lines: pd.DataFrame, master: pd.DataFrame | None,
         dims = [r.get(c, np.nan) for c in ("length_cm", "width_cm", "height_cm")]
         item["cube_m3"] = (float(f"{np.prod(dims) / 1e6:.6g}") if all(pd.notna(d) for d in dims)
                            else defaults["cube_m3"])
+        if all(pd.notna(d) and d > 0 for d in dims):  # the sides a carton catalogue packs by
+            item["dims_cm"] = [float(d) for d in dims]
         cost = r.get("unit_cost", np.nan)
         item["unit_value"] = round(float(cost) if pd.notna(cost) else
                                    float(r["price"]) if pd.notna(r["price"]) else

@@ -116,6 +116,7 @@ class Recorder:
     spool: Path | None = None  # a folder: frozen shipment rows go to disk, not memory
     units_lost: int = 0  # not sold: lost at a stockout or cancelled after waiting
     prices: np.ndarray | None = None  # selling price per SKU (currency)
+    parcels: list[tuple] | None = None  # a row per carton shipped when a node packs (sim.cartons)
 
     def __post_init__(self) -> None:
         if self.routed is None:
