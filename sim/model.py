@@ -26,12 +26,13 @@ from sim.record import (
     Shipment,
 )
 from sim.replay import replay_orders
+from sim.replenishment import connect
 from sim.routing import NetworkView, RoutingContext, RoutingPolicy
 from sim.routing_registry import make_policy
 from sim.scenario import CORE_CREWS, Scenario
 from sim.stock_levels import (
     assortment_mask,
-    daily_demand_by_node,
+    node_demand,
     steady_state_start,
     stock_levels,
 )
@@ -92,18 +93,21 @@ class Network:
         if sc.inventory.initial_stock == "order_up_to":
             self.on_hand[:] = self.order_up_to
         elif sc.inventory.initial_stock == "steady_state":
-            mean, _ = daily_demand_by_node(sc, self.catalogue, self.dist_km,
-                                           self.points["weight"].to_numpy(), carries)
+            mean, _ = node_demand(sc, self.catalogue, self.dist_km,
+                                  self.points["weight"].to_numpy(), carries)
             self.on_hand[:], pipeline = steady_state_start(sc, mean, self.order_up_to, stocked,
                                                            REVIEW_HOUR)
 
         self.nodes = [NodeSim(self, i, spec) for i, spec in enumerate(sc.nodes)]
+        connect(self)  # transfers between nodes, continuous review (none: nothing to do)
         # Every crew of any node, in record order: the core crews, then extra stages' crews.
         self.crews = tuple(dict.fromkeys(
             k for n in sc.nodes for k in (*CORE_CREWS, *n.resources.crews())))
         self.picking = PickPlanner(sc, self.catalogue, self.streams)
+        # A node that serves no customers (it only feeds others) looks down to routing.
+        self.serves = np.array([sc.stock_policy(i).serves_customers for i in range(n_nodes)])
         self.view = NetworkView(on_hand=self.on_hand, stocked=stocked,
-                                up=np.ones(n_nodes, bool), dist_km=self.dist_km,
+                                up=self.serves.copy(), dist_km=self.dist_km,
                                 nearest=self.nearest, orders=self.orders,
                                 carries=carries,
                                 open_shipments=np.zeros(n_nodes, np.int64),
@@ -305,7 +309,7 @@ class Network:
 
     def _set_up(self, node: NodeSim, resource: str | None, share: float) -> None:
         node.set_capacity(resource, share)
-        self.view.up[node.index] = node.up
+        self.view.up[node.index] = node.up and self.serves[node.index]
 
     def _at(self, t_h: float, action: Callable[[], None]) -> None:
         self.env.timeout(t_h).callbacks.append(lambda _ev: action())
