@@ -32,6 +32,7 @@ from sim.routing_registry import make_policy
 from sim.scenario import CORE_CREWS, Scenario
 from sim.stock_levels import (
     assortment_mask,
+    lead_time_days,
     node_demand,
     steady_state_start,
     stock_levels,
@@ -253,7 +254,8 @@ class Network:
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(node, SKU, units, expected put-away time in hours) of each purchase-order line not
         yet put away: now for lines at the dock, else the order time plus `lead_h[node]`
-        hours of supplier lead time (default: the supplier's mean), never before now."""
+        hours of lead time (default: the supplier's mean, or the transfer's from the node it
+        replenishes from), never before now."""
         lines = self.po_lines
         # lines are in order time, so the put-away prefix never needs another look
         while (self._first_open_po < len(lines)
@@ -268,7 +270,7 @@ class Network:
         ordered_h, dock_h = (np.array([getattr(r, f) for r in rows], float)
                              for f in ("ordered_h", "dock_h"))
         if lead_h is None:
-            lead_h = np.array([24.0 * self.scenario.stock_policy(i).supplier.lead_time_days_mean
+            lead_h = np.array([24.0 * lead_time_days(self.scenario.stock_policy(i))[0]
                                for i in range(len(self.nodes))])
         now = self.env.now
         expected = np.where(np.isnan(dock_h), ordered_h + lead_h[node], now)

@@ -262,6 +262,45 @@ def test_sized_r_q_levels_put_s_q_apart_by_a_review_periods_demand():
     assert net.reorder_point[0, 0] >= 60  # at least the mean demand over the 3-day lead time
 
 
+def serial_one_for_one_fill_rate(s1: int, s2: int, rate: float, l1: float, l2: float
+                                 ) -> float:
+    """Exact fill rate at the store of a serial DC -> store system, one-for-one continuous
+    review (r = S - 1, Q = 1) at both, unit Poisson demand at `rate`, fixed lead times l1
+    (supplier -> DC) and l2 (DC -> store), FCFS at the DC. The store's net inventory l2 after
+    t is S2 - D(t, t + l2] - B1(t): what the store ordered before t and has not received by
+    t + l2 is exactly what the DC still owed at t, B1(t) = (D(t - l1, t] - S1)^+, and the two
+    demands are over disjoint intervals, so independent (the standard decomposition for
+    deterministic lead times: Axsater, Inventory Control, the serial one-for-one system;
+    Zipkin, Foundations of Inventory Management, ch. 8). A demand finds stock (PASTA) with
+    probability P(S2 - B1 - D_2 >= 1)."""
+    k = np.arange(0, int(rate * (l1 + l2) * 4 + 60))
+    owed = np.zeros(len(k))
+    np.add.at(owed, np.maximum(k - s1, 0), stats.poisson.pmf(k, rate * l1))
+    p_d2 = stats.poisson.pmf(k, rate * l2)
+    total = np.convolve(owed, p_d2)[:len(k)]  # P(B1 + D_2 = k)
+    return float(total[: s2].sum())
+
+
+def test_a_serial_dc_and_store_reach_the_exact_one_for_one_fill_rate():
+    """The DC runs short here (S1 = 42 against a mean of 40 over its lead time), so the
+    store's fill rate falls below what it would be with a DC that never runs out."""
+    days = {"horizon_days": 300, "warmup_days": 10, "seed": 11, "replications": 10,
+            "dispatch_interval_min": 0}
+    supplier = {"lead_time_days_mean": 2, "lead_time_days_sd": 0}
+    nodes = [_node("dc", serves_customers=False, policy="r_Q", supplier=supplier),
+             _node("store", policy="r_Q", replenish_from="dc",
+                   transfer={"lead_time_days": {"dist": "fixed", "mean": 1}})]
+    data = _scenario(nodes, {"dc": {"A": 42}, "store": {"A": 26}}, run=days)
+    data["inventory"]["reorder_point"] = {"dc": {"A": 41}, "store": {"A": 25}}
+    rates = _fill_rates(data, "store", 10)
+    theory = serial_one_for_one_fill_rate(42, 26, 20.0, 2.0, 1.0)  # 0.780
+    lo, hi = _interval(rates)
+    assert lo <= theory <= hi, (theory, lo, hi)
+    assert abs(np.mean(rates) - theory) < 0.01
+    never_short = float(stats.poisson.cdf(25, 20.0))  # B1 = 0: 0.888
+    assert hi < never_short - 0.01  # the DC's shortfall shows
+
+
 # ---------------------------------------------------------------- echelon base stock
 
 
