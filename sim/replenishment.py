@@ -71,27 +71,26 @@ def ration(available: int, needs: list[int], rule: str) -> list[int]:
     return out
 
 
+def _installation(node: NodeSim, skus: np.ndarray | None) -> np.ndarray:
+    if skus is None:
+        return node.on_hand + node.on_order - node.backordered
+    return node.on_hand[skus] + node.on_order[skus] - node.backordered[skus]
+
+
+def _echelon(node: NodeSim, skus: np.ndarray | None) -> np.ndarray:
+    own = _installation(node, skus)
+    for dest in node.desk.dests if node.desk is not None else ():
+        own = own + _echelon(dest, skus)
+    return own
+
+
 def position(node: NodeSim, skus: np.ndarray | None = None) -> np.ndarray:
     """A node's inventory position [sku] (or at `skus`): on hand + on order - owed (to its
     customers and, at a source, to the nodes it feeds); with an echelon position, plus the
-    echelon positions of the nodes it feeds."""
-    if skus is None:
-        own = node.on_hand + node.on_order - node.backordered
-    else:
-        own = node.on_hand[skus] + node.on_order[skus] - node.backordered[skus]
-    if node.desk is not None and node.net.scenario.stock_policy(node.index).position == \
-            "echelon":
-        for dest in node.desk.dests:
-            own = own + _echelon_position(dest, skus)
-    return own
-
-
-def _echelon_position(node: NodeSim, skus: np.ndarray | None) -> np.ndarray:
-    own = (node.on_hand + node.on_order - node.backordered if skus is None else
-           node.on_hand[skus] + node.on_order[skus] - node.backordered[skus])
-    for dest in node.desk.dests if node.desk is not None else ():
-        own = own + _echelon_position(dest, skus)
-    return own
+    echelon positions of the nodes it feeds, down to the last echelon."""
+    if node.net.scenario.stock_policy(node.index).position == "echelon":
+        return _echelon(node, skus)
+    return _installation(node, skus)
 
 
 def order_need(node: NodeSim, now: float, skus: np.ndarray | None = None) -> np.ndarray:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from typer.testing import CliRunner
@@ -398,3 +398,33 @@ def test_the_bundled_network_runs_through_the_cli(tmp_path):
 
     costs = pd.read_parquet(tmp_path / "costs.parquet")
     assert costs.loc[costs["category"] == "freight", "amount"].sum() > 0
+
+
+@settings(max_examples=8, deadline=None)
+@given(rationing=st.sampled_from(["fcfs", "proportional"]), pick_s=st.sampled_from([0, 90]),
+       policy=st.sampled_from(["order_up_to", "s_S", "r_Q"]),
+       position=st.sampled_from(["installation", "echelon"]), dc_serves=st.booleans(),
+       dc_level=st.integers(20, 400))
+def test_any_two_echelon_run_conserves_units(rationing, pick_s, policy, position, dc_serves,
+                                             dc_level):
+    """Whatever the rules, a DC short or not: run() raises ConservationError on any unit
+    lost or made up across the echelons (supplier, shelves, transfers, customers, returns)."""
+    data = _scenario(_dc_and("f1", "f2", rationing=rationing, position=position),
+                     {"dc": {"A": dc_level, "B": dc_level}},
+                     run={"horizon_days": 30, "warmup_days": 2, "seed": 1})
+    data["skus"]["items"] = [{"id": "A"}, {"id": "B", "popularity": 0.5}]
+    data["skus"]["categories"] = [{"name": "general", "return_rate": 0.2}]
+    dc, f1, f2 = data["nodes"]
+    dc["inventory"]["serves_customers"] = dc_serves
+    dc["location"] = {"lat": 35.0, "lon": -90.0}
+    f2["location"] = {"lat": 42.0, "lon": -80.0}
+    for node in (f1, f2):
+        node["inventory"].update(policy=policy, transfer={
+            "lead_time_days": {"dist": "gamma", "mean": 2, "cv": 0.5}, "pick_s_per_line": pick_s})
+    data["geography"]["points"].append({"id": "east", "lat": 42.0, "lon": -80.0, "weight": 1})
+    res = run(Scenario.model_validate(data))
+    b = res.balance
+    assert res.inbound["source"].eq("dc").any()
+    assert b["units_in_transfer"] >= 0 and b["units_waiting_at_sources"] >= 0
+    assert b["units_created"] == (b["units_delivered"] + b["units_in_process"]
+                                  + b["units_backordered"] + b["units_cancelled"])
