@@ -46,7 +46,7 @@ from sim.demand_forecast import forecast_for
 from sim.fulfilment_modes import rule_for
 from sim.node import REVIEW_HOUR
 from sim.scenario import Scenario, Spike, StockPolicy, Supplier
-from sim.stock_levels import assortment_mask, daily_demand_by_node
+from sim.stock_levels import assortment_mask, daily_demand_by_node, receiving_allowance_days
 
 __all__ = [
     "expected_spike_days",
@@ -94,24 +94,6 @@ def window_sd_days(review_day: np.ndarray, review_period_days: float, supplier: 
     lead = _lead_time_quantiles(supplier)
     x = _spike_days(review_day, review_period_days, lead, receiving_days, spikes)
     return (lead[None, :] + x).std(axis=1)
-
-
-def receiving_allowance_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
-    """Days the node's receivers take to put away a base-size purchase order (`daily_units`:
-    mean units/day per SKU); 0 without receivers."""
-    spec = scenario.nodes[node]
-    crew = spec.resources.receivers
-    staffed_h_per_day = crew.count * sum(b - a for a, b in crew.shifts) * len(crew.days) / 7.0
-    if staffed_h_per_day <= 0:
-        return 0.0
-    R = scenario.stock_policy(node).review_period_days
-    pt = spec.process_times
-    lines_per_day = np.asarray(daily_units, float) / scenario.demand.units_per_line.mean
-    lines = float((-np.expm1(-lines_per_day * R)).sum())  # SKUs with any demand in a period
-    units = float(np.sum(daily_units)) * R
-    work_s = (lines * (pt.receive_s_per_line.mean + pt.putaway_s_per_line.mean
-                       + pt.qc_share * pt.qc_s_per_line) + units * pt.receive_s_per_unit)
-    return work_s / 3600.0 / staffed_h_per_day
 
 
 def _safety_stock(mean: np.ndarray, sd: np.ndarray, policy: StockPolicy, lead_days: float,

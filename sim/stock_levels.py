@@ -14,8 +14,9 @@ from sim.scenario import Dist, Scenario, StockPolicy
 from sim.streams import count_moments
 
 __all__ = ["PipelineOrder", "assortment_mask", "daily_demand_by_node", "dist_sd",
-           "fast_movers", "feeds", "forecast_error_sd", "is_multi_echelon", "lead_time_days",
-           "node_demand", "steady_state_start", "stock_levels"]
+           "dock_to_stock_days", "fast_movers", "feeds", "forecast_error_sd",
+           "is_multi_echelon", "lead_time_days", "node_demand", "protection_lead_days",
+           "receiving_allowance_days", "steady_state_start", "stock_levels"]
 
 
 def fast_movers(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:
@@ -144,6 +145,40 @@ def lead_time_days(p: StockPolicy) -> tuple[float, float]:
     return p.transfer.lead_time_days.mean, dist_sd(p.transfer.lead_time_days)
 
 
+def receiving_allowance_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
+    """Days the node's receivers (their staffed hours per day) take to put away a purchase
+    order of the base size (`daily_units`: mean units/day per SKU over one review period);
+    0 without receivers."""
+    spec = scenario.nodes[node]
+    crew = spec.resources.receivers
+    staffed_h_per_day = crew.count * sum(b - a for a, b in crew.shifts) * len(crew.days) / 7.0
+    if staffed_h_per_day <= 0:
+        return 0.0
+    R = scenario.stock_policy(node).review_period_days
+    pt = spec.process_times
+    lines_per_day = np.asarray(daily_units, float) / scenario.demand.units_per_line.mean
+    lines = float((-np.expm1(-lines_per_day * R)).sum())  # SKUs with any demand in a period
+    units = float(np.sum(daily_units)) * R
+    work_s = (lines * (pt.receive_s_per_line.mean + pt.putaway_s_per_line.mean
+                       + pt.qc_share * pt.qc_s_per_line) + units * pt.receive_s_per_unit)
+    return work_s / 3600.0 / staffed_h_per_day
+
+
+def dock_to_stock_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
+    """Expected days from the dock to the shelf for a unit of a base-size purchase order:
+    the receivers work through the order's lines one after another, so a line waits on
+    average half the order's receiving time (`receiving_allowance_days`)."""
+    return 0.5 * receiving_allowance_days(scenario, node, daily_units)
+
+
+def protection_lead_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
+    """Lead time the node's levels protect, in days: the supplier's mean lead time (or the
+    transfer's, from the node it replenishes from) plus the expected dock-to-stock time,
+    since stock on the dock cannot fill an order."""
+    return (lead_time_days(scenario.stock_policy(node))[0]
+            + dock_to_stock_days(scenario, node, daily_units))
+
+
 def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
                  point_weight: np.ndarray, stocked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(order-up-to S, reorder point s) in units, [node, sku]; zero at dropship nodes."""
@@ -151,13 +186,14 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
     carries = assortment_mask(scenario, catalogue, stocked)
     mean, sd = node_demand(scenario, catalogue, dist_km, point_weight, carries)
     pols = [scenario.stock_policy(i) for i in range(len(scenario.nodes))]
-    if inv.forecast_errors is not None:
-        sd = forecast_error_sd(inv.forecast_errors, catalogue.ids, mean, sd, pols)
 
     def per_node(get) -> np.ndarray:
         return np.array([get(p) for p in pols], float)[:, None]
 
-    levels_up_to = np.vstack([_levels(mean[i], sd[i], p) for i, p in enumerate(pols)])
+    lead = [protection_lead_days(scenario, i, mean[i]) for i in range(len(pols))]
+    if inv.forecast_errors is not None:
+        sd = forecast_error_sd(inv.forecast_errors, catalogue.ids, mean, sd, pols, lead)
+    levels_up_to = np.vstack([_levels(mean[i], sd[i], p, lead[i]) for i, p in enumerate(pols)])
     mult = np.array([n.stock_multiplier for n in scenario.nodes])[:, None]
     up_to = np.ceil(levels_up_to * mult)
     # (s, S): reorder at the level that protects the lead time and review; order a cycle more.
@@ -167,7 +203,7 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
     order_up_to = np.where(uses_s_s, up_to_s_s, up_to)
     for i, p in enumerate(pols):
         if p.policy == "r_Q":
-            order_up_to[i], reorder[i] = _r_q_levels(mean[i], sd[i], p, mult[i, 0])
+            order_up_to[i], reorder[i] = _r_q_levels(mean[i], sd[i], p, mult[i, 0], lead[i])
     fed = feeds(scenario)
     for i in _downstream_first(fed):  # an echelon level covers the levels downstream too
         if pols[i].position == "echelon":
@@ -186,11 +222,12 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
 
 
 def forecast_error_sd(path: Path, sku_ids: np.ndarray, mean: np.ndarray, sd: np.ndarray,
-                      policies: list[StockPolicy]) -> np.ndarray:
+                      policies: list[StockPolicy], lead_days: list[float]) -> np.ndarray:
     """Daily demand sd [node, sku] replaced, for the SKUs in a forecast-errors file, by
-    sigma_P / sqrt(P): sigma_P the forecast error over the protection period P = lead time +
-    review (days), measured by the backtest. The forecast is network-wide, so a node gets the
-    error in proportion to its share of the SKU's mean demand."""
+    sigma_P / sqrt(P): sigma_P the forecast error over the protection period P = lead time
+    (`lead_days` per node, dock-to-stock included) + review (days), measured by the
+    backtest. The forecast is network-wide, so a node gets the error in proportion to its
+    share of the SKU's mean demand."""
     import pandas as pd
 
     from sim.forecast import lead_time_sigma
@@ -203,30 +240,29 @@ def forecast_error_sd(path: Path, sku_ids: np.ndarray, mean: np.ndarray, sd: np.
         if sku not in by_sku or total[j] <= 0:
             continue
         for i, p in enumerate(policies):
-            days = lead_time_days(p)[0] + p.review_period_days
+            days = lead_days[i] + p.review_period_days
             share = mean[i, j] / total[j]
             out[i, j] = share * lead_time_sigma(by_sku[sku], sku, days) / np.sqrt(days)
     return out
 
 
-def _levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy) -> np.ndarray:
-    lead_mean, lead_sd = lead_time_days(p)
+def _levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy, lead_days: float) -> np.ndarray:
     return np.asarray(order_up_to_levels(
-        demand_mean=mean, demand_sd=sd, lead_time_mean=lead_mean,
-        lead_time_sd=lead_sd, review_period=p.review_period_days,
+        demand_mean=mean, demand_sd=sd, lead_time_mean=lead_days,
+        lead_time_sd=lead_time_days(p)[1], review_period=p.review_period_days,
         target=p.target, target_kind=p.target_kind, distribution="normal",
     ).order_up_to)
 
 
-def _r_q_levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy, mult: float
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _r_q_levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy, mult: float,
+                lead_days: float) -> tuple[np.ndarray, np.ndarray]:
     """(r + Q, r) of continuous review: Q the mean demand of a review period (at least one
-    unit), r meeting the target over the lead time (Snyder and Shen's (r, Q) fill rate
+    unit), r meeting the target over `lead_days` (Snyder and Shen's (r, Q) fill rate
     1 - (n(r) - n(r + Q)) / Q, reorder_point_order_up_to with review period 0)."""
-    lead_mean, lead_sd = lead_time_days(p)
     q = np.maximum(np.ceil(mean * p.review_period_days), 1.0)
     r = np.asarray(reorder_point_order_up_to(
-        demand_mean=mean, demand_sd=sd, lead_time_mean=lead_mean, lead_time_sd=lead_sd,
+        demand_mean=mean, demand_sd=sd, lead_time_mean=lead_days,
+        lead_time_sd=lead_time_days(p)[1],
         review_period=0, order_quantity=q, target=p.target, target_kind=p.target_kind,
         distribution="normal").reorder_point)
     r = np.ceil(r * mult)

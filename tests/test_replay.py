@@ -190,7 +190,7 @@ def _levels_with(sc, errors_csv):
 
 
 def test_safety_stock_from_forecast_errors(tmp_path):
-    from sim.stock_levels import daily_demand_by_node
+    from sim.stock_levels import daily_demand_by_node, protection_lead_days
 
     sc = with_changes(load_scenario(BASE), {"run.horizon_days": 3, "run.warmup_days": 0,
                                             "inventory.supplier.lead_time_days_sd": 0.0})
@@ -199,10 +199,12 @@ def test_safety_stock_from_forecast_errors(tmp_path):
     zero = tmp_path / "zero.csv"
     pd.DataFrame({"sku": ids, "lead_days": 1, "rmse": 0.0}).to_csv(zero, index=False)
     perfect, _ = _levels_with(sc, str(zero))
-    # A perfect forecast needs no safety stock: S is the mean demand over lead time + review.
-    p = sc.inventory.supplier.lead_time_days_mean + sc.inventory.review_period_days
+    # A perfect forecast needs no safety stock: S is the mean demand over the protection
+    # period, lead time (dock-to-stock included) + review.
     mean, _ = daily_demand_by_node(sc, net.catalogue, net.dist_km,
                                    net.points["weight"].to_numpy(), net.view.carries)
+    p = protection_lead_days(sc, 0, mean[0]) + sc.inventory.review_period_days
+    assert p > sc.inventory.supplier.lead_time_days_mean + sc.inventory.review_period_days
     np.testing.assert_array_equal(perfect, np.ceil(mean * p - 1e-9).astype(np.int64))
     assert (perfect <= base).all() and (perfect < base).any()
     # A large measured error over P raises the top SKU's level by z * sigma_P.
@@ -212,7 +214,7 @@ def test_safety_stock_from_forecast_errors(tmp_path):
     inv = sc.inventory
     expected = order_up_to_levels(
         demand_mean=mean[0, :1], demand_sd=np.array([500.0 / np.sqrt(p)]),
-        lead_time_mean=inv.supplier.lead_time_days_mean, lead_time_sd=0.0,
+        lead_time_mean=p - inv.review_period_days, lead_time_sd=0.0,
         review_period=inv.review_period_days, target=inv.target, target_kind=inv.target_kind,
         distribution="normal").order_up_to
     assert raised[0, 0] == np.ceil(expected[0]) > base[0, 0]

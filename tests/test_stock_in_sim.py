@@ -17,6 +17,7 @@ from sim.model import Network
 from sim.node import REVIEW_HOUR
 from sim.prebuild import expected_spike_days, receiving_allowance_days, window_sd_days
 from sim.scenario import Spike, Supplier
+from sim.stock_levels import dock_to_stock_days
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 VALIDATION = SCENARIOS / "validation_fill_rate_target.yaml"
@@ -45,6 +46,25 @@ def test_levels_are_the_modules_for_the_target(validation):
     assert inv.order_up_to is None
     np.testing.assert_array_equal(net.order_up_to[0], np.ceil(expected.order_up_to))
     assert (expected.safety_stock > 0).all()  # a real safety stock, not the mean floor
+
+
+def test_levels_protect_the_dock_to_stock_time(validation):
+    """Stock on the dock fills no order: with receivers that take time, the levels protect
+    the supplier lead time plus the expected dock-to-stock, half a base order's receiving."""
+    sc = with_changes(validation, {
+        "nodes[0].process_times.receive_s_per_line": {"dist": "fixed", "mean": 3600.0},
+        "nodes[0].resources.receivers": {"count": 1, "shifts": [[8, 16]]},
+    })
+    inv, mu = sc.inventory, _sku_demand(sc)
+    allowance = receiving_allowance_days(sc, 0, mu)
+    assert allowance > 0
+    assert dock_to_stock_days(sc, 0, mu) == pytest.approx(allowance / 2)
+    expected = order_up_to_levels(mu, np.sqrt(mu), inv.supplier.lead_time_days_mean
+                                  + allowance / 2, 0.0, inv.review_period_days, inv.target,
+                                  inv.target_kind)
+    got = Network(sc, 0).order_up_to[0]
+    np.testing.assert_array_equal(got, np.ceil(expected.order_up_to))
+    assert (got > Network(validation, 0).order_up_to[0]).all()
 
 
 def test_simulated_fill_rate_interval_contains_the_target(validation):
