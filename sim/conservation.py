@@ -135,11 +135,15 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
 
         allocated = int(at("units").sum()) - c.units_short
         restocked = int(at("restocked_units").sum())
-        expected = c.initial_units + c.putaway_units + restocked - allocated
+        # A node others replenish from also loses the units it takes off its shelf for them,
+        # and owes them what it could not yet fill (sim.replenishment).
+        expected = (c.initial_units + c.putaway_units + restocked - allocated
+                    - c.transfers_allocated)
         _check(problems, expected == c.on_hand_units,
                f"{node}: stock balance {expected} != on hand {c.on_hand_units}")
-        _check(problems, c.units_short == c.backordered_units,
-               f"{node}: backordered units {c.units_short} != {c.backordered_units}")
+        _check(problems, c.units_short + c.transfers_waiting == c.backordered_units,
+               f"{node}: backordered units {c.units_short} + transfers waiting "
+               f"{c.transfers_waiting} != {c.backordered_units}")
         # Inbound: ordered = put away + in receiving (at the receivers, or at any inbound
         # stage's station) + with the supplier or on the road, the last two counted on the
         # lines where they are, and checked against the counters.
@@ -169,6 +173,46 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
                f"inspection {c.returns_in_receiving} + on the way {c.returns_on_the_way}")
         _check(problems, restocked <= c.returns_inspected,
                f"{node}: restocked {restocked} > inspected {c.returns_inspected}")
+    if "source" in tables["inbound"].columns:
+        _check_echelons(problems, rec, tables, balance)
     if problems:
         raise ConservationError("conservation violated:\n  " + "\n  ".join(problems))
     return balance
+
+
+def _check_echelons(problems: list[str], rec: Recorder, tables: dict[str, pd.DataFrame],
+                    balance: dict[str, int]) -> None:
+    """Transfers between nodes: each source's requests = waiting + allocated, allocated =
+    picking (counted on its pickers' jobs) + shipped (counted on the destination's lines);
+    and across the network, units from the start and the suppliers = on the shelves + taken
+    by customers + in transfer (picking, on the road or in receiving at the destination)."""
+    inbound, ships, census = tables["inbound"], tables["shipments"], rec.census
+    ids = rec.names.node_ids
+    transfer = (inbound["source"] != "supplier").to_numpy()
+    for c in census:
+        node = ids[c.node]
+        _check(problems, c.transfers_requested == c.transfers_waiting + c.transfers_allocated,
+               f"{node}: transfers asked {c.transfers_requested} != waiting "
+               f"{c.transfers_waiting} + allocated {c.transfers_allocated}")
+        sent = int(inbound.loc[transfer & (inbound["source"] == node).to_numpy(),
+                               "units"].sum())
+        _check(problems, c.transfers_allocated == c.transfers_picking + sent,
+               f"{node}: transfers allocated {c.transfers_allocated} != picking "
+               f"{c.transfers_picking} + shipped on the record {sent}")
+        _check(problems, c.transfers_shipped == sent,
+               f"{node}: transfers shipped {c.transfers_shipped} counted, {sent} on the record")
+    put = inbound["putaway_h"].notna().to_numpy()
+    from_suppliers = int(inbound.loc[put & ~transfer, "units"].sum())
+    in_transfer = (sum(c.transfers_picking for c in census)
+                   + int(inbound.loc[~put & transfer, "units"].sum()))
+    stocking = [c for c in census if rec.names.stocking[c.node]]
+    mine = ships["node"].isin([ids[c.node] for c in stocking]).to_numpy()
+    restocked = int(ships.loc[mine, "restocked_units"].sum())
+    to_customers = int(ships.loc[mine, "units"].sum()) - sum(c.units_short for c in stocking)
+    start = sum(c.initial_units for c in stocking) + from_suppliers + restocked
+    shelves = sum(c.on_hand_units for c in stocking)
+    balance["units_in_transfer"] = in_transfer
+    balance["units_waiting_at_sources"] = sum(c.transfers_waiting for c in census)
+    _check(problems, start == shelves + to_customers + in_transfer,
+           f"network: initial + from suppliers + restocked {start} != on the shelves "
+           f"{shelves} + taken by customers {to_customers} + in transfer {in_transfer}")

@@ -25,6 +25,7 @@ CATEGORIES = (
     "labour", "rent", "equipment", "packaging", "carrier", "holding", "returns_handling",
     "3pl_account", "3pl_storage", "3pl_receiving", "3pl_pick_pack", "3pl_returns",
     "dropship_fee", "dropship_markup", "marketplace_fulfilment", "marketplace_storage",
+    "freight",
 )  # fmt: skip
 
 def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -48,6 +49,8 @@ def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataF
         rule_for(spec).costs(book)
         if spec.packaging is not None:
             _packaging_by_carton(rows, first, spec.id, tables.get("parcels"))
+    if "freight" in inbound.columns:
+        rows.append(_freight(inbound))
     ledger = pd.concat([r for r in rows if len(r)], ignore_index=True)
     ledger = ledger[ledger["amount"] != 0]
     return ledger.groupby(["day", "node", "category"], as_index=False)["amount"].sum()
@@ -133,3 +136,12 @@ def margin_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.Dat
     unallocated = fulfil[~fulfil.index.isin(per_node_day.index)]
     out.attrs["unallocated_cost"] = float(unallocated.sum())
     return out
+
+
+def _freight(inbound: pd.DataFrame) -> pd.DataFrame:
+    """Transfer freight (sim.replenishment) by the day it left the source, charged to the
+    receiving node."""
+    moved = inbound[inbound["shipped_h"].notna()]
+    day = (moved["shipped_h"] // 24).astype(int).rename("day")
+    by = moved.groupby([day, moved["node"]])["freight"].sum().reset_index()
+    return by.rename(columns={"freight": "amount"}).assign(category="freight")

@@ -26,13 +26,15 @@ from sim.record import (
     Shipment,
 )
 from sim.replay import replay_orders
+from sim.replenishment import connect
 from sim.routing import NetworkView, RoutingContext, RoutingPolicy
 from sim.routing_registry import make_policy
 from sim.sales import Stockouts, sku_prices
 from sim.scenario import CORE_CREWS, Scenario
 from sim.stock_levels import (
     assortment_mask,
-    daily_demand_by_node,
+    lead_time_days,
+    node_demand,
     steady_state_start,
     stock_levels,
 )
@@ -94,19 +96,22 @@ class Network:
         if sc.inventory.initial_stock == "order_up_to":
             self.on_hand[:] = self.order_up_to
         elif sc.inventory.initial_stock == "steady_state":
-            mean, _ = daily_demand_by_node(sc, self.catalogue, self.dist_km,
-                                           self.points["weight"].to_numpy(), carries)
+            mean, _ = node_demand(sc, self.catalogue, self.dist_km,
+                                  self.points["weight"].to_numpy(), carries)
             self.on_hand[:], pipeline = steady_state_start(sc, mean, self.order_up_to, stocked,
                                                            REVIEW_HOUR)
 
         self.stockouts = Stockouts(self) if Stockouts.needed(sc) else None
         self.nodes = [NodeSim(self, i, spec) for i, spec in enumerate(sc.nodes)]
+        connect(self)  # transfers between nodes, continuous review (none: nothing to do)
         # Every crew of any node, in record order: the core crews, then extra stages' crews.
         self.crews = tuple(dict.fromkeys(
             k for n in sc.nodes for k in (*CORE_CREWS, *n.resources.crews())))
         self.picking = PickPlanner(sc, self.catalogue, self.streams)
+        # A node that serves no customers (it only feeds others) looks down to routing.
+        self.serves = np.array([sc.stock_policy(i).serves_customers for i in range(n_nodes)])
         self.view = NetworkView(on_hand=self.on_hand, stocked=stocked,
-                                up=np.ones(n_nodes, bool), dist_km=self.dist_km,
+                                up=self.serves.copy(), dist_km=self.dist_km,
                                 nearest=self.nearest, orders=self.orders,
                                 carries=carries,
                                 open_shipments=np.zeros(n_nodes, np.int64),
@@ -253,7 +258,8 @@ class Network:
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(node, SKU, units, expected put-away time in hours) of each purchase-order line not
         yet put away: now for lines at the dock, else the order time plus `lead_h[node]`
-        hours of supplier lead time (default: the supplier's mean), never before now."""
+        hours of lead time (default: the supplier's mean, or the transfer's from the node it
+        replenishes from), never before now."""
         lines = self.po_lines
         # lines are in order time, so the put-away prefix never needs another look
         while (self._first_open_po < len(lines)
@@ -268,7 +274,7 @@ class Network:
         ordered_h, dock_h = (np.array([getattr(r, f) for r in rows], float)
                              for f in ("ordered_h", "dock_h"))
         if lead_h is None:
-            lead_h = np.array([24.0 * self.scenario.stock_policy(i).supplier.lead_time_days_mean
+            lead_h = np.array([24.0 * lead_time_days(self.scenario.stock_policy(i))[0]
                                for i in range(len(self.nodes))])
         now = self.env.now
         expected = np.where(np.isnan(dock_h), ordered_h + lead_h[node], now)
@@ -309,7 +315,7 @@ class Network:
 
     def _set_up(self, node: NodeSim, resource: str | None, share: float) -> None:
         node.set_capacity(resource, share)
-        self.view.up[node.index] = node.up
+        self.view.up[node.index] = node.up and self.serves[node.index]
 
     def _at(self, t_h: float, action: Callable[[], None]) -> None:
         self.env.timeout(t_h).callbacks.append(lambda _ev: action())

@@ -29,6 +29,7 @@ from sim.record import (
     Shipment,
     TimeWeighted,
 )
+from sim.replenishment import order_need, replenish
 from sim.scenario import Dist, Node
 from sim.station import Station
 from sim.streams import Sampler
@@ -96,6 +97,9 @@ class NodeSim:
         self.putaway_units = 0
         self.returns_in_inspection = 0
         self.returns_inspected = 0
+        # Multi-echelon and continuous review (sim.replenishment.connect): the desk of the
+        # node it replenishes from, its own desk if it feeds others, its (r, Q) review.
+        self.upstream = self.desk = self.on_demand = None
         # Stock on hand in units, value and m3, each integrated exactly over time.
         cat = net.catalogue
         self.stock_units = TimeWeighted(float(on_hand.sum()))
@@ -171,6 +175,8 @@ class NodeSim:
                 self.backordered[s] += q - take
                 self.backorders.setdefault(s, deque()).append(sh)
         sh.filled_on_arrival = filled
+        if self.on_demand is not None:
+            self.on_demand(sh.sku)
         if sh.short is not None:
             sh.state = "backordered"
             if self.net.stockouts is not None:  # the customer may not wait (sim.sales)
@@ -408,6 +414,8 @@ class NodeSim:
                 self._allocated(sh)
         if units != taken:
             self._stock_moved(sku, units - taken)
+        if self.desk is not None:
+            self.desk.stock_arrived(sku)
 
     def _reviews(self):
         period_h = 24.0 * self.net.scenario.stock_policy(self.index).review_period_days
@@ -417,22 +425,13 @@ class NodeSim:
             yield self.env.timeout(period_h)
 
     def review(self) -> None:
-        """Periodic review: order up to S (or up to S when at or below s)."""
-        net, i, now = self.net, self.index, self.env.now
-        policy = net.scenario.stock_policy(i)
-        position = self.on_hand + self.on_order - self.backordered
-        target = net.levels_at(now)[i]
-        if policy.policy == "order_up_to":
-            need = np.where(position < target, target - position, 0)
-        else:
-            # A pre-build raises s with S, so the raised level actually triggers an order.
-            reorder = net.reorder_point[i] + (target - net.order_up_to[i])
-            need = np.where(position <= reorder, target - position, 0)
+        """Periodic review: order what the stock policy asks, from the supplier or the node
+        this one replenishes from (sim.replenishment)."""
+        now = self.env.now
+        need = order_need(self, now)
         skus = np.flatnonzero(need > 0)
-        if not len(skus):
-            return
-        lead_days = self.lead_time_days() + self._supplier_delay(now)
-        self.place_order(skus, need[skus], now, 24.0 * lead_days)
+        if len(skus):
+            replenish(self, skus, need[skus], now)
 
     def place_order(self, skus: np.ndarray, units: np.ndarray, ordered_h: float,
                     arrives_in_h: float) -> None:
@@ -571,6 +570,7 @@ class NodeSim:
             returns_in_receiving=sum(j.units for j in jobs if isinstance(j, ReturnParcel)),
             orders_inside=frozenset(s.order for s in (*self.ready, *self.staged, *in_stations)),
             orders_waiting=frozenset(s.order for s in waiting),
+            **(self.desk.census() if self.desk is not None else {}),
         )
 
     # ------------------------------------------------------------ disruptions

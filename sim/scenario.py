@@ -65,6 +65,7 @@ __all__ = [
     "StockoutRule",
     "Surcharge",
     "ThreePlMode",
+    "Transfer",
     "load_scenario",
     "read_yaml_mapping",
 ]
@@ -394,14 +395,40 @@ class Supplier(Strict):
                     cv=self.lead_time_days_sd / self.lead_time_days_mean)
 
 
-class StockPolicy(Strict):
-    """How a node reviews and replenishes stock: policy, review period, service target."""
+class Transfer(Strict):
+    """How replenishment travels from the node a node replenishes from (sim.replenishment):
+    lead time in days from leaving the source to its dock, the source's pickers' seconds per
+    transfer line (case pick and load; 0 ships from the shelf at once) and freight in the
+    scenario's currency per shipment, per unit and per kg."""
 
-    policy: Literal["order_up_to", "s_S"] = "order_up_to"
+    lead_time_days: Dist = Dist(dist="gamma", mean=2.0, cv=0.3)
+    pick_s_per_line: NonNegativeFloat = 0.0
+    cost_per_shipment: NonNegativeFloat = 0.0
+    cost_per_unit: NonNegativeFloat = 0.0
+    cost_per_kg: NonNegativeFloat = 0.0
+
+
+class StockPolicy(Strict):
+    """How a node reviews and replenishes stock: policy, review period, service target, and
+    where it replenishes from (its supplier, or another node: `replenish_from`)."""
+
+    # r_Q: continuous review, Q units (or the multiple of Q that lifts the position above r)
+    # whenever the inventory position falls to r or below; Q is the mean demand of a review
+    # period, r protects the lead time (sim.stock_levels)
+    policy: Literal["order_up_to", "s_S", "r_Q"] = "order_up_to"
     review_period_days: PositiveInt = 7
     target_kind: Literal["fill_rate", "cycle_service"] = "fill_rate"
     target: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.97
     supplier: Supplier = Supplier()
+    # Multi-echelon (sim.replenishment): the node id this node orders from instead of its
+    # supplier, and how those transfers travel; at a source, how it shares short stock among
+    # the nodes it feeds, whether its position counts the stock downstream (echelon), and
+    # whether customers' orders are routed to it at all.
+    replenish_from: str | None = None
+    transfer: Transfer = Transfer()
+    rationing: Literal["fcfs", "proportional"] = "fcfs"
+    position: Literal["installation", "echelon"] = "installation"
+    serves_customers: bool = True
 
 
 class Location(Strict):
@@ -1319,6 +1346,44 @@ class Scenario(Strict):
             self.run.horizon_days = days
         if self.run.start_date is None:
             self.run.start_date = first_day
+        return self
+
+    @model_validator(mode="after")
+    def _echelons(self) -> Scenario:
+        """`replenish_from` names a stocking node, other than itself, with no cycle."""
+        ids = [n.id for n in self.nodes]
+        for field in ("replenish_from", "serves_customers", "position"):
+            if field in self.inventory.model_fields_set and getattr(self.inventory, field) != \
+                    StockPolicy.model_fields[field].default:
+                raise ValueError(f"inventory.{field} applies to one node: give it in that "
+                                 f"node's own inventory (nodes[i].inventory.{field})")
+        source = {}
+        for i, n in enumerate(self.nodes):
+            frm = n.inventory.replenish_from if n.inventory is not None else None
+            if frm is None:
+                continue
+            where = f"nodes[{i}].inventory.replenish_from"
+            if frm not in ids:
+                raise ValueError(f"{where} {frm!r} is not a node id {ids}")
+            if frm == n.id:
+                raise ValueError(f"{where} {frm!r} is the node itself")
+            for k, kind in ((i, n.mode.kind), (ids.index(frm), self.nodes[ids.index(frm)]
+                                               .mode.kind)):
+                if kind not in ("in_house", "3pl"):
+                    raise ValueError(f"{where} {frm!r}: node {ids[k]!r} is a {kind} node; "
+                                     "only in_house and 3pl nodes hold stock to transfer")
+            source[n.id] = frm
+        for start in source:
+            seen, at = [start], source[start]
+            while at in source:
+                if at in seen:
+                    raise ValueError(f"nodes[{ids.index(start)}].inventory.replenish_from "
+                                     f"{source[start]!r} makes a cycle: "
+                                     f"{' -> '.join([*seen, at])}")
+                seen.append(at)
+                at = source[at]
+        if not any(self.stock_policy(i).serves_customers for i in range(len(self.nodes))):
+            raise ValueError("serves_customers is false at every node: no node takes orders")
         return self
 
     def stock_policy(self, node: int) -> StockPolicy:

@@ -8,13 +8,15 @@ from pathlib import Path
 import numpy as np
 
 from optimize.safety_stock import order_up_to_levels
+from optimize.safety_stock.single_node import reorder_point_order_up_to
 from sim.demand import Catalogue
-from sim.scenario import Scenario, StockPolicy
+from sim.scenario import Dist, Scenario, StockPolicy
 from sim.streams import count_moments
 
-__all__ = ["PipelineOrder", "assortment_mask", "daily_demand_by_node", "dock_to_stock_days",
-           "fast_movers", "forecast_error_sd", "protection_lead_days", "receiving_allowance_days",
-           "steady_state_start", "stock_levels"]
+__all__ = ["PipelineOrder", "assortment_mask", "daily_demand_by_node", "dist_sd",
+           "dock_to_stock_days", "fast_movers", "feeds", "forecast_error_sd",
+           "is_multi_echelon", "lead_time_days", "node_demand", "protection_lead_days",
+           "receiving_allowance_days", "steady_state_start", "stock_levels"]
 
 
 def fast_movers(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:
@@ -61,6 +63,88 @@ def daily_demand_by_node(scenario: Scenario, catalogue: Catalogue, dist_km: np.n
     return line_rate * units_mean, np.sqrt(line_rate * units_m2)
 
 
+def feeds(scenario: Scenario) -> list[list[int]]:
+    """Per node, the nodes that replenish from it (`replenish_from`), in node order."""
+    ids = [n.id for n in scenario.nodes]
+    out: list[list[int]] = [[] for _ in ids]
+    for i in range(len(ids)):
+        source = scenario.stock_policy(i).replenish_from
+        if source is not None:
+            out[ids.index(source)].append(i)
+    return out
+
+
+def _downstream_first(fed: list[list[int]]) -> list[int]:
+    """Nodes ordered so that every node comes after all the nodes it feeds."""
+    done: list[int] = []
+
+    def visit(i: int) -> None:
+        for j in fed[i]:
+            visit(j)
+        if i not in done:
+            done.append(i)
+
+    for i in range(len(fed)):
+        visit(i)
+    return done
+
+
+def is_multi_echelon(scenario: Scenario) -> bool:
+    """Whether any node replenishes from another or serves no customers."""
+    return any(scenario.stock_policy(i).replenish_from is not None
+               or not scenario.stock_policy(i).serves_customers
+               for i in range(len(scenario.nodes)))
+
+
+def _echelon_demand(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
+                    point_weight: np.ndarray, carries: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Customers' demand at the nodes serving them, then each source node's demand as its
+    own customers' plus the nodes it feeds (means add; variances add, as independent)."""
+    serves = np.array([scenario.stock_policy(i).serves_customers
+                       for i in range(len(scenario.nodes))])
+    mean, sd = daily_demand_by_node(scenario, catalogue, dist_km, point_weight,
+                                    carries & serves[:, None])
+    var = sd**2
+    fed = feeds(scenario)
+    for i in _downstream_first(fed):
+        for j in fed[i]:
+            mean[i] += mean[j]
+            var[i] += var[j]
+    return mean, np.sqrt(var)
+
+
+def node_demand(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
+                point_weight: np.ndarray, carries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd of units per day a node's stock must cover, [node, sku]: its customers'
+    (daily_demand_by_node) and, at a node others replenish from, theirs as well."""
+    if is_multi_echelon(scenario):
+        return _echelon_demand(scenario, catalogue, dist_km, point_weight, carries)
+    return daily_demand_by_node(scenario, catalogue, dist_km, point_weight, carries)
+
+
+def dist_sd(d: Dist) -> float:
+    """Standard deviation of a distribution, in its own unit."""
+    excess = max(d.mean - d.min, 0.0)
+    if d.dist == "fixed":
+        return 0.0
+    if d.dist == "exponential":
+        return d.mean
+    if d.dist == "poisson":
+        return float(np.sqrt(excess))
+    if d.dist == "geometric":
+        return float(np.sqrt(excess * (1.0 + excess)))
+    return d.cv * d.mean
+
+
+def lead_time_days(p: StockPolicy) -> tuple[float, float]:
+    """Mean and sd of a node's replenishment lead time (days): its supplier's, or the transfer
+    time from the node it replenishes from (the source's picking time left out)."""
+    if p.replenish_from is None:
+        return p.supplier.lead_time_days_mean, p.supplier.lead_time_days_sd
+    return p.transfer.lead_time_days.mean, dist_sd(p.transfer.lead_time_days)
+
+
 def receiving_allowance_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
     """Days the node's receivers (their staffed hours per day) take to put away a purchase
     order of the base size (`daily_units`: mean units/day per SKU over one review period);
@@ -88,9 +172,10 @@ def dock_to_stock_days(scenario: Scenario, node: int, daily_units: np.ndarray) -
 
 
 def protection_lead_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
-    """Lead time the node's levels protect, in days: the supplier's mean lead time plus the
-    expected dock-to-stock time, since stock on the dock cannot fill an order."""
-    return (scenario.stock_policy(node).supplier.lead_time_days_mean
+    """Lead time the node's levels protect, in days: the supplier's mean lead time (or the
+    transfer's, from the node it replenishes from) plus the expected dock-to-stock time,
+    since stock on the dock cannot fill an order."""
+    return (lead_time_days(scenario.stock_policy(node))[0]
             + dock_to_stock_days(scenario, node, daily_units))
 
 
@@ -99,7 +184,7 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
     """(order-up-to S, reorder point s) in units, [node, sku]; zero at dropship nodes."""
     inv = scenario.inventory
     carries = assortment_mask(scenario, catalogue, stocked)
-    mean, sd = daily_demand_by_node(scenario, catalogue, dist_km, point_weight, carries)
+    mean, sd = node_demand(scenario, catalogue, dist_km, point_weight, carries)
     pols = [scenario.stock_policy(i) for i in range(len(scenario.nodes))]
 
     def per_node(get) -> np.ndarray:
@@ -116,6 +201,15 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
     up_to_s_s = reorder + np.ceil(mean * per_node(lambda p: p.review_period_days))
     uses_s_s = per_node(lambda p: p.policy == "s_S").astype(bool)
     order_up_to = np.where(uses_s_s, up_to_s_s, up_to)
+    for i, p in enumerate(pols):
+        if p.policy == "r_Q":
+            order_up_to[i], reorder[i] = _r_q_levels(mean[i], sd[i], p, mult[i, 0], lead[i])
+    fed = feeds(scenario)
+    for i in _downstream_first(fed):  # an echelon level covers the levels downstream too
+        if pols[i].position == "echelon":
+            below = sum((order_up_to[j] for j in fed[i]), np.zeros(catalogue.n))
+            order_up_to[i] += below
+            reorder[i] += below
     ids = [n.id for n in scenario.nodes]
     sku_index = {s: i for i, s in enumerate(catalogue.ids)}
     for table, target in ((inv.order_up_to, order_up_to), (inv.reorder_point, reorder)):
@@ -155,9 +249,24 @@ def forecast_error_sd(path: Path, sku_ids: np.ndarray, mean: np.ndarray, sd: np.
 def _levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy, lead_days: float) -> np.ndarray:
     return np.asarray(order_up_to_levels(
         demand_mean=mean, demand_sd=sd, lead_time_mean=lead_days,
-        lead_time_sd=p.supplier.lead_time_days_sd, review_period=p.review_period_days,
+        lead_time_sd=lead_time_days(p)[1], review_period=p.review_period_days,
         target=p.target, target_kind=p.target_kind, distribution="normal",
     ).order_up_to)
+
+
+def _r_q_levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy, mult: float,
+                lead_days: float) -> tuple[np.ndarray, np.ndarray]:
+    """(r + Q, r) of continuous review: Q the mean demand of a review period (at least one
+    unit), r meeting the target over `lead_days` (Snyder and Shen's (r, Q) fill rate
+    1 - (n(r) - n(r + Q)) / Q, reorder_point_order_up_to with review period 0)."""
+    q = np.maximum(np.ceil(mean * p.review_period_days), 1.0)
+    r = np.asarray(reorder_point_order_up_to(
+        demand_mean=mean, demand_sd=sd, lead_time_mean=lead_days,
+        lead_time_sd=lead_time_days(p)[1],
+        review_period=0, order_quantity=q, target=p.target, target_kind=p.target_kind,
+        distribution="normal").reorder_point)
+    r = np.ceil(r * mult)
+    return r + q, r
 
 
 @dataclass(frozen=True)
@@ -183,7 +292,7 @@ def steady_state_start(scenario: Scenario, mean_per_day: np.ndarray, order_up_to
     pipeline: list[PipelineOrder] = []
     for i in np.flatnonzero(stocked):
         policy = scenario.stock_policy(int(i))
-        r, lead = policy.review_period_days, policy.supplier.lead_time_days_mean
+        r, lead = policy.review_period_days, lead_time_days(policy)[0]
         mu = mean_per_day[i]
         last_review = review_hour / 24.0 - r  # the review before day 0's (days, < 0)
         k, in_transit = 0, np.zeros(len(mu))

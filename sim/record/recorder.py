@@ -92,6 +92,13 @@ class NodeCensus:
     returns_in_receiving: int  # returned units in the receivers' queue or in service
     orders_inside: frozenset[int]  # orders with a shipment ready, picking, packing or staged
     orders_waiting: frozenset[int]  # orders with a shipment waiting for stock
+    # At a node others replenish from (sim.replenishment.TransferDesk), in units: asked for,
+    # taken off its shelf, in its pickers' station, gone, and still waiting for stock.
+    transfers_requested: int = 0
+    transfers_allocated: int = 0
+    transfers_picking: int = 0
+    transfers_shipped: int = 0
+    transfers_waiting: int = 0
 
 
 @dataclass

@@ -96,6 +96,11 @@ class PurchaseOrderLine:
     dock_h: float = math.nan
     putaway_h: float = math.nan
     stage_h: dict[str, float] | None = None
+    # A transfer from another node (sim.replenishment): its number, when it left there, and
+    # this line's share of the shipment's freight; -1 for the supplier.
+    source: int = -1
+    shipped_h: float = math.nan
+    freight: float = 0.0
 
 
 class PickTour(NamedTuple):
