@@ -168,7 +168,6 @@ def test_a_reviews_level_reads_no_later_order(above_plan, above_plan_net, day, s
         np.testing.assert_array_equal(_in_force(other, d), _in_force(net.level_schedule, d))
 
 
-
 def test_a_reviews_level_reads_the_orders_before_it(above_plan, above_plan_net):
     """The counterpart: orders missing before a review (days 20-26) do change its level."""
     times = above_plan_net.orders.created_h
