@@ -1,17 +1,22 @@
 """What the run's planners know of demand: the forecast the look-ahead routing prices stock by
-and the spikes the pre-build raises levels for (`demand.forecast`).
+and the pre-build raises levels by (`demand.forecast`).
+
+The plan: the stock levels are sized on the base rate the planners believe,
+`demand.planned_orders_per_day` when the scenario gives one (a plan that turns out low or
+high), else the true `demand.orders_per_day` that the orders are drawn at
+(`planning_scenario`).
 
 - `online` (the default, `OnlineForecast`): at time `now` a planner knows
   * from history, as calibration fits them and the scenario states them: the intraday and
-    weekday profiles, the trend, and the base level at the start of the run
-    (`demand.orders_per_day`, the initial level);
+    weekday profiles, the trend, and the base level at the start of the run (the plan's
+    rate, the initial level);
   * from the calendar: the announced spikes, their dates and `expected_multiplier` (the
     planner's estimate, not the true `multiplier`);
   * from the run: how many orders were created on each complete day before `now` (orders
     with `created_h` before the last midnight at or before `now`; the day under way is not
     used, so the level is re-estimated once a day and cached per day).
 
-  The base level is exponentially weighted over those days: L_0 = `orders_per_day`, and
+  The base level is exponentially weighted over those days: L_0 = the plan's rate, and
   after day d, L_{d+1} = (1 - a) L_d + a n_d / e_d, where n_d is the day's order count and
   e_d its expected count at level 1 (weekday, trend and announced spikes at their expected
   multipliers). a = `SMOOTHING` = 0.3: half the weight on the last two days, so an
@@ -20,11 +25,14 @@ and the spikes the pre-build raises levels for (`demand.forecast`).
   is sqrt(a / (2 - a) / (L e)), 1.3 % at 1,000 orders a day (`stationary_rel_sd`); a wrong
   initial level decays as (1 - a)^days. The rate at hour t is L(now) times the history's
   profiles and trend at t times the announced spikes' expected multipliers on their dates.
-  An unannounced spike is invisible to this forecast until its orders arrive.
+  An unannounced spike is invisible to this forecast until its orders arrive. The spike
+  pre-build reads the level at each review (`sim.prebuild`), so it follows a base demand
+  that runs above or below the plan.
 
-- `oracle` (`OracleForecast`): the true rate, `sim.demand.rate_per_hour`, and every spike at
-  its true multiplier; for value-of-information studies (it is what the runs used before
-  the online forecast existed, bit for bit).
+- `oracle` (`OracleForecast`): the true rate, `sim.demand.rate_per_hour`, the true base level
+  `orders_per_day`, and every spike at its true multiplier; for value-of-information studies
+  (it is what the runs used before the online forecast existed, bit for bit). The stock
+  levels stay the plan's under either forecast.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ __all__ = [
     "OracleForecast",
     "forecast_for",
     "information",
+    "planning_scenario",
     "stationary_rel_sd",
 ]
 
@@ -62,6 +71,10 @@ class DemandForecast(Protocol):
         hour `now_h`."""
         ...
 
+    def level(self, now_h: float) -> float:
+        """Base orders per day (before weekday, trend and spikes) as known at hour `now_h`."""
+        ...
+
     def known_spikes(self) -> list[Spike]:
         """Spikes known before they start, each with the multiplier the planner plans for."""
         ...
@@ -76,6 +89,10 @@ class OracleForecast:
     def rate(self, now_h: float, t_h: np.ndarray) -> np.ndarray:
         """Orders per hour at hours `t_h`: `rate_per_hour` exactly (`now_h` unused)."""
         return rate_per_hour(self.scenario, t_h)
+
+    def level(self, now_h: float) -> float:
+        """The true base orders per day, `demand.orders_per_day` (`now_h` unused)."""
+        return float(self.scenario.demand.orders_per_day)
 
     def known_spikes(self) -> list[Spike]:
         """Every spike, at its true multiplier."""
@@ -99,7 +116,8 @@ class OnlineForecast:
             update={"orders_per_day": 1.0, "spikes": self._spikes})})
         self._created_h = np.asarray(created_h, float)
         self.smoothing = float(smoothing)
-        self._levels = [float(d.orders_per_day if initial_level is None else initial_level)]
+        start = planning_scenario(scenario).demand.orders_per_day
+        self._levels = [float(start if initial_level is None else initial_level)]
 
     def known_spikes(self) -> list[Spike]:
         """The announced spikes, each at its expected multiplier."""
@@ -129,6 +147,16 @@ def forecast_for(scenario: Scenario, created_h: np.ndarray) -> DemandForecast:
     if scenario.demand.forecast == "oracle":
         return OracleForecast(scenario)
     return OnlineForecast(scenario, created_h)
+
+
+def planning_scenario(scenario: Scenario) -> Scenario:
+    """The scenario as its planners believe it: `demand.planned_orders_per_day` as the base
+    rate when given (the orders are still drawn at the true `orders_per_day`), else itself."""
+    planned = scenario.demand.planned_orders_per_day
+    if planned is None:
+        return scenario
+    return scenario.model_copy(update={"demand": scenario.demand.model_copy(
+        update={"orders_per_day": planned})})
 
 
 def information(scenario: Scenario) -> str:

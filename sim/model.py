@@ -14,6 +14,7 @@ import simpy
 from optimize.geo import distance_matrix_km
 from sim.carriers import CarrierTable
 from sim.demand import build_catalogue, generate_orders
+from sim.demand_forecast import planning_scenario
 from sim.fulfilment_modes import rule_for
 from sim.geography_source import demand_points_for
 from sim.node import REVIEW_HOUR, NodeSim
@@ -82,7 +83,8 @@ class Network:
         self.backordered = np.zeros((n_nodes, n_skus), np.int64)
 
         stocked = np.array([rule_for(n).stocks for n in sc.nodes])
-        self.order_up_to, self.reorder_point = stock_levels(sc, self.catalogue, self.dist_km,
+        plan = planning_scenario(sc)  # stock is sized on the demand the planners believe
+        self.order_up_to, self.reorder_point = stock_levels(plan, self.catalogue, self.dist_km,
                                                             self.points["weight"].to_numpy(),
                                                             stocked)
         # Levels in force from each day on: (day, S[node, sku]); one entry unless pre-building.
@@ -96,7 +98,7 @@ class Network:
         if sc.inventory.initial_stock == "order_up_to":
             self.on_hand[:] = self.order_up_to
         elif sc.inventory.initial_stock == "steady_state":
-            mean, _ = node_demand(sc, self.catalogue, self.dist_km,
+            mean, _ = node_demand(plan, self.catalogue, self.dist_km,
                                   self.points["weight"].to_numpy(), carries)
             self.on_hand[:], pipeline = steady_state_start(sc, mean, self.order_up_to, stocked,
                                                            REVIEW_HOUR)

@@ -29,11 +29,20 @@ take to put away a purchase order of the base size: one line per SKU with demand
 period, receive + QC + put-away per line and receive time per unit. A spike that starts sooner
 than one lead time after day 0 cannot be pre-built (the first orders arrive too late).
 
-What the pre-build knows is the forecast's (`sim.demand_forecast`, `demand.forecast`): it
-decides the whole schedule before the run's first order, from the base demand of history
-(mu, the static levels) and the spikes known in advance. Under the default online forecast
-those are the announced spikes at their `expected_multiplier`; an unannounced spike gets no
-pre-build. Under `forecast: oracle` every spike counts at its true multiplier.
+What the pre-build knows is the forecast's (`sim.demand_forecast`, `demand.forecast`): the
+spikes known in advance, and the base demand as it stands at each review. Under the default
+online forecast the spikes are the announced ones at their `expected_multiplier` (an
+unannounced spike gets no pre-build), and each review re-plans its extra for the base level
+the forecast has learned by then from the orders of the complete days before it: mu and
+sigma^2 become r mu and r sigma^2 (compound Poisson), r = level / planned rate, where mu is
+per SKU at the plan's rate that sized the static levels (`demand.planned_orders_per_day` if
+given, else `orders_per_day`). So if the real base demand runs 30 % above the plan, the
+extra expected spike demand follows it (r = 1.3 once the level has learned it) and the extra
+safety stock grows with it; the static base levels stay the plan's. Under `forecast: oracle`
+every spike counts at its true multiplier and r is the true rate over the plan's (1 unless a
+plan is given). The schedule is computed before the run from the generated orders, but a
+review's level reads only the orders created before that review's day (the forecast sees no
+more), so it is the schedule a planner re-planning at each review would reach.
 """
 
 from __future__ import annotations
@@ -42,7 +51,7 @@ import numpy as np
 from scipy import stats
 
 from optimize.safety_stock import order_up_to_levels
-from sim.demand_forecast import forecast_for
+from sim.demand_forecast import DemandForecast, forecast_for, planning_scenario
 from sim.fulfilment_modes import rule_for
 from sim.node import REVIEW_HOUR
 from sim.scenario import Scenario, Spike, StockPolicy, Supplier
@@ -106,9 +115,12 @@ def _safety_stock(mean: np.ndarray, sd: np.ndarray, policy: StockPolicy, lead_da
 
 
 def _node_changes(scenario: Scenario, node: int, base: np.ndarray, mean: np.ndarray,
-                  sd: np.ndarray, spikes: list[Spike]) -> list[tuple[float, np.ndarray]]:
+                  sd: np.ndarray, forecast: DemandForecast) -> list[tuple[float, np.ndarray]]:
     """(day, S[sku]) whenever this node's level changes (at the start of each review day),
-    ahead of `spikes` (the ones known in advance, at the multipliers planned for)."""
+    ahead of the spikes `forecast` knows in advance, for the base level it knows at each
+    review; `mean`, `sd` are per SKU at the plan's rate (units/day)."""
+    spikes = forecast.known_spikes()
+    planned = planning_scenario(scenario).demand.orders_per_day
     policy = scenario.stock_policy(node)
     supplier, R = policy.supplier, policy.review_period_days
     review_day = np.arange(0, scenario.run.horizon_days, R, dtype=float)
@@ -117,14 +129,19 @@ def _node_changes(scenario: Scenario, node: int, base: np.ndarray, mean: np.ndar
     lead_days = supplier.lead_time_days_mean + receiving
     extra_days = expected_spike_days(at, R, supplier, receiving, spikes)
     sd_days = window_sd_days(at, R, supplier, receiving, spikes)
-    ss_base = _safety_stock(mean, sd, policy, lead_days, supplier.lead_time_days_sd, 1.0)
     changes, current = [], base
-    for day, extra, spread in zip(review_day, extra_days, sd_days, strict=True):
+    for day, t, extra, spread in zip(review_day, at, extra_days, sd_days, strict=True):
         level = base
         if extra > 0:
+            # the base level known now over the plan's: exactly 1.0 for an oracle without a
+            # plan, whose schedule is then the one of before, bit for bit
+            r = forecast.level(24.0 * t) / planned
+            mu, sigma = r * mean, np.sqrt(r) * sd
+            ss_base = _safety_stock(mu, sigma, policy, lead_days, supplier.lead_time_days_sd,
+                                    1.0)
             factor = 1.0 + extra / (lead_days + R)
-            ss = _safety_stock(mean, sd, policy, lead_days, spread / factor, factor)
-            more = extra * mean + np.maximum(ss - ss_base, 0.0)
+            ss = _safety_stock(mu, sigma, policy, lead_days, spread / factor, factor)
+            more = extra * mu + np.maximum(ss - ss_base, 0.0)
             level = base + np.floor(more + 0.5).astype(np.int64)
         if not np.array_equal(level, current):
             changes.append((float(day), level))
@@ -132,18 +149,21 @@ def _node_changes(scenario: Scenario, node: int, base: np.ndarray, mean: np.ndar
     return changes
 
 
-def level_schedule(network) -> list[tuple[float, np.ndarray]]:
+def level_schedule(network, forecast: DemandForecast | None = None
+                   ) -> list[tuple[float, np.ndarray]]:
     """Order-up-to levels in force from each day on, [(day, S[node, sku]) ...] (units, int64),
-    raised ahead of each demand spike the forecast knows of in advance and back to the
-    network's base levels after."""
+    raised ahead of each demand spike the forecast knows of in advance, for the base level it
+    knows at each review, and back to the network's base levels after. `forecast`: the
+    scenario's (`demand.forecast`, fed with the run's orders) unless given."""
     sc = network.scenario
-    spikes = forecast_for(sc, network.orders.created_h).known_spikes()
+    if forecast is None:
+        forecast = forecast_for(sc, network.orders.created_h)
     base = np.asarray(network.order_up_to, np.int64)
     stocked = np.array([rule_for(n).stocks for n in sc.nodes])
     carries = assortment_mask(sc, network.catalogue, stocked)
-    mean, sd = daily_demand_by_node(sc, network.catalogue, network.dist_km,
+    mean, sd = daily_demand_by_node(planning_scenario(sc), network.catalogue, network.dist_km,
                                     network.points["weight"].to_numpy(), carries)
-    per_node = [_node_changes(sc, i, base[i], mean[i], sd[i], spikes) if stocked[i] else []
+    per_node = [_node_changes(sc, i, base[i], mean[i], sd[i], forecast) if stocked[i] else []
                 for i in range(len(sc.nodes))]
     days = sorted({0.0} | {d for changes in per_node for d, _ in changes})
     schedule = []

@@ -304,6 +304,10 @@ class Demand(Strict):
     # what the look-ahead routing and the spike pre-build know of demand (sim.demand_forecast):
     # online, the demand seen so far and the announced spikes; oracle, the true rate
     forecast: Literal["online", "oracle"] = "online"
+    # The base rate the planners believe, when it is not the truth above that the orders are
+    # drawn at: the stock levels are sized on it and the online forecast starts from it (a
+    # plan that turns out low or high); none = the planners know orders_per_day.
+    planned_orders_per_day: PositiveFloat | None = None
     service_levels: list[ServiceLevel] = [
         ServiceLevel(name="standard", share=0.8, promise_days=5),
         ServiceLevel(name="expedited", share=0.2, promise_days=2),
