@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
 import gc
 import json
@@ -235,7 +236,8 @@ def with_changes(scenario: Scenario, changes: dict[str, object]) -> Scenario:
     data = scenario.model_dump(mode="python")
     for path, value in changes.items():
         target, key = _walk(data, path)
-        target[key] = value
+        # a copy: a later path into this value must not edit the caller's object
+        target[key] = copy.deepcopy(value)
     return Scenario.model_validate(data)
 
 

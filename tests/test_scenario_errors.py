@@ -104,3 +104,16 @@ def test_good_scenario_validates():
     res = CliRunner().invoke(app, ["validate", str(SCENARIOS / "fr_one_node.yaml")])
     assert res.exit_code == 0, res.output
     assert "ok" in res.output
+
+
+def test_with_changes_leaves_the_callers_values_alone():
+    """A change given as a list of mappings is copied: a later path into it edits the
+    scenario, not the caller's list."""
+    from sim.api import load_scenario, with_changes
+
+    base = load_scenario(SCENARIOS / "us_two_node_black_friday.yaml")
+    spikes = [s.model_dump() for s in base.demand.spikes]
+    before = [dict(s) for s in spikes]
+    sc = with_changes(base, {"demand.spikes": spikes, "demand.spikes[0].multiplier": 9.0})
+    assert sc.demand.spikes[0].multiplier == 9.0
+    assert spikes == before
