@@ -36,6 +36,7 @@ from sim.stock_levels import (
     assortment_mask,
     lead_time_days,
     node_demand,
+    shelf_levels,
     steady_state_start,
     stock_levels,
 )
@@ -95,12 +96,14 @@ class Network:
             self.level_schedule = level_schedule(self)
         carries = assortment_mask(sc, self.catalogue, stocked)
         pipeline = []
+        # an echelon level's downstream part starts on the shelves it feeds, not its own
+        shelf = shelf_levels(sc, self.order_up_to)
         if sc.inventory.initial_stock == "order_up_to":
-            self.on_hand[:] = self.order_up_to
+            self.on_hand[:] = shelf
         elif sc.inventory.initial_stock == "steady_state":
             mean, _ = node_demand(plan, self.catalogue, self.dist_km,
                                   self.points["weight"].to_numpy(), carries)
-            self.on_hand[:], pipeline = steady_state_start(sc, mean, self.order_up_to, stocked,
+            self.on_hand[:], pipeline = steady_state_start(sc, mean, shelf, stocked,
                                                            REVIEW_HOUR)
 
         self.stockouts = Stockouts(self) if Stockouts.needed(sc) else None

@@ -16,7 +16,7 @@ from sim.streams import count_moments
 __all__ = ["PipelineOrder", "assortment_mask", "daily_demand_by_node", "dist_sd",
            "dock_to_stock_days", "fast_movers", "feeds", "forecast_error_sd",
            "is_multi_echelon", "lead_time_days", "node_demand", "protection_lead_days",
-           "receiving_allowance_days", "steady_state_start", "stock_levels"]
+           "receiving_allowance_days", "shelf_levels", "steady_state_start", "stock_levels"]
 
 
 def fast_movers(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:
@@ -219,6 +219,19 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
     order_up_to[~carries] = 0
     reorder[~carries] = 0
     return order_up_to.astype(np.int64), reorder.astype(np.int64)
+
+
+def shelf_levels(scenario: Scenario, order_up_to: np.ndarray) -> np.ndarray:
+    """Units [node, sku] a node's own shelf holds when every node sits at its level: an
+    echelon level counts the levels of the nodes it feeds, which their shelves hold, so a
+    run starts the source with the rest (never below zero)."""
+    shelf = np.asarray(order_up_to).copy()
+    fed = feeds(scenario)
+    for i in range(len(scenario.nodes)):
+        if fed[i] and scenario.stock_policy(i).position == "echelon":
+            below = np.asarray(order_up_to)[fed[i]].sum(axis=0)
+            shelf[i] = np.maximum(shelf[i] - below, 0)
+    return shelf
 
 
 def forecast_error_sd(path: Path, sku_ids: np.ndarray, mean: np.ndarray, sd: np.ndarray,

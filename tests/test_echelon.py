@@ -310,7 +310,7 @@ def test_an_echelon_position_counts_the_stock_downstream_and_in_transit():
     data["demand"]["orders_per_day"] = 1e-6
     net = Network(Scenario.model_validate(data))
     dc = net.nodes[0]
-    # at the start: DC 200 + f1 12 + f2 6 = 218 against an echelon level of 200
+    # at the start the DC's shelf holds its level less the stores' (200 - 12 - 6 = 182)
     assert order_need(dc, 0.0)[0] == 0
     net.on_hand[0, 0] = 150  # the DC shipped 50
     net.on_hand[1, 0] = 2  # f1 sold 10 and owes 3 more to its customers
@@ -332,6 +332,20 @@ def test_sized_echelon_level_adds_the_levels_it_feeds():
     ech = Network(Scenario.model_validate(data))
     assert ech.order_up_to[0, 0] == inst.order_up_to[:, 0].sum()
     assert (ech.order_up_to[1:] == inst.order_up_to[1:]).all()
+
+
+@pytest.mark.parametrize("start", ["order_up_to", "steady_state"])
+def test_an_echelon_source_starts_with_its_own_shelf_only(start):
+    """The echelon level counts the stock downstream, which the stores' shelves hold at the
+    start: the DC's own shelf starts as it would under an installation level."""
+    data = _scenario(_dc_and("f1", "f2"), {})
+    del data["inventory"]["order_up_to"]
+    data["inventory"]["initial_stock"] = start
+    inst = Network(Scenario.model_validate(data))
+    data["nodes"][0]["inventory"]["position"] = "echelon"
+    ech = Network(Scenario.model_validate(data))
+    assert ech.order_up_to[0, 0] > inst.order_up_to[0, 0]
+    np.testing.assert_array_equal(ech.on_hand, inst.on_hand)
 
 
 # ---------------------------------------------------------------- bundled network
