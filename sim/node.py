@@ -116,10 +116,13 @@ class NodeSim:
             self.stations = [by_crew[k] for k in crews]  # receivers, pickers, packers, extras
             pt = spec.process_times
             self.pack_h = Sampler(rng[f"pack.{spec.id}"], pt.pack_s_per_order, S_TO_H)
-            self.cartons = None if spec.packaging is None else NodeCartons(
-                CartonPacker.for_node(sc, spec.packaging, net.carriers, cat.ids, cat.cube_m3,
-                                      cat.weight_kg, self.mode.carrier_rate_factor(sc)),
-                index, self.mode.carrier_rate_factor(sc))
+            if spec.packaging is None:
+                self.cartons = None
+            else:
+                rate_factor = self.mode.carrier_rate_factor(sc)
+                self.cartons = NodeCartons(CartonPacker.for_node(
+                    sc, spec.packaging, net.carriers, cat.ids, cat.cube_m3, cat.weight_kg,
+                    rate_factor), index, rate_factor)
             self.outbound = self._outbound_stages(by_crew)
             self._stage_done = [partial(self._after_stage, k) for k in range(len(self.outbound))]
             self.inbound = self._inbound_stages(by_crew)
@@ -247,9 +250,10 @@ class NodeSim:
         cartons = self.cartons
 
         def pack_time_h(sh: Shipment) -> float:
+            hours = pack_h() + extra * max(sh.units - 1, 0)
             if cartons is not None:  # packed into cartons here: each extra one takes time
-                return pack_h() + extra * max(sh.units - 1, 0) + cartons.pack_s(sh) * S_TO_H
-            return pack_h() + extra * max(sh.units - 1, 0)
+                hours += cartons.pack_s(sh) * S_TO_H
+            return hours
 
         stages = [FlowStage("pack", by_crew["packers"], "packing", pack_time_h)]
         for s in self.spec.stages:
