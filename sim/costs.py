@@ -139,9 +139,9 @@ def margin_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.Dat
 
 
 def _freight(inbound: pd.DataFrame) -> pd.DataFrame:
-    """Transfer freight (sim.replenishment) by the day it left the source, charged to the
-    receiving node."""
-    moved = inbound[inbound["shipped_h"].notna()]
-    day = (moved["shipped_h"] // 24).astype(int).rename("day")
+    """Inbound freight, charged to the receiving node: a transfer's (sim.replenishment) on
+    the day it left the source, a purchase order's on the day it was placed."""
+    moved = inbound[inbound["shipped_h"].notna() | (inbound["freight"] > 0)]
+    day = (moved["shipped_h"].fillna(moved["ordered_h"]) // 24).astype(int).rename("day")
     by = moved.groupby([day, moved["node"]])["freight"].sum().reset_index()
     return by.rename(columns={"freight": "amount"}).assign(category="freight")

@@ -47,7 +47,7 @@ CATEGORY_LABELS = {
     "dropship_markup": "Dropship markup",
     "marketplace_fulfilment": "Marketplace fulfilment fee",
     "marketplace_storage": "Marketplace storage",
-    "freight": "Freight (transfers between nodes)",
+    "freight": "Freight (inbound legs and transfers between nodes)",
 }
 CREW_LABELS = {
     "receivers": "Receivers",

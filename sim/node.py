@@ -438,16 +438,18 @@ class NodeSim:
             replenish(self, skus, need[skus], now)
 
     def place_order(self, skus: np.ndarray, units: np.ndarray, ordered_h: float,
-                    arrives_in_h: float) -> None:
+                    arrives_in_h: float, freight: float = 0.0) -> None:
         """A purchase order of `units` of each of `skus`, placed at `ordered_h` and reaching
-        the dock `arrives_in_h` hours from now."""
+        the dock `arrives_in_h` hours from now; its inbound `freight` (currency) is shared
+        among its lines by units."""
         self.on_order[skus] += units
         total = int(units.sum())
         self.ordered_units += total
         self.in_supplier_transit += total
         po_lines = self.net.record.po_lines
         po = len(po_lines)
-        lines = [PurchaseOrderLine(po, int(s), int(q), ordered_h, self.index)
+        lines = [PurchaseOrderLine(po, int(s), int(q), ordered_h, self.index,
+                                   freight=freight * int(q) / total if freight else 0.0)
                  for s, q in zip(skus, units, strict=True)]
         po_lines.extend(lines)
         self.with_supplier[po] = lines

@@ -122,7 +122,9 @@ def replenish(node: NodeSim, skus: np.ndarray, units: np.ndarray, now: float) ->
         node.upstream.request(node, skus, units, now)
         return
     lead_days = node.lead_time_days() + node._supplier_delay(now)
-    node.place_order(skus, units, now, 24.0 * lead_days)
+    freight = node.net.scenario.stock_policy(node.index).supplier.freight
+    kg = float(node.net.catalogue.weight_kg[skus] @ units)
+    node.place_order(skus, units, now, 24.0 * lead_days, freight.cost(float(units.sum()), kg))
 
 
 def _continuous_review(node: NodeSim, sku: np.ndarray) -> None:
@@ -232,7 +234,7 @@ class TransferDesk:
         tr = net.scenario.stock_policy(dest.index).transfer
         cat = net.catalogue
         kg = sum(float(cat.weight_kg[s]) * u for s, u, _ in pick.lines)
-        freight = tr.cost_per_shipment + tr.cost_per_unit * pick.units + tr.cost_per_kg * kg
+        freight = tr.cost(pick.units, kg)
         po_lines = net.record.po_lines
         po = len(po_lines)
         lines = [PurchaseOrderLine(po, s, u, ordered, dest.index, source=self.source.index,
