@@ -48,6 +48,7 @@ CATEGORY_LABELS = {
     "marketplace_fulfilment": "Marketplace fulfilment fee",
     "marketplace_storage": "Marketplace storage",
     "freight": "Freight (inbound legs and transfers between nodes)",
+    "lateral_freight": "Freight of lateral transfers between forward nodes",
 }
 CREW_LABELS = {
     "receivers": "Receivers",

@@ -235,22 +235,12 @@ class TransferDesk:
         cat = net.catalogue
         kg = sum(float(cat.weight_kg[s]) * u for s, u, _ in pick.lines)
         freight = tr.cost(pick.units, kg)
-        po_lines = net.record.po_lines
-        po = len(po_lines)
+        po = len(net.record.po_lines)
         lines = [PurchaseOrderLine(po, s, u, ordered, dest.index, source=self.source.index,
                                    shipped_h=now, freight=freight * u / pick.units)
                  for s, u, ordered in pick.lines]
-        po_lines.extend(lines)
-        dest.with_supplier[po] = lines
-        dest.ordered_units += pick.units
-        dest.in_supplier_transit += pick.units
         self.shipped_units += pick.units
-
-        def arrive(_ev: object) -> None:
-            dest.in_supplier_transit -= pick.units
-            dest.receive_po(dest.with_supplier.pop(po))
-
-        self.source.env.timeout(24.0 * self.lead_days[dest.index]()).callbacks.append(arrive)
+        dest.expect_inbound(lines, 24.0 * self.lead_days[dest.index]())
 
     def census(self) -> dict[str, int]:
         """The source's transfer counters, and the backlog counted on its requests."""

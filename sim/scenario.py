@@ -463,6 +463,22 @@ class Transfer(Freight):
     pick_s_per_line: NonNegativeFloat = 0.0
 
 
+class LateralTransfers(Strict):
+    """Transfers between forward nodes that hold the same SKUs (sim.lateral): an emergency
+    transfer when a node runs short and another holds spare stock (the nearest first), and
+    an optional periodic rebalancing to equal days of cover. A donor keeps `hold_back_share`
+    of its order-up-to level (the hold-back rule of partial pooling; 0 gives all it has)."""
+
+    nodes: list[str] | None = None  # default: every stocking node that serves customers
+    emergency: bool = True
+    hold_back_share: Probability = 0.5
+    rebalance_every_days: PositiveInt | None = None
+    rebalance_min_units: PositiveInt = 1  # a smaller move is not worth a shipment
+    # Road express between nearby nodes: about a day, a small van or LTL price per shipment.
+    lead_time_days: Dist = Dist(dist="gamma", mean=1.0, cv=0.3)
+    freight: Freight = Freight(cost_per_shipment=75.0, cost_per_kg=0.35)
+
+
 class StockPolicy(Strict):
     """How a node reviews and replenishes stock: policy, review period, service target, and
     where it replenishes from (its supplier, or another node: `replenish_from`)."""
@@ -1112,6 +1128,13 @@ class NearestWithStockSettings(Strict):
     policy: Literal["nearest_with_stock"] = "nearest_with_stock"
 
 
+class NearestSettings(Strict):
+    """nearest: every order to its nearest stocking node, waiting there when short (no
+    re-routing; no parameters)."""
+
+    policy: Literal["nearest"] = "nearest"
+
+
 class AssortmentSplitSettings(Strict):
     """assortment_split: each line to the nearest node carrying its SKU, the long tail to a
     dropship supplier (no parameters; the assortment is `inventory.fast_mover_share`)."""
@@ -1179,9 +1202,9 @@ class BatchLookaheadSettings(_Batching, _LookingAhead):
 
 # One settings model per routing policy; sim.routing_registry pairs each with its policy
 # class (and checks it names the same policies).
-_ROUTING_MODELS = (NearestWithStockSettings, AssortmentSplitSettings, OverflowSettings,
-                   CheapestSingleNodeSettings, BatchOptimalSettings, LookaheadSettings,
-                   BatchLookaheadSettings)
+_ROUTING_MODELS = (NearestWithStockSettings, NearestSettings, AssortmentSplitSettings,
+                   OverflowSettings, CheapestSingleNodeSettings, BatchOptimalSettings,
+                   LookaheadSettings, BatchLookaheadSettings)
 ROUTING_SETTINGS: dict[str, type[Strict]] = {
     cls.model_fields["policy"].default: cls for cls in _ROUTING_MODELS}
 ROUTING_POLICIES: tuple[str, ...] = tuple(ROUTING_SETTINGS)
@@ -1313,6 +1336,7 @@ class Scenario(Strict):
     routing: RoutingSettings = NearestWithStockSettings()
     alternatives: Alternatives = Alternatives()
     sales: Sales = Sales()
+    lateral_transfers: LateralTransfers | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -1357,6 +1381,10 @@ class Scenario(Strict):
             for node in getattr(self.inventory, field) or {}:
                 if node not in ids:
                     raise ValueError(f"inventory.{field} names unknown node {node!r}")
+        lateral = self.lateral_transfers
+        for node in (lateral.nodes or []) if lateral is not None else []:
+            if node not in ids:
+                raise ValueError(f"lateral_transfers.nodes names unknown node {node!r} {ids}")
         return self
 
     @model_validator(mode="after")

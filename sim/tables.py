@@ -203,6 +203,8 @@ def _inbound(rec: Recorder) -> pd.DataFrame:
                                 "supplier")
         df["shipped_h"] = [line.shipped_h for line in rec.po_lines]
         df["freight"] = [line.freight for line in rec.po_lines]
+        if any(line.lateral for line in rec.po_lines):
+            df["lateral"] = [line.lateral for line in rec.po_lines]
     # When each line left each inbound stage (nodes with inbound_stages only; nan where a
     # line skipped a sampled stage or has not reached it).
     stages = dict.fromkeys(k for line in rec.po_lines for k in line.stage_h or ())

@@ -43,7 +43,7 @@ def test_a_named_mode_fills_in_what_the_scenario_does_not_give():
 def test_an_unknown_transport_mode_is_refused_by_name():
     data = copy.deepcopy(BASE)
     data["inventory"]["supplier"] = {"transport": "rail"}
-    with pytest.raises(ValueError, match="inventory.supplier.transport") as err:
+    with pytest.raises(ValueError, match=r"inventory\.supplier\.transport") as err:
         Scenario.model_validate(data)
     assert "'sea', 'air', 'road_ftl' or 'road_ltl'" in str(err.value)
 

@@ -99,6 +99,7 @@ class NodeCensus:
     transfers_picking: int = 0
     transfers_shipped: int = 0
     transfers_waiting: int = 0
+    lateral_out: int = 0  # units it sent other forward nodes (sim.lateral)
 
 
 @dataclass
