@@ -1,8 +1,9 @@
 """Pooling stock between two forward nodes through Black Friday: ship the order from the other
 node, or move the stock to the nearest node (lateral transfers), or neither.
 
-The two-node US network (scenarios/us_two_node_black_friday.yaml, a 3.5x spike on days 25-28,
-pre-build on the online forecast) runs five ways on the same orders (common random numbers,
+The two-node US network (scenarios/us_two_node_black_friday.yaml, a 3.5x spike on days 25-28;
+static levels as bundled, or with `--prebuild` the pre-build on the online forecast) runs five
+ways on the same orders (common random numbers,
 replication r alike in every strategy, so the differences are paired):
 
 - `nearest`: every order to its nearest node, waiting there when short (no pooling; the
@@ -14,10 +15,12 @@ replication r alike in every strategy, so the differences are paired):
 - `rebalance`: `nearest` plus a daily rebalancing to equal days of cover;
 - `both`: emergency transfers and the daily rebalancing.
 
-Every strategy knows the same things: the planners' forecast (online, Black Friday
-announced at last year's 3.0x), today's stock at both nodes; none sees future orders.
+Every strategy knows the same things: the planned demand rate, today's stock at both nodes
+(and with `--prebuild` the online forecast: Black Friday announced at last year's 3.0x);
+none sees future orders.
 
     .venv/bin/python benchmarks/lateral.py             # full size, 3 replications
+    .venv/bin/python benchmarks/lateral.py --prebuild  # the same with the pre-build
     .venv/bin/python benchmarks/lateral.py --quick     # 2 replications, 1,500 orders/day
 """
 
@@ -74,8 +77,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 replications, smaller demand")
     parser.add_argument("--replications", type=int, default=None)
+    parser.add_argument("--prebuild", action="store_true",
+                        help="pre-build for the spike on the online forecast")
     args = parser.parse_args()
     base = load_scenario(SCENARIO)
+    if args.prebuild:
+        base = with_changes(base, {"inventory.spike_prebuild": True,
+                                   "demand.forecast": "online"})
     reps = args.replications or (2 if args.quick else 3)
     if args.quick:
         base = with_changes(base, {"demand.orders_per_day": 1500,
@@ -91,7 +99,8 @@ def main() -> None:
     elapsed = time.perf_counter() - start
     df = pd.DataFrame(rows)
     print(f"\n{base.name}: {base.demand.orders_per_day:,.0f} orders/day, "
-          f"{base.skus.generator.count:,} SKUs, {reps} replications, {elapsed:.0f} s; "
+          f"{base.skus.generator.count:,} SKUs, {reps} replications, {elapsed:.0f} s, "
+          f"pre-build {'on (online forecast)' if base.inventory.spike_prebuild else 'off'}; "
           "conservation checked in every run")
     ci = summarise(df, ["strategy"], [m for m in METRICS if m in df])
     diff = paired_differences(df, "strategy", "nearest", [m for m in METRICS if m in df])
