@@ -88,6 +88,8 @@ def readable(df: pd.DataFrame, currency: str, metric_label: Callable[[str], str]
                        hi=f"95 % CI high, {value}")
     if "cost_per_order" in out:
         headers["cost_per_order"] = f"Cost per order ({currency})"
+    if "profit_per_order" in out:
+        headers["profit_per_order"] = f"Profit per order ({currency})"
     return out.rename(columns={c: headers[c] for c in out.columns if c in headers})
 
 

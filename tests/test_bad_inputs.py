@@ -311,7 +311,7 @@ def test_pick_route_time_limit_and_hidden_old_name():
 @pytest.mark.parametrize("command, listed", [
     ("route-orders", "optimal|greedy|lp"),
     ("pick-route", "optimal|s_shape|return|midpoint|largest_gap|combined|ortools"),
-    ("run", "nearest_with_stock|assortment_split"),
+    ("run", "nearest_with_stock|nearest|assortment_split"),
     ("coverage", "cp_sat|highs|scip"),
 ])
 def test_help_lists_the_choices(command, listed):
