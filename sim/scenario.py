@@ -898,6 +898,9 @@ class Inventory(StockPolicy):
     # run starts without the dip of the first lead time (sim.model); zero: empty
     initial_stock: Literal["order_up_to", "steady_state", "zero"] = "order_up_to"
     spike_prebuild: bool = False  # raise levels ahead of demand spikes (sim.prebuild)
+    # target: each node sized alone for its target over its own lead time; gsm: the
+    # guaranteed-service model places safety stock across the echelons (sim.echelon_sizing)
+    sizing: Literal["target", "gsm"] = "target"
     units_per_pallet: PositiveInt = 200
     order_up_to: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> S
     reorder_point: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> s
