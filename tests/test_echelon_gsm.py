@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.api import run
+from sim.api import run, with_changes
 from sim.echelon_sizing import gsm_plan
 from sim.model import Network
-from sim.scenario import Scenario
+from sim.scenario import Scenario, load_scenario
 from sim.stock_levels import assortment_mask, customer_demand, node_demand
 
+from .conftest import SCENARIOS
 from .test_echelon import _node, _scenario
 
 DC_LEAD, TRANSFER, Z_TARGET = 20, 2, 0.95
@@ -100,3 +101,22 @@ def test_the_default_sizing_is_the_target():
     del data["inventory"]["sizing"]
     assert (Network(Scenario.model_validate(data)).order_up_to == net.order_up_to).all()
     assert net.order_up_to[0, 0] > 0  # each node sized alone: the DC holds stock
+
+
+def test_the_bundled_three_node_network_runs_its_gsm_plan():
+    """us_dc_three_fc briefly (8 days, 1,000 orders/day): the DC serves no customers and
+    feeds each forward node by truck (freight on each), and the GSM places stock at the DC
+    (three forward nodes pool enough at it: S_dc = 0), so its levels are the target's."""
+    sc = load_scenario(SCENARIOS / "us_dc_three_fc.yaml")
+    assert sc.inventory.sizing == "gsm"
+    small = with_changes(sc, {"run.horizon_days": 8, "run.warmup_days": 1,
+                              "demand.orders_per_day": 1000})
+    res = run(small)
+    assert set(res.shipments["node"]) == {"reno", "dallas", "columbus"}
+    fed = res.inbound[res.inbound["source"] == "inland_empire_dc"]
+    assert set(fed["node"]) == {"reno", "dallas", "columbus"}
+    freight = res.costs[res.costs["category"] == "freight"]
+    assert set(freight["node"]) == {"reno", "dallas", "columbus"}
+    assert (freight.groupby("node")["amount"].sum() > 0).all()
+    target = Network(with_changes(small, {"inventory.sizing": "target"}))
+    np.testing.assert_array_equal(Network(small).order_up_to, target.order_up_to)
