@@ -120,3 +120,49 @@ def test_the_bundled_three_node_network_runs_its_gsm_plan():
     assert (freight.groupby("node")["amount"].sum() > 0).all()
     target = Network(with_changes(small, {"inventory.sizing": "target"}))
     np.testing.assert_array_equal(Network(small).order_up_to, target.order_up_to)
+
+
+# ---------------------------------------------------------------- pre-build across echelons
+
+
+def _prebuild_network(position: str) -> Network:
+    """The four-store network (target sizing), a 3x spike on days 40-44 known in advance
+    (oracle), pre-build on."""
+    data = _network(4, run={"horizon_days": 60, "warmup_days": 1, "seed": 3})
+    data["inventory"]["sizing"] = "target"
+    data["nodes"][0]["inventory"]["position"] = position
+    data["demand"]["forecast"] = "oracle"
+    data["demand"]["spikes"] = [{"start_day": 40, "duration_days": 4, "multiplier": 3.0}]
+    data["inventory"]["spike_prebuild"] = True
+    return Network(Scenario.model_validate(data))
+
+
+def test_a_dc_pre_builds_for_the_demand_it_feeds_over_its_own_lead_time():
+    """The DC (serving no customers) raises its level by at least the spike's extra demand
+    of all four stores, (3 - 1) x 4 days x 20 units/day = 160 units, from a review more
+    than its 20-day lead time before the spike; each store (2-day transfers, daily review)
+    raises its level only in the days its transfer lead time and review reach the spike."""
+    net = _prebuild_network("installation")
+    base = net.order_up_to[:, 0]
+    raised = {day: rows[:, 0] - base for day, rows in net.level_schedule}
+    dc_max = max(r[0] for r in raised.values())
+    assert dc_max >= 160, dc_max
+    first_dc = min(d for d, r in raised.items() if r[0] > 0)
+    assert first_dc <= 40 - DC_LEAD
+    first_store = min(d for d, r in raised.items() if r[1:].any())
+    assert 40 - (TRANSFER + 1) - 1 <= first_store < 40
+
+
+def test_an_echelon_dc_rises_by_the_stores_pre_build_as_well():
+    """Its own raise is the installation DC's (the same demand and lead time), plus the
+    stores' raises, which its echelon level counts."""
+    inst, ech = _prebuild_network("installation"), _prebuild_network("echelon")
+    stores_raised = False
+    for (d1, a), (d2, b) in zip(inst.level_schedule, ech.level_schedule, strict=True):
+        assert d1 == d2
+        np.testing.assert_array_equal(b[1:], a[1:])
+        stores = int((a[1:, 0] - inst.order_up_to[1:, 0]).sum())
+        stores_raised |= stores > 0
+        own = int(a[0, 0] - inst.order_up_to[0, 0])
+        assert b[0, 0] - ech.order_up_to[0, 0] == own + stores
+    assert stores_raised
