@@ -406,6 +406,9 @@ class Transfer(Strict):
     scenario's currency per shipment, per unit and per kg."""
 
     lead_time_days: Dist = Dist(dist="gamma", mean=2.0, cv=0.3)
+    # a continuous-review (r_Q) node's requests wait for the next multiple of this many hours
+    # and leave together, one shipment (one cost_per_shipment) per window; 0: each at once
+    consolidate_h: NonNegativeFloat = 1.0
     pick_s_per_line: NonNegativeFloat = 0.0
     cost_per_shipment: NonNegativeFloat = 0.0
     cost_per_unit: NonNegativeFloat = 0.0

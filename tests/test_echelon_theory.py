@@ -110,7 +110,8 @@ def _serial_scenario(levels: list[int], leads: list[float], reps: int) -> dict:
             inv["serves_customers"] = False
         if j < n - 1:
             inv["replenish_from"] = f"s{j + 2}"
-            inv["transfer"] = {"lead_time_days": {"dist": "fixed", "mean": leads[j]}}
+            inv["transfer"] = {"lead_time_days": {"dist": "fixed", "mean": leads[j]},
+                               "consolidate_h": 0}  # one-for-one: each request at once
         else:
             inv["supplier"] = {"lead_time_days_mean": leads[j], "lead_time_days_sd": 0}
         nodes.append(_node(f"s{j + 1}", **inv))
@@ -209,7 +210,8 @@ def test_two_stores_behind_a_dc_reach_the_exact_fill_rate_and_metric_is_near(mon
     nodes = [_node("dc", serves_customers=False, policy="r_Q",
                    supplier={"lead_time_days_mean": 2, "lead_time_days_sd": 0}),
              *(_node(f, policy="r_Q", replenish_from="dc",
-                     transfer={"lead_time_days": {"dist": "fixed", "mean": 1}})
+                     transfer={"lead_time_days": {"dist": "fixed", "mean": 1},
+                               "consolidate_h": 0})
                for f in rates)]
     data = _scenario(nodes, {n: {"A": s} for n, s in levels.items()},
                      run={"horizon_days": 300, "warmup_days": 10, "seed": 17,
