@@ -111,23 +111,26 @@ def plan(sc: Scenario, name: str) -> Scenario:
 def one_run(scenario: Scenario, replication: int) -> dict[str, float]:
     """A replication's KPIs (normal/ and spike/ windows), holding and freight after warm-up."""
     result = run(scenario, replication)
-    record = run_record(result)
     costs = result.tables["costs"]
-    after = costs[costs["day"] >= scenario.run.warmup_days]
-    for cat in ("holding", "freight"):
-        record[f"{cat}_cost"] = float(after.loc[after["category"] == cat, "amount"].sum())
-    return record
+    by_category = costs[costs["day"] >= scenario.run.warmup_days].groupby("category")["amount"]
+    totals = by_category.sum()
+    return {**run_record(result),
+            **{f"{c}_cost": float(totals.get(c, 0.0)) for c in ("holding", "freight")}}
+
+
+def _setup() -> tuple[Scenario, int]:
+    """The scenario (smaller with --quick) and the number of replications."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 replications, 1,000 orders/day")
+    parser.add_argument("--replications", type=int, default=None, help="default 3 (quick 2)")
+    args = parser.parse_args()
+    quick = {"demand.orders_per_day": 1000} if args.quick else {}
+    return (with_changes(load_scenario(SCENARIO), quick),
+            args.replications or (2 if args.quick else 3))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 replications, 1,000 orders/day")
-    parser.add_argument("--replications", type=int, default=None)
-    args = parser.parse_args()
-    base = load_scenario(SCENARIO)
-    reps = args.replications or (2 if args.quick else 3)
-    if args.quick:
-        base = with_changes(base, {"demand.orders_per_day": 1000})
+    base, reps = _setup()
     rows = []
     start = time.perf_counter()
     plans = {name: plan(base, name) for name in ("gsm", "forward", "central")}
@@ -151,15 +154,13 @@ def main() -> None:
           f"{reps} replications (common random numbers), "
           f"{time.perf_counter() - start:.0f} s; conservation checked in every run\n")
     ci = summarise(df, ["plan", "prebuild"], METRICS)
-    table = []
-    for m in METRICS:
-        row = {"metric": m}
-        for (name, pre), c in ci[ci["metric"] == m].groupby(["plan", "prebuild"], sort=False):
-            c = c.iloc[0]
-            row[f"{name}{'+pre' if pre else ''}"] = f"{c['mean']:,.1f} ± {c['half_width']:,.1f}"
-        table.append(row)
+    ci["column"] = ci["plan"] + np.where(ci["prebuild"].astype(bool), "+pre", "")
+    ci["cell"] = [f"{m:,.1f} ± {h:,.1f}"
+                  for m, h in zip(ci["mean"], ci["half_width"], strict=True)]
+    table = ci.pivot(index="metric", columns="column", values="cell")
+    columns = [f"{p}{x}" for p in ("gsm", "forward", "central") for x in ("", "+pre")]
     with pd.option_context("display.width", 200, "display.max_colwidth", 30):
-        print(pd.DataFrame(table).to_string(index=False))
+        print(table.reindex(index=list(METRICS), columns=columns).to_string())
 
 
 if __name__ == "__main__":

@@ -166,3 +166,14 @@ def test_an_echelon_dc_rises_by_the_stores_pre_build_as_well():
         own = int(a[0, 0] - inst.order_up_to[0, 0])
         assert b[0, 0] - ech.order_up_to[0, 0] == own + stores
     assert stores_raised
+
+
+def test_the_gsm_network_runs_through_the_cli(tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    res = CliRunner().invoke(app, ["run", str(SCENARIOS / "us_dc_three_fc.yaml"), "--days", "3",
+                                   "--out", str(tmp_path), "--no-plots"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "shipments.parquet").exists()
