@@ -173,7 +173,7 @@ def test_the_gsm_network_runs_through_the_cli(tmp_path):
 
     from sim.cli import app
 
-    res = CliRunner().invoke(app, ["run", str(SCENARIOS / "us_dc_three_fc.yaml"), "--days", "3",
+    res = CliRunner().invoke(app, ["run", str(SCENARIOS / "us_dc_three_fc.yaml"), "--days", "9",
                                    "--out", str(tmp_path), "--no-plots"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "shipments.parquet").exists()
