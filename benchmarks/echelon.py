@@ -39,7 +39,6 @@ import pandas as pd
 
 from optimize.safety_stock import order_up_to_levels
 from sim.api import load_scenario, run, with_changes
-from sim.echelon_sizing import processing_days
 from sim.experiments import run_record, summarise
 from sim.fulfilment_modes import rule_for
 from sim.model import Network
@@ -48,6 +47,7 @@ from sim.stock_levels import (
     assortment_mask,
     lead_time_days,
     node_demand,
+    processing_days,
     protection_lead_days,
 )
 

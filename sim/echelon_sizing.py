@@ -35,9 +35,8 @@ from scipy import stats
 
 from optimize.safety_stock import GsmNetwork, GsmNode, solve_gsm
 from sim.scenario import Scenario
-from sim.stock_levels import protection_lead_days
 
-__all__ = ["GsmPlan", "gsm_plan", "processing_days"]
+__all__ = ["GsmPlan", "gsm_plan"]
 
 
 @dataclass(frozen=True)
@@ -49,12 +48,6 @@ class GsmPlan:
     outbound_days: np.ndarray  # [node, sku] S_k, whole days
     net_lead_days: np.ndarray  # [node, sku] SI_k + T_k - S_k (unrounded T_k), >= 0
     cost: np.ndarray  # [sku] the solver's safety stock cost, unit-days per day
-
-
-def processing_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
-    """T_k of a node in days: mean lead time + dock-to-stock + review period."""
-    return (protection_lead_days(scenario, node, daily_units)
-            + scenario.stock_policy(node).review_period_days)
 
 
 def _network(scenario: Scenario, members: list[int], T: np.ndarray, z: np.ndarray,
@@ -73,13 +66,13 @@ def _network(scenario: Scenario, members: list[int], T: np.ndarray, z: np.ndarra
 
 
 def gsm_plan(scenario: Scenario, own_mean: np.ndarray, own_sd: np.ndarray,
-             echelon_mean: np.ndarray, stocked: np.ndarray) -> GsmPlan:
+             processing: np.ndarray, stocked: np.ndarray) -> GsmPlan:
     """Solve the GSM per SKU (see the module's rules): `own_*` the customers' demand at each
-    node [node, sku] (units/day), `echelon_mean` what its stock covers (for dock-to-stock)."""
+    node [node, sku] (units/day), `processing` T_k per node in days
+    (sim.stock_levels.processing_days)."""
     n_nodes, n_skus = own_mean.shape
     members = [int(i) for i in np.flatnonzero(stocked)]
-    T = np.array([processing_days(scenario, i, echelon_mean[i]) if stocked[i] else 0.0
-                  for i in range(n_nodes)])
+    T = np.where(stocked, np.asarray(processing, float), 0.0)
     z = np.array([stats.norm.ppf(scenario.stock_policy(i).target) for i in range(n_nodes)])
     si = np.zeros((n_nodes, n_skus), np.int64)
     s_out = np.zeros((n_nodes, n_skus), np.int64)

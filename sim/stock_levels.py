@@ -15,7 +15,8 @@ from sim.streams import count_moments
 
 __all__ = ["PipelineOrder", "assortment_mask", "customer_demand", "daily_demand_by_node", "dist_sd",
            "dock_to_stock_days", "fast_movers", "feeds", "forecast_error_sd",
-           "is_multi_echelon", "lead_time_days", "node_demand", "protection_lead_days",
+           "is_multi_echelon", "lead_time_days", "node_demand", "processing_days",
+           "protection_lead_days",
            "receiving_allowance_days", "shelf_levels", "steady_state_start", "stock_levels"]
 
 
@@ -187,6 +188,13 @@ def protection_lead_days(scenario: Scenario, node: int, daily_units: np.ndarray)
             + dock_to_stock_days(scenario, node, daily_units))
 
 
+def processing_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
+    """A node's processing time in the guaranteed-service model (sim.echelon_sizing), days:
+    mean lead time + dock-to-stock + review period."""
+    return (protection_lead_days(scenario, node, daily_units)
+            + scenario.stock_policy(node).review_period_days)
+
+
 def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
                  point_weight: np.ndarray, stocked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(order-up-to S, reorder point s) in units, [node, sku]; zero at dropship nodes."""
@@ -282,9 +290,11 @@ def _gsm_levels(scenario: Scenario, mean: np.ndarray, sd: np.ndarray,
     service time downstream) gets mean x NLT + z sd sqrt(NLT), z = Phi^-1(target)."""
     from scipy import stats
 
-    from sim.echelon_sizing import gsm_plan
+    from sim.echelon_sizing import gsm_plan  # only when sizing by the GSM
 
-    plan = gsm_plan(scenario, own[0], own[1], mean, np.asarray(stocked, bool))
+    processing = np.array([processing_days(scenario, i, mean[i])
+                           for i in range(len(scenario.nodes))])
+    plan = gsm_plan(scenario, own[0], own[1], processing, np.asarray(stocked, bool))
     out, lead = np.zeros_like(mean), []
     for i in range(len(scenario.nodes)):
         p = scenario.stock_policy(i)

@@ -11,7 +11,12 @@ from sim.api import run, with_changes
 from sim.echelon_sizing import gsm_plan
 from sim.model import Network
 from sim.scenario import Scenario, load_scenario
-from sim.stock_levels import assortment_mask, customer_demand, node_demand
+from sim.stock_levels import (
+    assortment_mask,
+    customer_demand,
+    node_demand,
+    processing_days,
+)
 
 from .conftest import SCENARIOS
 from .test_echelon import _node, _scenario
@@ -43,7 +48,8 @@ def _plan(sc: Scenario):
     w = net.points["weight"].to_numpy()
     own = customer_demand(sc, net.catalogue, net.dist_km, w, carries)
     mean, _ = node_demand(sc, net.catalogue, net.dist_km, w, carries)
-    return net, gsm_plan(sc, *own, mean, stocked)
+    processing = np.array([processing_days(sc, i, mean[i]) for i in range(len(sc.nodes))])
+    return net, gsm_plan(sc, *own, processing, stocked)
 
 
 def _enumerated_dc_time(n: int) -> int:
