@@ -43,6 +43,14 @@ every spike counts at its true multiplier and r is the true rate over the plan's
 plan is given). The schedule is computed before the run from the generated orders, but a
 review's level reads only the orders created before that review's day (the forecast sees no
 more), so it is the schedule a planner re-planning at each review would reach.
+
+Across echelons (`replenish_from`, sim.replenishment): a node's mu and sigma are the demand
+its stock covers (sim.stock_levels.node_demand: its customers' and the nodes' it feeds), its
+lead time the one it sees (the transfer's from its source, as a gamma of that mean and sd;
+else its supplier's). A source meets the spike in the orders of the nodes it feeds, which
+pre-build ahead of it: it sees each spike earlier by the longest protection time among them
+(transfer lead + receiving + review period), so its own stock is there when they order.
+An echelon-position level counts the levels below it, so it rises by their pre-build too.
 """
 
 from __future__ import annotations
@@ -55,7 +63,13 @@ from sim.demand_forecast import DemandForecast, forecast_for, planning_scenario
 from sim.fulfilment_modes import rule_for
 from sim.node import REVIEW_HOUR
 from sim.scenario import Scenario, Spike, StockPolicy, Supplier
-from sim.stock_levels import assortment_mask, daily_demand_by_node, receiving_allowance_days
+from sim.stock_levels import (
+    assortment_mask,
+    feeds,
+    lead_time_days,
+    node_demand,
+    receiving_allowance_days,
+)
 
 __all__ = [
     "expected_spike_days",
@@ -114,15 +128,38 @@ def _safety_stock(mean: np.ndarray, sd: np.ndarray, policy: StockPolicy, lead_da
     ).safety_stock)
 
 
+def _lead_time(policy: StockPolicy) -> Supplier:
+    """The lead time a node sees, as a Supplier (gamma of its mean and sd): its supplier's,
+    or the transfer's from the node it replenishes from."""
+    if policy.replenish_from is None:
+        return policy.supplier
+    mean, sd = lead_time_days(policy)
+    return Supplier(lead_time_days_mean=mean, lead_time_days_sd=sd)
+
+
+def _seen_spikes(scenario: Scenario, node: int, spikes: list[Spike],
+                 mean: np.ndarray) -> list[Spike]:
+    """The spikes as `node` sees them: earlier by the longest protection time (transfer lead
+    + receiving + review period, days) of the nodes it feeds, which pre-build ahead."""
+    fed = feeds(scenario)[node]
+    if not fed or not spikes:
+        return spikes
+    ahead = max(lead_time_days(scenario.stock_policy(j))[0]
+                + receiving_allowance_days(scenario, j, mean[j])
+                + scenario.stock_policy(j).review_period_days for j in fed)
+    return [s.model_copy(update={"start_day": max(s.start_day - ahead, 0.0)}) for s in spikes]
+
+
 def _node_changes(scenario: Scenario, node: int, base: np.ndarray, mean: np.ndarray,
-                  sd: np.ndarray, forecast: DemandForecast) -> list[tuple[float, np.ndarray]]:
+                  sd: np.ndarray, forecast: DemandForecast, spikes: list[Spike]
+                  ) -> list[tuple[float, np.ndarray]]:
     """(day, S[sku]) whenever this node's level changes (at the start of each review day),
-    ahead of the spikes `forecast` knows in advance, for the base level it knows at each
-    review; `mean`, `sd` are per SKU at the plan's rate (units/day)."""
-    spikes = forecast.known_spikes()
+    ahead of `spikes` (those the forecast knows in advance, as the node sees them), for the
+    base level the forecast knows at each review; `mean`, `sd` are per SKU at the plan's
+    rate (units/day)."""
     planned = planning_scenario(scenario).demand.orders_per_day
     policy = scenario.stock_policy(node)
-    supplier, R = policy.supplier, policy.review_period_days
+    supplier, R = _lead_time(policy), policy.review_period_days
     review_day = np.arange(0, scenario.run.horizon_days, R, dtype=float)
     at = review_day + REVIEW_HOUR / 24.0
     receiving = receiving_allowance_days(scenario, node, mean)
@@ -161,9 +198,11 @@ def level_schedule(network, forecast: DemandForecast | None = None
     base = np.asarray(network.order_up_to, np.int64)
     stocked = np.array([rule_for(n).stocks for n in sc.nodes])
     carries = assortment_mask(sc, network.catalogue, stocked)
-    mean, sd = daily_demand_by_node(planning_scenario(sc), network.catalogue, network.dist_km,
-                                    network.points["weight"].to_numpy(), carries)
-    per_node = [_node_changes(sc, i, base[i], mean[i], sd[i], forecast) if stocked[i] else []
+    mean, sd = node_demand(planning_scenario(sc), network.catalogue, network.dist_km,
+                           network.points["weight"].to_numpy(), carries)
+    known = forecast.known_spikes()
+    per_node = [_node_changes(sc, i, base[i], mean[i], sd[i], forecast,
+                              _seen_spikes(sc, i, known, mean)) if stocked[i] else []
                 for i in range(len(sc.nodes))]
     days = sorted({0.0} | {d for changes in per_node for d, _ in changes})
     schedule = []
@@ -173,5 +212,25 @@ def level_schedule(network, forecast: DemandForecast | None = None
             for d, level in changes:
                 if d == day:
                     rows[i] = level
-        schedule.append((day, rows.copy()))
+        schedule.append((day, _with_echelon_raises(sc, rows, base)))
     return schedule
+
+
+def _with_echelon_raises(scenario: Scenario, rows: np.ndarray, base: np.ndarray
+                         ) -> np.ndarray:
+    """Levels [node, sku] with each echelon-position level raised by the raises below it
+    (it counts their stock); the rows themselves when no node has an echelon position."""
+    fed = feeds(scenario)
+    echelon = [i for i in range(len(fed))
+               if fed[i] and scenario.stock_policy(i).position == "echelon"]
+    out = rows.copy()
+    if not echelon:
+        return out
+
+    def raise_below(i: int) -> np.ndarray:
+        return sum((rows[j] - base[j] + (raise_below(j) if j in echelon else 0)
+                    for j in fed[i]), np.zeros(base.shape[1], np.int64))
+
+    for i in echelon:
+        out[i] = rows[i] + raise_below(i)
+    return out

@@ -10,7 +10,12 @@ The rules of a transfer, stated here and tested in tests/test_echelon.py:
   as stock arrives: a source that also serves customers fills their backorders first
   (`NodeSim.add_stock`), then the transfer backlog.
 - Requests placed at the same instant (every node reviews at the same hour) are pooled
-  before the source allocates, so that rationing sees them all.
+  before the source allocates, so that rationing sees them all. A continuous-review (r_Q)
+  node raises requests one SKU at a time as demand comes; they wait for the next multiple
+  of its `transfer.consolidate_h` hours (default 1) and are allocated together, so the
+  SKUs of one window travel as one shipment and pay one `cost_per_shipment`. The same
+  window holds what a source owes when stock comes in (its backlog refills SKU by SKU as
+  its receivers put a purchase order away): those lines leave together at the window's end.
 - Rationing of short stock (`rationing` at the source): `fcfs` fills the waiting requests
   in the order they came (at one instant, in node order), each in full before the next;
   `proportional` shares the units in proportion to each request's outstanding need, the
@@ -166,6 +171,7 @@ class TransferDesk:
         self.rule = source.net.scenario.stock_policy(source.index).rationing
         self.waiting: dict[int, list[Request]] = {}
         self._pooled: set[int] = set()  # SKUs with requests to allocate at this instant
+        self._held: dict[int, set[int]] = {}  # r_Q destination -> SKUs held to its window
         self.requested_units = 0
         self.allocated_units = 0  # taken off the source's shelf
         self.shipped_units = 0  # left the source
@@ -182,9 +188,12 @@ class TransferDesk:
             self.waiting.setdefault(s, []).append(Request(dest, s, q, now))
             src.backordered[s] += q
             self.requested_units += q
-        if not self._pooled:
-            src.env.timeout(0).callbacks.append(lambda _ev: self._allocate_pooled())
-        self._pooled.update(skus.tolist())
+        if self._window(dest) > 0 and src.net.scenario.stock_policy(dest.index).policy == "r_Q":
+            self._hold(dest, skus.tolist(), now)
+        else:
+            if not self._pooled:
+                src.env.timeout(0).callbacks.append(lambda _ev: self._allocate_pooled())
+            self._pooled.update(skus.tolist())
         if src.on_demand is not None:  # what it owes lowers the source's position
             src.on_demand(skus)
 
@@ -192,9 +201,41 @@ class TransferDesk:
         skus, self._pooled = sorted(self._pooled), set()
         self.allocate(skus)
 
+    @staticmethod
+    def _window(dest: NodeSim) -> float:
+        return dest.net.scenario.stock_policy(dest.index).transfer.consolidate_h
+
+    def _hold(self, dest: NodeSim, skus: list[int], now: float) -> None:
+        """Hold `dest`'s requests of `skus` to the end of its consolidation window."""
+        if dest.index not in self._held:
+            window = self._window(dest)
+            wait = window * math.floor(now / window + 1.0) - now
+            self.source.env.timeout(wait).callbacks.append(
+                lambda _ev, d=dest.index: self._release(d))
+        self._held.setdefault(dest.index, set()).update(skus)
+
+    def _release(self, dest: int) -> None:
+        """A consolidation window closed: its SKUs join this instant's pool, so that windows
+        closing together are rationed together."""
+        if not self._pooled:
+            self.source.env.timeout(0).callbacks.append(lambda _ev: self._allocate_pooled())
+        self._pooled.update(self._held.pop(dest))
+
     def stock_arrived(self, sku: int) -> None:
-        """Stock reached the source's shelf: fill the waiting transfers of this SKU."""
-        if self.waiting.get(sku):
+        """Stock reached the source's shelf: fill the waiting transfers of this SKU, each
+        destination's at the end of its consolidation window (a backlog refills line by
+        line as the receivers put a purchase order away; the lines of one window travel
+        together), or at once where it has none."""
+        waiting = self.waiting.get(sku)
+        if not waiting or sku in self._pooled:  # this instant's allocation will see it
+            return
+        now, at_once = self.source.env.now, False
+        for dest in {r.dest.index: r.dest for r in waiting}.values():
+            if self._window(dest) > 0:
+                self._hold(dest, [sku], now)
+            else:
+                at_once = True
+        if at_once:
             self.allocate([sku])
 
     def allocate(self, skus: list[int]) -> None:
@@ -204,7 +245,9 @@ class TransferDesk:
         out: dict[int, list[tuple[int, int, float]]] = {}
         dest_of: dict[int, NodeSim] = {}
         for s in skus:
-            reqs = self.waiting.get(s)
+            # requests held to their consolidation window wait for it, stock or not
+            reqs = [r for r in self.waiting.get(s, ())
+                    if s not in self._held.get(r.dest.index, ())]
             have = int(src.on_hand[s])
             if not reqs or have <= 0:
                 continue
@@ -215,7 +258,7 @@ class TransferDesk:
                     r.units -= take
                     out.setdefault(r.dest.index, []).append((s, take, r.ordered_h))
                     dest_of[r.dest.index] = r.dest
-            self.waiting[s] = [r for r in reqs if r.units > 0]
+            self.waiting[s] = [r for r in self.waiting[s] if r.units > 0]
             src.on_hand[s] -= total
             src.backordered[s] -= total
             self.allocated_units += total

@@ -460,6 +460,9 @@ class Transfer(Freight):
     scenario's currency per shipment, per unit and per kg."""
 
     lead_time_days: Dist = Dist(dist="gamma", mean=2.0, cv=0.3)
+    # a continuous-review (r_Q) node's requests wait for the next multiple of this many hours
+    # and leave together, one shipment (one cost_per_shipment) per window; 0: each at once
+    consolidate_h: NonNegativeFloat = 1.0
     pick_s_per_line: NonNegativeFloat = 0.0
 
 
@@ -965,6 +968,9 @@ class Inventory(StockPolicy):
     # run starts without the dip of the first lead time (sim.model); zero: empty
     initial_stock: Literal["order_up_to", "steady_state", "zero"] = "order_up_to"
     spike_prebuild: bool = False  # raise levels ahead of demand spikes (sim.prebuild)
+    # target: each node sized alone for its target over its own lead time; gsm: the
+    # guaranteed-service model places safety stock across the echelons (sim.echelon_sizing)
+    sizing: Literal["target", "gsm"] = "target"
     units_per_pallet: PositiveInt = 200
     order_up_to: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> S
     reorder_point: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> s

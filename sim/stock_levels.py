@@ -13,9 +13,10 @@ from sim.demand import Catalogue
 from sim.scenario import Dist, Scenario, StockPolicy
 from sim.streams import count_moments
 
-__all__ = ["PipelineOrder", "assortment_mask", "daily_demand_by_node", "dist_sd",
+__all__ = ["PipelineOrder", "assortment_mask", "customer_demand", "daily_demand_by_node", "dist_sd",
            "dock_to_stock_days", "fast_movers", "feeds", "forecast_error_sd",
-           "is_multi_echelon", "lead_time_days", "node_demand", "protection_lead_days",
+           "is_multi_echelon", "lead_time_days", "node_demand", "processing_days",
+           "protection_lead_days",
            "receiving_allowance_days", "shelf_levels", "steady_state_start", "stock_levels"]
 
 
@@ -96,15 +97,23 @@ def is_multi_echelon(scenario: Scenario) -> bool:
                for i in range(len(scenario.nodes)))
 
 
+def customer_demand(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
+                    point_weight: np.ndarray, carries: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd of units per day [node, sku] of the customers a node serves itself
+    (none at a node with `serves_customers: false`)."""
+    serves = np.array([scenario.stock_policy(i).serves_customers
+                       for i in range(len(scenario.nodes))])
+    return daily_demand_by_node(scenario, catalogue, dist_km, point_weight,
+                                carries & serves[:, None])
+
+
 def _echelon_demand(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
                     point_weight: np.ndarray, carries: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Customers' demand at the nodes serving them, then each source node's demand as its
     own customers' plus the nodes it feeds (means add; variances add, as independent)."""
-    serves = np.array([scenario.stock_policy(i).serves_customers
-                       for i in range(len(scenario.nodes))])
-    mean, sd = daily_demand_by_node(scenario, catalogue, dist_km, point_weight,
-                                    carries & serves[:, None])
+    mean, sd = customer_demand(scenario, catalogue, dist_km, point_weight, carries)
     var = sd**2
     fed = feeds(scenario)
     for i in _downstream_first(fed):
@@ -179,6 +188,13 @@ def protection_lead_days(scenario: Scenario, node: int, daily_units: np.ndarray)
             + dock_to_stock_days(scenario, node, daily_units))
 
 
+def processing_days(scenario: Scenario, node: int, daily_units: np.ndarray) -> float:
+    """A node's processing time in the guaranteed-service model (sim.echelon_sizing), days:
+    mean lead time + dock-to-stock + review period."""
+    return (protection_lead_days(scenario, node, daily_units)
+            + scenario.stock_policy(node).review_period_days)
+
+
 def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
                  point_weight: np.ndarray, stocked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(order-up-to S, reorder point s) in units, [node, sku]; zero at dropship nodes."""
@@ -193,7 +209,12 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
     lead = [protection_lead_days(scenario, i, mean[i]) for i in range(len(pols))]
     if inv.forecast_errors is not None:
         sd = forecast_error_sd(inv.forecast_errors, catalogue.ids, mean, sd, pols, lead)
-    levels_up_to = np.vstack([_levels(mean[i], sd[i], p, lead[i]) for i, p in enumerate(pols)])
+    if inv.sizing == "gsm":
+        own = customer_demand(scenario, catalogue, dist_km, point_weight, carries)
+        levels_up_to, lead = _gsm_levels(scenario, mean, sd, own, stocked)
+    else:
+        levels_up_to = np.vstack([_levels(mean[i], sd[i], p, lead[i])
+                                  for i, p in enumerate(pols)])
     mult = np.array([n.stock_multiplier for n in scenario.nodes])[:, None]
     up_to = np.ceil(levels_up_to * mult)
     # (s, S): reorder at the level that protects the lead time and review; order a cycle more.
@@ -259,7 +280,35 @@ def forecast_error_sd(path: Path, sku_ids: np.ndarray, mean: np.ndarray, sd: np.
     return out
 
 
-def _levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy, lead_days: float) -> np.ndarray:
+def _gsm_levels(scenario: Scenario, mean: np.ndarray, sd: np.ndarray,
+                own: tuple[np.ndarray, np.ndarray], stocked: np.ndarray
+                ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Order-up-to levels [node, sku] protecting the GSM's net lead times (sim.echelon_sizing),
+    and the lead time [sku] each node's levels protect before its review period (days):
+    a net lead time NLT of at least the review period R gets the node's own target over
+    lead NLT - R and review R, as without the GSM; a shorter one (a stage quoting a long
+    service time downstream) gets mean x NLT + z sd sqrt(NLT), z = Phi^-1(target)."""
+    from scipy import stats
+
+    from sim.echelon_sizing import gsm_plan  # only when sizing by the GSM
+
+    processing = np.array([processing_days(scenario, i, mean[i])
+                           for i in range(len(scenario.nodes))])
+    plan = gsm_plan(scenario, own[0], own[1], processing, np.asarray(stocked, bool))
+    out, lead = np.zeros_like(mean), []
+    for i in range(len(scenario.nodes)):
+        p = scenario.stock_policy(i)
+        nlt = plan.net_lead_days[i]
+        before_review = np.maximum(nlt - p.review_period_days, 0.0)
+        z = stats.norm.ppf(p.target)
+        out[i] = np.where(nlt >= p.review_period_days, _levels(mean[i], sd[i], p, before_review),
+                          mean[i] * nlt + z * sd[i] * np.sqrt(nlt))
+        lead.append(before_review)
+    return out, lead
+
+
+def _levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy, lead_days: float | np.ndarray
+            ) -> np.ndarray:
     return np.asarray(order_up_to_levels(
         demand_mean=mean, demand_sd=sd, lead_time_mean=lead_days,
         lead_time_sd=lead_time_days(p)[1], review_period=p.review_period_days,
@@ -268,7 +317,7 @@ def _levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy, lead_days: float) 
 
 
 def _r_q_levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy, mult: float,
-                lead_days: float) -> tuple[np.ndarray, np.ndarray]:
+                lead_days: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(r + Q, r) of continuous review: Q the mean demand of a review period (at least one
     unit), r meeting the target over `lead_days` (Snyder and Shen's (r, Q) fill rate
     1 - (n(r) - n(r + Q)) / Q, reorder_point_order_up_to with review period 0)."""

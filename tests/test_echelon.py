@@ -162,6 +162,8 @@ def test_a_short_dc_rations_by_its_rule(rule, dc_units, first, after_5):
     owed = 18 - sum(first.values())
     assert int(net.backordered[0, 0]) == owed == dc.desk.census()["transfers_waiting"]
     dc.add_stock(0, 5)  # stock reaches the DC: the backlog is filled by the same rule
+    assert _shipped(net) == first  # at the end of the stores' 1-hour window (07:00)
+    net.env.run(until=7.5)
     assert _shipped(net) == after_5
     assert int(net.backordered[0, 0]) == owed - 5
 
@@ -289,7 +291,8 @@ def test_a_serial_dc_and_store_reach_the_exact_one_for_one_fill_rate():
     supplier = {"lead_time_days_mean": 2, "lead_time_days_sd": 0}
     nodes = [_node("dc", serves_customers=False, policy="r_Q", supplier=supplier),
              _node("store", policy="r_Q", replenish_from="dc",
-                   transfer={"lead_time_days": {"dist": "fixed", "mean": 1}})]
+                   transfer={"lead_time_days": {"dist": "fixed", "mean": 1},
+                             "consolidate_h": 0})]
     data = _scenario(nodes, {"dc": {"A": 42}, "store": {"A": 26}}, run=days)
     data["inventory"]["reorder_point"] = {"dc": {"A": 41}, "store": {"A": 25}}
     rates = _fill_rates(data, "store", 10)
@@ -442,3 +445,31 @@ def test_any_two_echelon_run_conserves_units(rationing, pick_s, policy, position
     assert b["units_in_transfer"] >= 0 and b["units_waiting_at_sources"] >= 0
     assert b["units_created"] == (b["units_delivered"] + b["units_in_process"]
                                   + b["units_backordered"] + b["units_cancelled"])
+
+
+@pytest.mark.parametrize("window_h", [0, 24])
+def test_continuous_review_transfers_consolidate_within_their_window(window_h):
+    """A store on (r, Q) with two SKUs, each request raised by a demand: with a 24-hour
+    window every request of a day leaves in one shipment at midnight (one cost_per_shipment
+    a window), with none each request leaves at once, on its own."""
+    data = _scenario(
+        [_node("dc", serves_customers=False),
+         _node("store", policy="r_Q", replenish_from="dc",
+               transfer={"lead_time_days": {"dist": "fixed", "mean": 1},
+                         "consolidate_h": window_h, "cost_per_shipment": 100})],
+        {"dc": {"A": 100_000, "B": 100_000}, "store": {"A": 60, "B": 60}},
+        run={"horizon_days": 20, "warmup_days": 1, "seed": 2, "dispatch_interval_min": 0})
+    data["inventory"]["reorder_point"] = {"store": {"A": 55, "B": 55}}
+    data["skus"]["items"].append({"id": "B", "popularity": 1.0, "unit_value": 10})
+    res = run(Scenario.model_validate(data))
+    fed = res.inbound[res.inbound["source"] == "dc"]
+    shipments = fed.groupby("po")
+    assert len(fed) > 20
+    if window_h:
+        assert (fed["shipped_h"] % 24 == 0).all()
+        assert shipments.ngroups == fed["shipped_h"].nunique()
+        assert (shipments["sku"].nunique() == 2).mean() > 0.5  # both SKUs share a truck
+    else:
+        assert shipments.ngroups == len(fed)  # each request its own shipment
+    freight = res.costs.loc[res.costs["category"] == "freight", "amount"].sum()
+    assert freight == pytest.approx(100 * shipments.ngroups)
