@@ -109,7 +109,10 @@ class NodeSim:
         self._unit_cube = cat.cube_m3.tolist()
         if self.stocking:
             crews = spec.resources.crews()
-            by_crew = {k: Station(self.env, f"{spec.id}.{k}", crews[k], horizon, wd)
+            # Absences draw from their own stream per crew, so they move no other numbers.
+            by_crew = {k: Station(self.env, f"{spec.id}.{k}", crews[k], horizon, wd,
+                                  rng[f"absence.{spec.id}.{k}"] if crews[k].absent_share
+                                  else None)
                        for k in ("pickers", "packers", "receivers", *list(crews)[3:])}
             self.pickers, self.packers = by_crew["pickers"], by_crew["packers"]
             self.receivers = by_crew["receivers"]
