@@ -173,7 +173,11 @@ def coefficients(problem: StaffingProblem, st: StationLoad) -> Coefficients:
     post = [math.ceil(v * SCALE - 1e-9) for v in st.post_h]
     h1 = math.floor(st.hours_before_pickup * st.presence * SCALE + 1e-9)
     h2 = math.floor(st.hours_after_pickup * st.presence * SCALE + 1e-9)
-    longest = problem.max_booking_days or n
+    # Without a learning curve a booking of several days has the capacity and cost of
+    # one-day bookings on its worked days, so those alone lose nothing (and tighten the
+    # model); with one, a longer booking keeps its practised temps.
+    longest = 1 if st.ramp_days <= 0 or st.start_share >= 1 else (problem.max_booking_days
+                                                                   or n)
     bookings = [(a, b) for a in range(st.hiring_lead_days, n) if st.works[a]
                 for b in range(a + 1, min(n, a + longest) + 1) if st.works[b - 1]]
     starts = {a for a, _ in bookings}
@@ -222,13 +226,15 @@ def evaluate(c: Coefficients, permanent: int, bookings: dict[tuple[int, int], in
         if ot1[d] * SCALE > permanent * c.ot1 or ot2[d] * SCALE > permanent * c.ot2:
             ok = False
         cap1 = cap2 = 0
-        if worked:
-            for (a, b), x in bookings.items():
-                if x and a <= d < b:
-                    temps[d] += x
+        # temps count while booked (a weekend inside a booking too), work on worked days
+        for (a, b), x in bookings.items():
+            if x and a <= d < b:
+                temps[d] += x
+                if worked:
                     cap1 += x * c.ramp1[a, d]
                     cap2 += x * c.ramp2[a, d]
-            new[d] = sum(x for (a, _b), x in bookings.items() if a == d)
+        new[d] = sum(x for (a, _b), x in bookings.items() if a == d)
+        if worked:
             cap1 += permanent * c.h1 + ot1[d] * SCALE
             cap2 += permanent * c.h2 + ot2[d] * SCALE
             cost[d] = (permanent * c.perm_cost + temps[d] * c.temp_cost
