@@ -510,6 +510,26 @@ class Crew(Strict):
         return self
 
 
+class Flex(Strict):
+    """Cross-trained workers: while crew `to` has more than N jobs waiting (`rule:
+    "queue_longer_than N"`), up to `count` idle workers of crew `from` work there, checked
+    every `check_min` minutes; they go back when its queue is empty (or their own shift
+    ends: at the next check)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    count: PositiveInt
+    rule: Annotated[str, Field(pattern=r"^queue_longer_than \d+$")]
+    check_min: PositiveFloat = 15.0
+
+    @property
+    def threshold(self) -> int:
+        """N of the rule: jobs waiting at `to` above which workers move."""
+        return int(self.rule.rsplit(" ", 1)[1])
+
+
 CORE_CREWS = ("receivers", "pickers", "packers")
 # A stage's name is the state of a shipment inside it, so it may not be a built-in one.
 RESERVED_STAGE_NAMES = ("pick", "pack", "routed", "backordered", "ready", "picking", "packing",
@@ -527,6 +547,19 @@ class Resources(Strict):
     receivers: Crew = Crew(count=2, shifts=[(6.0, 14.0)], days=[0, 1, 2, 3, 4])
     pickers: Crew = Crew(count=10, shifts=[(6.0, 14.0), (14.0, 22.0)], days=[0, 1, 2, 3, 4, 5])
     packers: Crew = Crew(count=4, shifts=[(6.0, 14.0), (14.0, 22.0)], days=[0, 1, 2, 3, 4, 5])
+    flex: list[Flex] = []  # cross-trained workers moving between crews by a rule
+
+    @model_validator(mode="after")
+    def _flex_crews(self) -> Resources:
+        crews = self.crews()
+        for i, f in enumerate(self.flex):
+            for side, name in (("from", f.from_), ("to", f.to)):
+                if name not in crews:
+                    raise ValueError(f"flex[{i}].{side} {name!r} is not a crew of this node "
+                                     f"({', '.join(crews)})")
+            if f.from_ == f.to:
+                raise ValueError(f"flex[{i}]: from and to are the same crew ({f.to!r})")
+        return self
 
     def crews(self) -> dict[str, Crew]:
         """Every crew by name: receivers, pickers, packers, then the extra ones as given."""

@@ -17,7 +17,8 @@ import simpy
 
 from sim.scenario import Crew
 
-__all__ = ["Station", "crew_schedule", "shift_change_points", "temp_hours_by_day"]
+__all__ = ["Station", "crew_schedule", "flex_workers", "shift_change_points",
+           "temp_hours_by_day"]
 
 
 def _shift_blocks(crew: Crew, horizon_days: int, start_weekday: int):
@@ -96,6 +97,8 @@ class Station:
         self.productivity = 1.0  # mean share of full speed of those present (job times / it)
         self.factor = 1.0  # disruptions: share of the crew able to work
         self.overtime = 0  # workers kept past their shift end
+        self.lent = 0  # own workers working at another station (cross-training)
+        self.borrowed = 0  # another station's workers working here
         self.capacity = 0  # workers able to take a job now
         self._overtime_id = 0  # invalidates stale overtime timers
         # Worker-hours integrated exactly from the start to `_last_t`; `_account` brings them
@@ -113,7 +116,8 @@ class Station:
 
     # ------------------------------------------------------------ capacity
     def _set_capacity(self) -> None:
-        self.capacity = math.floor(self.present * self.factor + 1e-9) + self.overtime
+        own = math.floor(self.present * self.factor + 1e-9)
+        self.capacity = max(0, own - self.lent) + self.borrowed + self.overtime
 
     def _account(self) -> None:
         now = self.env.now
@@ -172,6 +176,25 @@ class Station:
             self._end_overtime()
         self._start_jobs()
 
+    def own_idle(self) -> int:
+        """Own workers present and free now (neither busy nor lent out)."""
+        own = math.floor(self.present * self.factor + 1e-9) - self.lent
+        return max(0, min(own, own + self.borrowed + self.overtime - self.busy))
+
+    def lend(self, workers: int) -> None:
+        """Send `workers` own workers elsewhere (negative: they come back)."""
+        self._account()
+        self.lent += workers
+        self._set_capacity()
+        self._start_jobs()
+
+    def borrow(self, workers: int) -> None:
+        """Take `workers` from another station (negative: they go back)."""
+        self._account()
+        self.borrowed += workers
+        self._set_capacity()
+        self._start_jobs()
+
     # ------------------------------------------------------------ jobs
     def submit(self, duration_h: float, on_done: Callable[[object], None], job: object,
                units: int = 0) -> None:
@@ -219,3 +242,25 @@ class Station:
     def waiting(self) -> int:
         """Jobs waiting in the queue."""
         return len(self.queue)
+
+
+def flex_workers(env: simpy.Environment, src: Station, dst: Station, count: int,
+                 threshold: int, check_h: float):
+    """SimPy process: while `dst` has more than `threshold` jobs waiting, up to `count` idle
+    workers of `src` work at `dst`; they return when its queue is empty or when `src` has
+    fewer workers present than it lent (their shift ended), checked every `check_h` hours."""
+    lent = 0
+    while True:
+        present = math.floor(src.present * src.factor + 1e-9)
+        back = lent - min(lent, present) if dst.waiting else lent
+        if back:
+            src.lend(-back)
+            dst.borrow(-back)
+            lent -= back
+        if dst.waiting > threshold and lent < count:
+            move = min(count - lent, src.own_idle())
+            if move:
+                src.lend(move)
+                dst.borrow(move)
+                lent += move
+        yield env.timeout(check_h)

@@ -102,3 +102,64 @@ def test_temp_hours_by_day_counts_worked_days_and_the_shift():
 def test_schema_errors_name_the_field(crew, words):
     with pytest.raises(ValidationError, match=words.replace("[", r"\[").replace("]", r"\]")):
         Crew.model_validate(crew)
+
+
+def test_flex_workers_move_while_the_queue_is_long_and_go_back():
+    from sim.station import flex_workers
+
+    env = simpy.Environment()
+    src = Station(env, "pickers", Crew(count=3), horizon_days=2)
+    dst = Station(env, "packers", Crew(count=1), horizon_days=2)
+    env.process(flex_workers(env, src, dst, count=2, threshold=3, check_h=0.25))
+    done = []
+    for _ in range(10):
+        dst.submit(1.0, lambda job: done.append(env.now), "job")
+    env.run(until=12.0)
+    # one packer alone takes 10 h; two pickers join from the first check on, so three
+    # work from t <= 0.25 until the queue is down to nothing
+    assert len(done) == 10 and max(done) <= 4.25
+    assert src.lent == 0 and dst.borrowed == 0  # back home once the queue emptied
+    staffed, _ot, busy, _avail = src.hours()
+    assert staffed == pytest.approx(36.0)  # paid by their own crew all along
+    assert busy == 0.0 and dst.hours()[2] == pytest.approx(10.0)
+
+
+def test_flex_without_a_long_queue_moves_nobody():
+    from sim.station import flex_workers
+
+    env = simpy.Environment()
+    src = Station(env, "pickers", Crew(count=3), horizon_days=2)
+    dst = Station(env, "packers", Crew(count=1), horizon_days=2)
+    env.process(flex_workers(env, src, dst, count=2, threshold=3, check_h=0.25))
+    done = []
+    for _ in range(3):
+        dst.submit(1.0, lambda job: done.append(env.now), "job")
+    env.run(until=12.0)
+    assert done == pytest.approx([1.0, 2.0, 3.0])
+
+
+def test_flex_names_crews_of_the_node():
+    from sim.scenario import Resources
+
+    r = Resources.model_validate({"flex": [{"from": "pickers", "to": "packers", "count": 2,
+                                            "rule": "queue_longer_than 20"}]})
+    assert r.flex[0].threshold == 20 and r.flex[0].from_ == "pickers"
+    with pytest.raises(ValidationError, match=r"flex\[0\]\.to 'packerz'"):
+        Resources.model_validate({"flex": [{"from": "pickers", "to": "packerz", "count": 1,
+                                            "rule": "queue_longer_than 2"}]})
+    with pytest.raises(ValidationError, match="queue_longer_than"):
+        Resources.model_validate({"flex": [{"from": "pickers", "to": "packers", "count": 1,
+                                            "rule": "queue_above 2"}]})
+
+
+def test_flex_in_a_run_relieves_the_bottleneck(base):
+    sc, _ = base
+    short = with_changes(sc, {"nodes[0].resources.packers.count": 1,
+                              "demand.orders_per_day": 900})  # packing needs ~34 h a day
+    flexed = with_changes(short, {"nodes[0].resources.flex": [
+        {"from": "pickers", "to": "packers", "count": 3, "rule": "queue_longer_than 5"}]})
+    alone, helped = run(short), run(flexed)
+    assert helped.summary["orders_shipped"] > alone.summary["orders_shipped"]
+    assert _crew_hours(helped, "packers", "available") > _crew_hours(alone, "packers",
+                                                                     "available")
+    assert _crew_hours(helped, "pickers", "staffed") == _crew_hours(alone, "pickers", "staffed")
