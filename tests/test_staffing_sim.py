@@ -104,17 +104,24 @@ def test_schema_errors_name_the_field(crew, words):
         Crew.model_validate(crew)
 
 
-def test_flex_workers_move_while_the_queue_is_long_and_go_back():
+def _flex_run(jobs: int) -> tuple[Station, Station, list[float]]:
+    """Three idle pickers, one packer with `jobs` one-hour jobs; up to two pickers help
+    while more than three jobs wait (checked every 15 min); run for 12 h."""
     from sim.station import flex_workers
 
     env = simpy.Environment()
     src = Station(env, "pickers", Crew(count=3), horizon_days=2)
     dst = Station(env, "packers", Crew(count=1), horizon_days=2)
     env.process(flex_workers(env, src, dst, count=2, threshold=3, check_h=0.25))
-    done = []
-    for _ in range(10):
+    done: list[float] = []
+    for _ in range(jobs):
         dst.submit(1.0, lambda job: done.append(env.now), "job")
     env.run(until=12.0)
+    return src, dst, done
+
+
+def test_flex_workers_move_while_the_queue_is_long_and_go_back():
+    src, dst, done = _flex_run(10)
     # one packer alone takes 10 h; two pickers join from the first check on, so three
     # work from t <= 0.25 until the queue is down to nothing
     assert len(done) == 10 and max(done) <= 4.25
@@ -125,16 +132,7 @@ def test_flex_workers_move_while_the_queue_is_long_and_go_back():
 
 
 def test_flex_without_a_long_queue_moves_nobody():
-    from sim.station import flex_workers
-
-    env = simpy.Environment()
-    src = Station(env, "pickers", Crew(count=3), horizon_days=2)
-    dst = Station(env, "packers", Crew(count=1), horizon_days=2)
-    env.process(flex_workers(env, src, dst, count=2, threshold=3, check_h=0.25))
-    done = []
-    for _ in range(3):
-        dst.submit(1.0, lambda job: done.append(env.now), "job")
-    env.run(until=12.0)
+    _src, _dst, done = _flex_run(3)
     assert done == pytest.approx([1.0, 2.0, 3.0])
 
 
