@@ -14,6 +14,7 @@ purchase orders, not the cut-off): they keep the scenario's crew.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,8 +28,19 @@ from sim.demand_forecast import planning_scenario
 from sim.fulfilment_modes import rule_for
 from sim.scenario import Crew, Node, Scenario
 
-__all__ = ["PILOT_DAYS", "PLAN_COLUMNS", "StaffingStudy", "apply_plan", "cutoff_days", "plan_table",
-           "planned_crews", "solve_staffing", "staffing_problem", "standard_hours"]
+__all__ = [
+    "PILOT_DAYS",
+    "PLAN_COLUMNS",
+    "StaffingStudy",
+    "apply_plan",
+    "cutoff_days",
+    "plan_table",
+    "planned_crews",
+    "read_plan",
+    "solve_staffing",
+    "staffing_problem",
+    "standard_hours",
+]
 
 PILOT_DAYS = 7
 PILOT_CREW_FACTOR = 3
@@ -214,6 +226,19 @@ def _lifo_bookings(days: list[int], temps: list[int], new: list[int], where: str
         before, last = n, day
     out += [{"count": c, "start_day": a, "end_day": last + 1} for a, c in open_]
     return sorted(out, key=lambda b: (b["start_day"], b["end_day"]))
+
+
+def read_plan(path: str | Path) -> pd.DataFrame:
+    """A plan CSV as `fulfil staff` writes it (InvalidInput naming the file when it is empty,
+    not text or does not parse)."""
+    name = Path(path).name
+    try:
+        return pd.read_csv(path, dtype={"node": str, "crew": str})
+    except pd.errors.EmptyDataError:
+        raise InvalidInput(FieldProblem("(file)", "no columns: the file is empty", name)) \
+            from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise InvalidInput(FieldProblem("(file)", f"not a plan CSV: {err}", name)) from None
 
 
 def apply_plan(scenario: Scenario, plan: pd.DataFrame) -> Scenario:

@@ -95,8 +95,7 @@ def run(
     with bad_input_exits("command-line options"):
         sc = with_changes(sc, {k: v for k, v in overrides.items() if v is not None})
     if staffing is not None:
-        from sim.cli.staff import read_plan
-        from sim.staffing import apply_plan
+        from sim.staffing import apply_plan, read_plan
         with bad_input_exits(str(staffing)):
             sc = apply_plan(sc, read_plan(staffing))
     t0 = time.perf_counter()

@@ -14,16 +14,9 @@ import typer
 from sim.cli.app import app
 from sim.cli.errors import at_least, bad_input_exits, input_file, solver_output_to_stderr
 
-__all__ = ["read_plan", "staff"]
+__all__ = ["staff"]
 
 EXIT_NO_PLAN = 1
-
-
-def read_plan(path: Path):  # -> pd.DataFrame
-    """The plan CSV `fulfil staff` wrote (InvalidInput for a file that does not parse)."""
-    from sim.cli.csv_input import read_csv
-
-    return read_csv(path, dtype={"node": str, "crew": str})
 
 
 @app.command("staff")
