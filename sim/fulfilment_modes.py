@@ -23,6 +23,7 @@ from sim.scenario import (
     Scenario,
     ThreePlMode,
 )
+from sim.station import temp_hours_by_day
 from sim.streams import Streams, draw
 
 __all__ = [
@@ -167,10 +168,22 @@ class InHouse(FulfilmentMode):
         overtime = sum(np.diff(snap[f"{r}_overtime_h"].to_numpy()) for r in book.stations)
         book.add(book.snap_day, "labour",
                  (staffed + overtime * (1 + h.overtime_premium)) * h.labour_per_hour)
+        _agency_premium(book, h.agency_premium * h.labour_per_hour)
         book.add(book.ship_day, "packaging", book.n_ship * h.packaging_per_order)
         ret = book.returns_by_day
         book.add(ret.index.to_numpy(), "returns_handling",
                  ret.to_numpy() * c.return_handling_per_unit)
+
+
+def _agency_premium(book: NodeLedger, per_hour: float) -> None:
+    """The agency's premium over the wage on each temp's booked hours, by day (currency)."""
+    run = book.scenario.run
+    crews = book.spec.resources.crews()
+    hours = sum((temp_hours_by_day(c, run.horizon_days, run.start_weekday)
+                 for c in crews.values() if c.temps), np.zeros(run.horizon_days))
+    days = np.flatnonzero(hours)
+    if len(days):
+        book.add(days, "labour", hours[days] * per_hour)
 
 
 class ThirdParty(FulfilmentMode):

@@ -31,7 +31,7 @@ from sim.record import (
 )
 from sim.replenishment import order_need, replenish
 from sim.scenario import Dist, Node
-from sim.station import Station
+from sim.station import Station, flex_workers
 from sim.streams import Sampler
 
 if TYPE_CHECKING:
@@ -110,8 +110,14 @@ class NodeSim:
         self._unit_cube = cat.cube_m3.tolist()
         if self.stocking:
             crews = spec.resources.crews()
-            by_crew = {k: Station(self.env, f"{spec.id}.{k}", crews[k], horizon, wd)
+            # Absences draw from their own stream per crew, so they move no other numbers.
+            by_crew = {k: Station(self.env, f"{spec.id}.{k}", crews[k], horizon, wd,
+                                  rng[f"absence.{spec.id}.{k}"] if crews[k].absent_share
+                                  else None)
                        for k in ("pickers", "packers", "receivers", *list(crews)[3:])}
+            for f in spec.resources.flex:
+                self.env.process(flex_workers(self.env, by_crew[f.from_], by_crew[f.to],
+                                              f.count, f.threshold, f.check_min / 60.0))
             self.pickers, self.packers = by_crew["pickers"], by_crew["packers"]
             self.receivers = by_crew["receivers"]
             self.stations = [by_crew[k] for k in crews]  # receivers, pickers, packers, extras

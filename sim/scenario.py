@@ -512,13 +512,52 @@ class Location(Strict):
     lon: float = Field(ge=-180, le=180)
 
 
+class TempBooking(Strict):
+    """Temporary (agency) workers: `count` more workers on each of the crew's shifts (or only
+    on shift number `shift`, 0-based) on its working days from `start_day` to before
+    `end_day` (days of the run)."""
+
+    count: PositiveInt
+    start_day: NonNegativeInt
+    end_day: PositiveInt
+    shift: NonNegativeInt | None = None
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> TempBooking:
+        if not self.start_day < self.end_day:
+            raise ValueError(f"start_day ({self.start_day}) must be before end_day "
+                             f"({self.end_day})")
+        return self
+
+
+class LearningCurve(Strict):
+    """A new temp works at `start_share` of a trained worker's speed on its first day, rising
+    linearly to full speed after `ramp_days` days (its job times are divided by it)."""
+
+    start_share: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    ramp_days: NonNegativeFloat = 0.0
+
+    def productivity(self, days_in: float) -> float:
+        """Share of full speed (0-1] on the day `days_in` days after the start (0: first)."""
+        if self.ramp_days <= 0 or days_in >= self.ramp_days:
+            return 1.0
+        return self.start_share + (1.0 - self.start_share) * days_in / self.ramp_days
+
+
 class Crew(Strict):
-    """A pool of workers: `count` per shift, shifts as [start_h, end_h] on `days`."""
+    """A pool of workers: `count` per shift, shifts as [start_h, end_h] on `days`; temps
+    booked by date, who ramp up on `learning`; each worker absent on a day with
+    probability `absent_share`."""
 
     count: NonNegativeInt
     shifts: list[tuple[HourOfDay, HourOfDay]] = [(0.0, 24.0)]
     days: list[Weekday] = [0, 1, 2, 3, 4, 5, 6]
     overtime_max_h: NonNegativeFloat = 0.0  # per shift, used only while work waits
+    temps: list[TempBooking] = []
+    # The plan is made on day 0: a temp cannot start before the agency's lead time has run.
+    hiring_lead_days: NonNegativeInt = 0
+    learning: LearningCurve = LearningCurve()  # of the temps (the permanent crew is trained)
+    absent_share: Probability = 0.0  # absent workers do not work but are paid
 
     @field_validator("shifts")
     @classmethod
@@ -527,6 +566,38 @@ class Crew(Strict):
             if not start < end:
                 raise ValueError(f"shift start must be before end, got [{start}, {end}]")
         return v
+
+    @model_validator(mode="after")
+    def _temps_fit(self) -> Crew:
+        for i, t in enumerate(self.temps):
+            if t.shift is not None and t.shift >= len(self.shifts):
+                raise ValueError(f"temps[{i}].shift {t.shift} is not a shift of this crew "
+                                 f"(it has {len(self.shifts)}, numbered from 0)")
+            if t.start_day < self.hiring_lead_days:
+                raise ValueError(f"temps[{i}].start_day {t.start_day} is inside the hiring "
+                                 f"lead time (hiring_lead_days: {self.hiring_lead_days}): "
+                                 "hired on day 0, a temp starts on that day at the earliest")
+        return self
+
+
+class Flex(Strict):
+    """Cross-trained workers: while crew `to` has more than N jobs waiting (`rule:
+    "queue_longer_than N"`), up to `count` idle workers of crew `from` work there, checked
+    every `check_min` minutes; they go back when its queue is empty (or their own shift
+    ends: at the next check)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    count: PositiveInt
+    rule: Annotated[str, Field(pattern=r"^queue_longer_than \d+$")]
+    check_min: PositiveFloat = 15.0
+
+    @property
+    def threshold(self) -> int:
+        """N of the rule: jobs waiting at `to` above which workers move."""
+        return int(self.rule.rsplit(" ", 1)[1])
 
 
 CORE_CREWS = ("receivers", "pickers", "packers")
@@ -546,6 +617,19 @@ class Resources(Strict):
     receivers: Crew = Crew(count=2, shifts=[(6.0, 14.0)], days=[0, 1, 2, 3, 4])
     pickers: Crew = Crew(count=10, shifts=[(6.0, 14.0), (14.0, 22.0)], days=[0, 1, 2, 3, 4, 5])
     packers: Crew = Crew(count=4, shifts=[(6.0, 14.0), (14.0, 22.0)], days=[0, 1, 2, 3, 4, 5])
+    flex: list[Flex] = []  # cross-trained workers moving between crews by a rule
+
+    @model_validator(mode="after")
+    def _flex_crews(self) -> Resources:
+        crews = self.crews()
+        for i, f in enumerate(self.flex):
+            for side, name in (("from", f.from_), ("to", f.to)):
+                if name not in crews:
+                    raise ValueError(f"flex[{i}].{side} {name!r} is not a crew of this node "
+                                     f"({', '.join(crews)})")
+            if f.from_ == f.to:
+                raise ValueError(f"flex[{i}]: from and to are the same crew ({f.to!r})")
+        return self
 
     def crews(self) -> dict[str, Crew]:
         """Every crew by name: receivers, pickers, packers, then the extra ones as given."""
@@ -1068,6 +1152,7 @@ class InHouseCosts(Strict):
     equipment_per_month: NonNegativeFloat = 15_000.0
     labour_per_hour: NonNegativeFloat = 22.0
     overtime_premium: NonNegativeFloat = 0.5
+    agency_premium: NonNegativeFloat = 0.3  # on a temp's paid hours, over labour_per_hour
     packaging_per_order: NonNegativeFloat = 0.6
     # Negotiated rates off the carrier's card, as the 3PL's: a merchant shipping thousands of
     # parcels a week negotiates its own (carrier-negotiation guides put 5,000+ parcels a

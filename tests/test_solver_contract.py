@@ -349,7 +349,16 @@ def _every_result() -> list[SolverResult]:
         ss_optimal_poisson(1.0, 10.0, 20.0, 5.0, 1),
         pack(PackingInstance((Carton("S", (30, 20, 10), 10, 0.45),),
                              (Item("A", (10, 10, 10), 1.0, 2),), 5000.0, 0.9)),
+        _staffing_plan(),
     ]
+
+
+def _staffing_plan():
+    from optimize.staffing import StaffingProblem, StationLoad, solve_staffing
+
+    station = StationLoad(name="s", pre_h=(10.0, 4.0), post_h=(2.0, 0.0), works=(True, True),
+                          ships=(True, True), hours_before_pickup=8.0, hours_after_pickup=8.0)
+    return solve_staffing(StaffingProblem(stations=(station,), wage=20.0))
 
 
 def _all_result_types() -> set[type]:

@@ -17,13 +17,14 @@ from sim.cli import compare_command
 from sim.cli import calibrate_command
 from sim.cli import forecast_command
 from sim.cli import pack_command
+from sim.cli import staff
 # isort: on
 
 __all__ = ["COMMAND_MODULES", "app", "main"]
 
 COMMAND_MODULES = (scenario_commands, pick_route_command, route_orders_command,
                    safety_stock_command, coverage_command, sweep_command, compare_command,
-                   calibrate_command, forecast_command, pack_command)
+                   calibrate_command, forecast_command, pack_command, staff)
 
 
 def main() -> None:

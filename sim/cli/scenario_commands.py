@@ -78,6 +78,8 @@ def run(
         None, help="Override routing.policy (its parameters at their defaults, or the "
                    "scenario's where the two policies share them)."),
     plots: bool = typer.Option(True, help="Write PNG plots."),
+    staffing: Path | None = typer.Option(None, "--staffing", callback=input_file,
+                                         help="A plan CSV from `fulfil staff`: its crews."),
 ) -> None:
     """Run a scenario: print the KPI summary, write summary.json, Parquet tables and plots."""
     from sim.api import run as run_scenario
@@ -92,6 +94,10 @@ def run(
                  else switch_policy(sc.routing, routing.value).model_dump()}
     with bad_input_exits("command-line options"):
         sc = with_changes(sc, {k: v for k, v in overrides.items() if v is not None})
+    if staffing is not None:
+        from sim.staffing import apply_plan, read_plan
+        with bad_input_exits(str(staffing)):
+            sc = apply_plan(sc, read_plan(staffing))
     t0 = time.perf_counter()
     with Progress(TextColumn("simulating {task.description}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
