@@ -135,10 +135,12 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
 
         allocated = int(at("units").sum()) - c.units_short
         restocked = int(at("restocked_units").sum())
+        written_off, rejected = _accuracy_sinks(problems, tables, node)
         # A node others replenish from also loses the units it takes off its shelf for them,
-        # and owes them what it could not yet fill (sim.replenishment).
+        # and owes them what it could not yet fill (sim.replenishment); counts and pick
+        # exceptions write off units the shelf lost (sim.cycle_counts).
         expected = (c.initial_units + c.putaway_units + restocked - allocated
-                    - c.transfers_allocated)
+                    - c.transfers_allocated - written_off)
         _check(problems, expected == c.on_hand_units,
                f"{node}: stock balance {expected} != on hand {c.on_hand_units}")
         _check(problems, c.units_short + c.transfers_waiting == c.backordered_units,
@@ -147,11 +149,11 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
         # Inbound: ordered = put away + in receiving (at the receivers, or at any inbound
         # stage's station) + with the supplier or on the road, the last two counted on the
         # lines where they are, and checked against the counters.
-        inbound = c.putaway_units + c.units_in_receiving + c.units_with_supplier
+        inbound = c.putaway_units + c.units_in_receiving + c.units_with_supplier + rejected
         _check(problems, c.ordered_units == inbound,
                f"{node}: inbound ordered {c.ordered_units} != put away {c.putaway_units} + "
                f"in receiving {c.units_in_receiving} + with the supplier "
-               f"{c.units_with_supplier}")
+               f"{c.units_with_supplier} + rejected by QC {rejected}")
         _check(problems, (c.in_receiving, c.in_supplier_transit)
                == (c.units_in_receiving, c.units_with_supplier),
                f"{node}: inbound counters (receiving {c.in_receiving}, supplier "
@@ -178,6 +180,34 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
     if problems:
         raise ConservationError("conservation violated:\n  " + "\n  ".join(problems))
     return balance
+
+
+def _accuracy_sinks(problems: list[str], tables: dict[str, pd.DataFrame], node: str
+                    ) -> tuple[int, int]:
+    """(units written off, units rejected by QC) at `node` (sim.accuracy; 0 without it),
+    after checking the shelf's own balance: units off the shelf by drift = written off +
+    found again by counts + still missing at the end, and no shelf below zero."""
+    if "qc_rejects" not in tables:
+        return 0, 0
+    counts, locs = tables["counts"], tables["locations"]
+    mine = counts[counts["node"] == node]
+    here = locs[locs["node"] == node]
+    written_off, found = int(mine["written_off"].sum()), int(mine["found"].sum())
+    drift = int((tables["drift"]["node"] == node).sum())
+    missing = int(here["lost"].sum() + here["misplaced"].sum())
+    _check(problems, drift == written_off + found + missing,
+           f"{node}: {drift} units drifted off the shelf != written off {written_off} + found "
+           f"{found} + missing at the end {missing}")
+    _check(problems, bool((here["physical"] >= 0).all()), f"{node}: a shelf below zero")
+    rejects = tables["qc_rejects"]
+    rejected = int(rejects.loc[rejects["node"] == node, "units"].sum())
+    inbound = tables["inbound"]
+    if "rejected" in inbound.columns:
+        on_lines = int(inbound.loc[(inbound["node"] == node) & inbound["rejected"],
+                                   "units"].sum())
+        _check(problems, on_lines == rejected,
+               f"{node}: {rejected} units rejected by QC, {on_lines} on rejected lines")
+    return written_off, rejected
 
 
 def _check_echelons(problems: list[str], rec: Recorder, tables: dict[str, pd.DataFrame],
