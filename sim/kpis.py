@@ -12,9 +12,9 @@ from sim.fulfilment_modes import rule_for
 from sim.scenario import Scenario
 from sim.tables import station_names
 
-__all__ = ["ACCURACY_BASIS", "COLUMNS_READ", "COST_BASIS", "LOST_BASIS", "PROFIT_BASIS",
-           "SHIPPING_CATEGORIES", "accuracy_kpis", "carton_kpis", "inventory_turns_per_year",
-           "summary_kpis", "utilisation_table"]
+__all__ = ["ACCURACY_BASIS", "ACCURACY_EXPLAINED", "COLUMNS_READ", "COST_BASIS", "LOST_BASIS",
+           "PROFIT_BASIS", "SHIPPING_CATEGORIES", "accuracy_kpis", "carton_kpis",
+           "inventory_turns_per_year", "summary_kpis", "utilisation_table"]
 
 # Cost categories that pay for the parcel's journey to the customer (the carrier's bill, list
 # rate less the node's negotiated discount). Everything else is fulfilment; a marketplace's fee
@@ -328,13 +328,36 @@ ACCURACY_BASIS = {
               "over from a node with an accuracy section (picking accuracy, errors shipped)",
     "perfect_order": "orders created in the KPI window, not cancelled, whose promise day "
                      "ended within the run (as on_time_pct)",
-    "counts": "locations counted (cycle or discrepancy counts) in the KPI window",
+    "counts": "locations counted (cycle or discrepancy counts) in the KPI window; pick "
+              "exceptions, write-offs, drift and QC rejects in it too",
     "locations": "locations (one per SKU a node carries) at the end of the run; by SKU: the "
                  "network's total per SKU",
     "error_time": "location-hours in error / location-hours in the KPI window",
     "cost": "reshipment cost of the shipments that left in the KPI window / orders shipped "
             "in it (the cost per order's basis)",
 }
+
+# What each accuracy KPI means, for the report (WERC's definitions, as this model measures
+# them).
+ACCURACY_EXPLAINED = (
+    "Order picking accuracy: orders whose every line was picked right the first time / "
+    "orders picked at nodes with an accuracy section (a scan check's catches are picked "
+    "again, so this measures the picking, not what the customer receives).",
+    "Perfect order rate: orders on time AND complete AND damage free AND with the right "
+    "documents / orders whose promise day ended in the run. On time: delivered by the "
+    "promise day (as on time %); complete: no wrong item, wrong quantity or missing item "
+    "reached the customer and no unit was lost at a stockout; damage free: damage in "
+    "transit is not modelled, so 100 %; right documents: no wrong address label.",
+    "Inventory count accuracy (by location): counts that found the shelf as the record said "
+    "/ locations counted. Record accuracy by location: locations (a SKU at a node) whose "
+    "record equals the shelf at the end of the run; by SKU: SKUs whose network record "
+    "equals the network's shelves. Location-time in error: location-hours with record and "
+    "shelf apart / location-hours in the window (Poisson drift at l per day and a count "
+    "every T days give 1 - (1 - e^{-lT}) / (lT)).",
+    "Dock-to-stock: hours from the dock to stock per purchase-order line (median, p95); "
+    "lines QC rejected back to the supplier never reach stock and are left out (their "
+    "replacement orders count when they arrive).",
+)
 
 
 def accuracy_kpis(tables: dict[str, pd.DataFrame], warm_h: float, end_h: float,
@@ -368,14 +391,14 @@ def accuracy_kpis(tables: dict[str, pd.DataFrame], warm_h: float, end_h: float,
 
     left = acc[(acc["shipped_h"] >= warm_h) & (acc["shipped_h"] < end_h)]
     counts = tables["counts"]
-    counts = counts[counts["t_h"] >= warm_h]
+    counts = counts[(counts["t_h"] >= warm_h) & (counts["t_h"] < end_h)]
     counted = counts[counts["reason"] != "exception"]
     locs = tables["locations"]
     by_sku = locs.groupby("sku")[["record", "physical"]].sum()
     drift = tables["drift"]
-    drift = drift[drift["t_h"] >= warm_h]
+    drift = drift[(drift["t_h"] >= warm_h) & (drift["t_h"] < end_h)]
     rejects = tables["qc_rejects"]
-    rejects = rejects[rejects["t_h"] >= warm_h]
+    rejects = rejects[(rejects["t_h"] >= warm_h) & (rejects["t_h"] < end_h)]
     inbound = tables["inbound"]
     inb = inbound[inbound["dock_h"] >= warm_h]
     window_h = float(locs["window_h"].sum())
