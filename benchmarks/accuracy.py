@@ -31,6 +31,22 @@ CHECK = {"crew": "checkers", "s_per_shipment": {"mean": 10.0}, "s_per_line": 4.0
 DRIFT = 0.02
 
 
+# (header, measure, format) of each table's columns
+VERIFICATION_COLUMNS = (
+    ("verification", "case", "s"), ("cost / order", "cost_per_order", ".3f"),
+    ("of which reshipments", "reship_per_order", ".3f"), ("perfect order %", "perfect", ".2f"),
+    ("orders shipped with an error %", "shipped_error", ".3f"),
+    ("order picking accuracy %", "picking", ".2f"), ("on time %", "on_time", ".2f"),
+    ("checkers busy h", "checker_busy", ".0f"))
+COUNT_COLUMNS = (
+    ("cycle counts", "case", "s"), ("cost / order", "cost_per_order", ".3f"),
+    ("counting h (busy)", "count_h", ".1f"), ("counters paid h", "counter_paid_h", ".0f"),
+    ("record accurate by location % (end)", "record_loc", ".1f"),
+    ("location-time in error %", "in_error_time", ".2f"),
+    ("pick exceptions", "exceptions", ".1f"), ("units written off", "written_off", ".1f"),
+    ("orders backordered %", "backorder", ".2f"), ("unit fill %", "fill", ".2f"))
+
+
 def _verification_cases() -> list[tuple[str, dict, dict]]:
     crew = {"nodes[0].resources.checkers": {"count": 2, **DAY_SHIFTS}}
     return [("no check", ERRORS, {}),
@@ -87,25 +103,14 @@ def main() -> None:
     t0 = time.perf_counter()
     print(f"{SCENARIO}, {args.days} days (warm-up {sc.run.warmup_days}), "
           f"{args.replications} replication(s) per row\n")
-    print("| verification | cost / order | of which reshipments | perfect order % | "
-          "orders shipped with an error % | order picking accuracy % | on time % | "
-          "checkers busy h |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for label, acc, extra in _verification_cases():
-        m = _measure(sc, label, acc, extra, args.replications)
-        print(f"| {label} | {m['cost_per_order']:.3f} | {m['reship_per_order']:.3f} | "
-              f"{m['perfect']:.2f} | {m['shipped_error']:.3f} | {m['picking']:.2f} | "
-              f"{m['on_time']:.2f} | {m['checker_busy']:.0f} |", flush=True)
-    print("\n| cycle counts | cost / order | counting h (busy) | counters paid h | record "
-          "accurate by location % (end) | location-time in error % | pick exceptions | units "
-          "written off | orders backordered % | unit fill % |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for label, acc, extra in _count_cases():
-        m = _measure(sc, label, acc, extra, args.replications)
-        print(f"| {label} | {m['cost_per_order']:.3f} | {m['count_h']:.1f} | "
-              f"{m['counter_paid_h']:.0f} | "
-              f"{m['record_loc']:.1f} | {m['in_error_time']:.2f} | {m['exceptions']:.1f} | "
-              f"{m['written_off']:.1f} | {m['backorder']:.2f} | {m['fill']:.2f} |", flush=True)
+    for cases, columns in ((_verification_cases(), VERIFICATION_COLUMNS),
+                           (_count_cases(), COUNT_COLUMNS)):
+        print("| " + " | ".join(h for h, _, _ in columns) + " |")
+        print("|---|" + "---:|" * (len(columns) - 1))
+        for label, acc, extra in cases:
+            m = _measure(sc, label, acc, extra, args.replications)
+            print("| " + " | ".join(format(m[k], f) for _, k, f in columns) + " |", flush=True)
+        print()
     print(f"\n{time.perf_counter() - t0:.0f} s")
 
 

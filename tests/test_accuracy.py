@@ -5,16 +5,21 @@ QC rejects come back as replacement purchase orders; units are conserved through
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from sim.accuracy import expected_error_share
 from sim.api import run, with_changes
+from sim.bundled import bundled_scenario
 from sim.conservation import ConservationError, check_conservation
 from sim.cycle_counts import abc_classes, expected_error_share_counted
 from sim.model import Network
+from sim.scenario import load_scenario
 from sim.tables import build_tables
 
 from .test_inbound_stages import REPLENISHED
@@ -241,3 +246,26 @@ def test_an_unknown_crew_is_named():
         _on_every_node(SMALL, {"cycle_counts": {"crew": "counters"}})
     with pytest.raises(ValidationError, match="shrinkage_share"):
         _on_every_node(SMALL, {"shrinkage_share": 0.8, "damage_share": 0.5})
+
+
+# ---------------------------------------------------------------- the README's example, streamed
+
+
+def test_the_readme_example_is_a_valid_node():
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = text.split("(`accuracy:`)")[1].split("```yaml")[1].split("```")[0]
+    node = yaml.safe_load(block)["nodes"][0]
+    sc = load_scenario(bundled_scenario("us_one_node_in_house.yaml"))
+    resources = {**sc.nodes[0].resources.model_dump(), **node["resources"]}
+    sc = with_changes(sc, {"nodes[0].resources": resources,
+                           "nodes[0].accuracy": node["accuracy"]})
+    acc = sc.nodes[0].accuracy
+    assert acc.scan_check.crew == "checkers" and acc.cycle_counts.c_days == 365
+
+
+def test_a_streamed_run_gives_the_same_accuracy(tmp_path):
+    sc = _on_every_node(SMALL, {"pick_error_per_line": 0.05, "drift_per_location_day": 0.2,
+                                "cycle_counts": {"a_days": 2}}, {"run.horizon_days": 5})
+    memory, disk = run(sc), run(sc, stream_to=tmp_path)
+    assert disk.summary["accuracy"] == memory.summary["accuracy"]
+    pd.testing.assert_frame_equal(disk.tables["counts"], memory.tables["counts"])
