@@ -241,8 +241,11 @@ def _check_echelons(problems: list[str], rec: Recorder, tables: dict[str, pd.Dat
     to_customers = int(ships.loc[mine, "units"].sum()) - sum(c.units_short for c in stocking)
     start = sum(c.initial_units for c in stocking) + from_suppliers + restocked
     shelves = sum(c.on_hand_units for c in stocking)
+    # units the counts and pick exceptions wrote off (sim.cycle_counts) left the record
+    written_off = int(tables["counts"]["written_off"].sum()) if "counts" in tables else 0
     balance["units_in_transfer"] = in_transfer
     balance["units_waiting_at_sources"] = sum(c.transfers_waiting for c in census)
-    _check(problems, start == shelves + to_customers + in_transfer,
+    _check(problems, start == shelves + to_customers + in_transfer + written_off,
            f"network: initial + from suppliers + restocked {start} != on the shelves "
-           f"{shelves} + taken by customers {to_customers} + in transfer {in_transfer}")
+           f"{shelves} + taken by customers {to_customers} + in transfer {in_transfer} + "
+           f"written off {written_off}")

@@ -269,3 +269,13 @@ def test_a_streamed_run_gives_the_same_accuracy(tmp_path):
     memory, disk = run(sc), run(sc, stream_to=tmp_path)
     assert disk.summary["accuracy"] == memory.summary["accuracy"]
     pd.testing.assert_frame_equal(disk.tables["counts"], memory.tables["counts"])
+
+
+def test_write_offs_balance_across_an_echelon_network():
+    """The DC feeding two forward nodes: units the counts and pick exceptions write off
+    leave the network's balance too (run raises ConservationError otherwise)."""
+    sc = load_scenario(bundled_scenario("us_dc_two_fc.yaml"))
+    sc = _on_every_node(sc, {"drift_per_location_day": 0.2, "cycle_counts": {"a_days": 3}},
+                        {"run.horizon_days": 6, "run.warmup_days": 1})
+    a = run(sc).summary["accuracy"]
+    assert a["written_off_units"] > 0 and a["pick_exceptions"] > 0
