@@ -35,9 +35,10 @@ if TYPE_CHECKING:
     from sim.node import NodeSim
     from sim.record import PurchaseOrderLine, Recorder, Shipment
 
-__all__ = ["ERROR_KINDS", "AccuracyLog", "NodeErrors", "accuracy_tables",
+__all__ = ["ACCURACY_TABLES", "ERROR_KINDS", "AccuracyLog", "NodeErrors", "accuracy_tables",
            "expected_error_share", "location_frame", "log_of", "reject_line"]
 
+ACCURACY_TABLES = ("accuracy", "drift", "counts", "locations", "qc_rejects")
 ERROR_KINDS = ("wrong_item", "wrong_qty", "wrong_label", "missing_item")
 _SHIPPED_COLUMNS = ("shipment", "order", "node", "lines", "units", "shipped_h", "attempts",
                     "first_pick_error_lines", "caught", *ERROR_KINDS, "returned_units",

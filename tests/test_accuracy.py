@@ -13,7 +13,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from sim.accuracy import expected_error_share
+from sim.accuracy import ACCURACY_TABLES, expected_error_share
 from sim.api import run, with_changes
 from sim.bundled import bundled_scenario
 from sim.conservation import ConservationError, check_conservation
@@ -279,3 +279,11 @@ def test_write_offs_balance_across_an_echelon_network():
                         {"run.horizon_days": 6, "run.warmup_days": 1})
     a = run(sc).summary["accuracy"]
     assert a["written_off_units"] > 0 and a["pick_exceptions"] > 0
+
+
+def test_a_run_writes_its_accuracy_tables(tmp_path):
+    r = run(_on_every_node(SMALL, {"pick_error_per_line": 0.05}, {"run.horizon_days": 3}))
+    written = {p.name for p in r.write(tmp_path)}
+    assert {f"{n}.parquet" for n in ACCURACY_TABLES} <= written
+    back = pd.read_parquet(tmp_path / "accuracy.parquet")
+    assert len(back) == len(r.tables["accuracy"]) and back["error"].sum() > 0
