@@ -898,6 +898,9 @@ class Node(Strict):
                                      f"(resources: {', '.join(crews)})")
             if self.accuracy.scan_check is not None and "scan_check" in names:
                 raise ValueError("stages: 'scan_check' is the accuracy scan check's name")
+            if self.accuracy.qc_reject_share > 0 and self.inbound_stages:
+                raise ValueError("accuracy.qc_reject_share is for the one-job receiving; with "
+                                 "inbound_stages, give the QC stage a reject_share")
             used |= set(self.accuracy.crews())
         for extra in self.resources.__pydantic_extra__ or {}:
             if extra not in used:

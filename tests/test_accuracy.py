@@ -246,6 +246,10 @@ def test_an_unknown_crew_is_named():
         _on_every_node(SMALL, {"cycle_counts": {"crew": "counters"}})
     with pytest.raises(ValidationError, match="shrinkage_share"):
         _on_every_node(SMALL, {"shrinkage_share": 0.8, "damage_share": 0.5})
+    stages = [{"name": "qc", "crew": "receivers", "s_per_line": {"mean": 60.0}}]
+    with pytest.raises(ValidationError, match="give the QC stage a reject_share"):
+        with_changes(SMALL, {"nodes[0].inbound_stages": stages,
+                             "nodes[0].accuracy": {"qc_reject_share": 0.1}})
 
 
 # ---------------------------------------------------------------- the README's example, streamed
