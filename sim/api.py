@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.accuracy import ACCURACY_TABLES
 from sim.client_data.export import day_zero, export_order_lines, write_order_lines
 from sim.conservation import COLUMNS_READ as CONSERVATION_COLUMNS
 from sim.conservation import check_conservation
@@ -85,6 +86,7 @@ class RunResult:
         out.mkdir(parents=True, exist_ok=True)
         paths = []
         names = [*TABLES, *(["parcels"] if "parcels" in self.tables else []),
+                 *(n for n in ACCURACY_TABLES if n in self.tables),
                  *(["order_lines"] if self.export is not None else [])]
         for name in names:
             p = out / f"{name}.parquet"

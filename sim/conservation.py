@@ -135,11 +135,13 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
 
         allocated = int(at("units").sum()) - c.units_short
         restocked = int(at("restocked_units").sum())
+        written_off, rejected = _accuracy_sinks(problems, tables, node)
         # A node others replenish from also loses the units it takes off its shelf for them,
         # and owes them what it could not yet fill (sim.replenishment); a forward node, what
-        # it sent others (sim.lateral).
+        # it sent others (sim.lateral); counts and pick exceptions write off units the shelf
+        # lost (sim.cycle_counts).
         expected = (c.initial_units + c.putaway_units + restocked - allocated
-                    - c.transfers_allocated - c.lateral_out)
+                    - c.transfers_allocated - c.lateral_out - written_off)
         _check(problems, expected == c.on_hand_units,
                f"{node}: stock balance {expected} != on hand {c.on_hand_units}")
         _check(problems, c.units_short + c.transfers_waiting == c.backordered_units,
@@ -148,11 +150,11 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
         # Inbound: ordered = put away + in receiving (at the receivers, or at any inbound
         # stage's station) + with the supplier or on the road, the last two counted on the
         # lines where they are, and checked against the counters.
-        inbound = c.putaway_units + c.units_in_receiving + c.units_with_supplier
+        inbound = c.putaway_units + c.units_in_receiving + c.units_with_supplier + rejected
         _check(problems, c.ordered_units == inbound,
                f"{node}: inbound ordered {c.ordered_units} != put away {c.putaway_units} + "
                f"in receiving {c.units_in_receiving} + with the supplier "
-               f"{c.units_with_supplier}")
+               f"{c.units_with_supplier} + rejected by QC {rejected}")
         _check(problems, (c.in_receiving, c.in_supplier_transit)
                == (c.units_in_receiving, c.units_with_supplier),
                f"{node}: inbound counters (receiving {c.in_receiving}, supplier "
@@ -179,6 +181,34 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
     if problems:
         raise ConservationError("conservation violated:\n  " + "\n  ".join(problems))
     return balance
+
+
+def _accuracy_sinks(problems: list[str], tables: dict[str, pd.DataFrame], node: str
+                    ) -> tuple[int, int]:
+    """(units written off, units rejected by QC) at `node` (sim.accuracy; 0 without it),
+    after checking the shelf's own balance: units off the shelf by drift = written off +
+    found again by counts + still missing at the end, and no shelf below zero."""
+    if "qc_rejects" not in tables:
+        return 0, 0
+    counts, locs = tables["counts"], tables["locations"]
+    mine = counts[counts["node"] == node]
+    here = locs[locs["node"] == node]
+    written_off, found = int(mine["written_off"].sum()), int(mine["found"].sum())
+    drift = int((tables["drift"]["node"] == node).sum())
+    missing = int(here["lost"].sum() + here["misplaced"].sum())
+    _check(problems, drift == written_off + found + missing,
+           f"{node}: {drift} units drifted off the shelf != written off {written_off} + found "
+           f"{found} + missing at the end {missing}")
+    _check(problems, bool((here["physical"] >= 0).all()), f"{node}: a shelf below zero")
+    rejects = tables["qc_rejects"]
+    rejected = int(rejects.loc[rejects["node"] == node, "units"].sum())
+    inbound = tables["inbound"]
+    if "rejected" in inbound.columns:
+        on_lines = int(inbound.loc[(inbound["node"] == node) & inbound["rejected"],
+                                   "units"].sum())
+        _check(problems, on_lines == rejected,
+               f"{node}: {rejected} units rejected by QC, {on_lines} on rejected lines")
+    return written_off, rejected
 
 
 def _check_echelons(problems: list[str], rec: Recorder, tables: dict[str, pd.DataFrame],
@@ -219,8 +249,11 @@ def _check_echelons(problems: list[str], rec: Recorder, tables: dict[str, pd.Dat
     to_customers = int(ships.loc[mine, "units"].sum()) - sum(c.units_short for c in stocking)
     start = sum(c.initial_units for c in stocking) + from_suppliers + restocked
     shelves = sum(c.on_hand_units for c in stocking)
+    # units the counts and pick exceptions wrote off (sim.cycle_counts) left the record
+    written_off = int(tables["counts"]["written_off"].sum()) if "counts" in tables else 0
     balance["units_in_transfer"] = in_transfer
     balance["units_waiting_at_sources"] = sum(c.transfers_waiting for c in census)
-    _check(problems, start == shelves + to_customers + in_transfer,
+    _check(problems, start == shelves + to_customers + in_transfer + written_off,
            f"network: initial + from suppliers + restocked {start} != on the shelves "
-           f"{shelves} + taken by customers {to_customers} + in transfer {in_transfer}")
+           f"{shelves} + taken by customers {to_customers} + in transfer {in_transfer} + "
+           f"written off {written_off}")

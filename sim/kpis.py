@@ -12,8 +12,9 @@ from sim.fulfilment_modes import rule_for
 from sim.scenario import Scenario
 from sim.tables import station_names
 
-__all__ = ["COLUMNS_READ", "COST_BASIS", "LOST_BASIS", "PROFIT_BASIS", "SHIPPING_CATEGORIES",
-           "carton_kpis", "inventory_turns_per_year", "summary_kpis", "utilisation_table"]
+__all__ = ["ACCURACY_BASIS", "ACCURACY_EXPLAINED", "COLUMNS_READ", "COST_BASIS", "LOST_BASIS",
+           "PROFIT_BASIS", "SHIPPING_CATEGORIES", "accuracy_kpis", "carton_kpis",
+           "inventory_turns_per_year", "summary_kpis", "utilisation_table"]
 
 # Cost categories that pay for the parcel's journey to the customer (the carrier's bill, list
 # rate less the node's negotiated discount). Everything else is fulfilment; a marketplace's fee
@@ -269,6 +270,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
         "currency": scenario.costs.currency,
         **({"cartons": carton_kpis(tables["parcels"], warm_h, 24.0 * end_day)}
            if "parcels" in tables else {}),
+        **({"accuracy": accuracy_kpis(tables, warm_h, 24.0 * end_day, horizon_h, n_left)}
+           if "accuracy" in tables else {}),
         **money,
     }
 
@@ -317,4 +320,129 @@ def _money_kpis(tables: dict[str, pd.DataFrame], orders: pd.DataFrame, is_live: 
         "lost_sales_value_pct": 100.0 * lost_value / basket if basket else math.nan,
         "orders_with_lost_units_pct": _pct(pd.Series(any_lost.astype(float))),
         "lost_basis": LOST_BASIS,
+    }
+
+
+ACCURACY_BASIS = {
+    "orders": "orders created in the KPI window and not cancelled, with a shipment handed "
+              "over from a node with an accuracy section (picking accuracy, errors shipped)",
+    "perfect_order": "orders created in the KPI window, not cancelled, whose promise day "
+                     "ended within the run (as on_time_pct)",
+    "counts": "locations counted (cycle or discrepancy counts) in the KPI window; pick "
+              "exceptions, write-offs, drift and QC rejects in it too",
+    "locations": "locations (one per SKU a node carries) at the end of the run; by SKU: the "
+                 "network's total per SKU",
+    "error_time": "location-hours in error / location-hours in the KPI window",
+    "cost": "reshipment cost of the shipments that left in the KPI window / orders shipped "
+            "in it (the cost per order's basis)",
+}
+
+# What each accuracy KPI means, for the report (WERC's definitions, as this model measures
+# them).
+ACCURACY_EXPLAINED = (
+    "Order picking accuracy: orders whose every line was picked right the first time / "
+    "orders picked at nodes with an accuracy section (a scan check's catches are picked "
+    "again, so this measures the picking, not what the customer receives).",
+    "Perfect order rate: orders on time AND complete AND damage free AND with the right "
+    "documents / orders whose promise day ended in the run. On time: delivered by the "
+    "promise day (as on time %); complete: no wrong item, wrong quantity or missing item "
+    "reached the customer and no unit was lost at a stockout; damage free: damage in "
+    "transit is not modelled, so 100 %; right documents: no wrong address label.",
+    "Inventory count accuracy (by location): counts that found the shelf as the record said "
+    "/ locations counted. Record accuracy by location: locations (a SKU at a node) whose "
+    "record equals the shelf at the end of the run; by SKU: SKUs whose network record "
+    "equals the network's shelves. Location-time in error: location-hours with record and "
+    "shelf apart / location-hours in the window (Poisson drift at l per day and a count "
+    "every T days give 1 - (1 - e^{-lT}) / (lT)).",
+    "Dock-to-stock: hours from the dock to stock per purchase-order line (median, p95); "
+    "lines QC rejected back to the supplier never reach stock and are left out (their "
+    "replacement orders count when they arrive).",
+)
+
+
+def accuracy_kpis(tables: dict[str, pd.DataFrame], warm_h: float, end_h: float,
+                  horizon_h: float, n_left: int) -> dict:
+    """WERC-style accuracy KPIs (%, units, hours, currency) of the nodes with an accuracy
+    section (sim.accuracy, sim.cycle_counts); each share's denominator is in
+    ACCURACY_BASIS. Damage in transit is not modelled, so damage-free is 100 %."""
+    orders = tables["orders"]
+    acc = tables["accuracy"]
+    live = orders.loc[(orders["created_h"] >= warm_h) & ~orders["cancelled"],
+                      ["order", "on_time", "promised_day"]]
+    mine = acc[acc["order"].isin(live["order"])]
+    by_order = mine.groupby("order")
+    picked_right = by_order["first_pick_error_lines"].sum() == 0
+    shipped_error = by_order["error"].any()
+    # Perfect order: on time, complete, damage free, right documents, all four.
+    judged = live[(live["promised_day"] + 1) * 24.0 <= horizon_h]
+    wrong = acc.groupby("order")[["wrong_item", "wrong_qty", "missing_item",
+                                  "wrong_label"]].sum()
+    wrong = wrong.reindex(judged["order"], fill_value=0)
+    lost = (tables["sales"]["units_lost"].to_numpy()[judged["order"].to_numpy()] > 0
+            if "sales" in tables else np.zeros(len(judged), bool))
+    on_time = judged["on_time"].fillna(0.0).to_numpy() == 1.0
+    complete = ((wrong[["wrong_item", "wrong_qty", "missing_item"]].sum(axis=1) == 0)
+                .to_numpy() & ~lost)
+    documents = (wrong["wrong_label"] == 0).to_numpy()
+    perfect = on_time & complete & documents
+
+    def pct(x: np.ndarray | pd.Series) -> float:
+        return _pct(pd.Series(np.asarray(x, float)))
+
+    left = acc[(acc["shipped_h"] >= warm_h) & (acc["shipped_h"] < end_h)]
+    counts = tables["counts"]
+    counts = counts[(counts["t_h"] >= warm_h) & (counts["t_h"] < end_h)]
+    counted = counts[counts["reason"] != "exception"]
+    locs = tables["locations"]
+    by_sku = locs.groupby("sku")[["record", "physical"]].sum()
+    drift = tables["drift"]
+    drift = drift[(drift["t_h"] >= warm_h) & (drift["t_h"] < end_h)]
+    rejects = tables["qc_rejects"]
+    rejects = rejects[(rejects["t_h"] >= warm_h) & (rejects["t_h"] < end_h)]
+    inbound = tables["inbound"]
+    inb = inbound[inbound["dock_h"] >= warm_h]
+    window_h = float(locs["window_h"].sum())
+    return {
+        "basis": ACCURACY_BASIS,
+        "orders": len(picked_right),
+        "order_picking_accuracy_pct": pct(picked_right),
+        "line_picking_accuracy_pct": (100.0 * (1.0 - mine["first_pick_error_lines"].sum()
+                                               / mine["lines"].sum())
+                                      if mine["lines"].sum() else math.nan),
+        "orders_shipped_with_error_pct": pct(shipped_error),
+        "errors_caught": int(mine["caught"].sum()),
+        "repicks": int((mine["attempts"] - 1).sum()),
+        "errors_shipped": {k: int(mine[k].sum()) for k in ("wrong_item", "wrong_qty",
+                                                           "wrong_label", "missing_item")},
+        "perfect_order_orders": len(judged),
+        "perfect_order_rate_pct": pct(perfect),
+        "on_time_pct": pct(on_time),
+        "complete_pct": pct(complete),
+        "damage_free_pct": 100.0 if len(judged) else math.nan,
+        "right_documents_pct": pct(documents),
+        "error_returned_units": int(left["returned_units"].sum()),
+        "reshipments": int((left["reship_cost"] > 0).sum()),
+        "reship_cost": float(left["reship_cost"].sum()),
+        "reship_cost_per_order": float(left["reship_cost"].sum()) / n_left if n_left
+        else math.nan,
+        "counts": len(counted),
+        "count_labour_h": float(counted["count_h"].sum()),
+        "inventory_count_accuracy_pct": pct((counted["written_off"] == 0)
+                                            & (counted["found"] == 0)),
+        "count_abs_error_units_mean": (float((counted["written_off"] + counted["found"]).mean())
+                                       if len(counted) else math.nan),
+        "pick_exceptions": int((counts["reason"] == "exception").sum()),
+        "written_off_units": int(counts["written_off"].sum()),
+        "drift_units": {str(k): int(v) for k, v in drift["kind"].value_counts().items()},
+        "record_accuracy_by_location_pct": pct(locs["record"] == locs["physical"]),
+        "record_abs_error_units": int((locs["record"] - locs["physical"]).abs().sum()),
+        "record_accuracy_by_sku_pct": pct(by_sku["record"] == by_sku["physical"]),
+        "record_abs_error_units_by_sku": int((by_sku["record"] - by_sku["physical"]).abs()
+                                             .sum()),
+        "locations_in_error_time_pct": (100.0 * float(locs["error_h"].sum()) / window_h
+                                        if window_h else math.nan),
+        "qc_rejected_lines": len(rejects),
+        "qc_rejected_units": int(rejects["units"].sum()),
+        "dock_to_stock_p50_h": _q(inb["dock_to_stock_h"], 0.5),
+        "dock_to_stock_p95_h": _q(inb["dock_to_stock_h"], 0.95),
     }

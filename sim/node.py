@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
+from sim.accuracy import NodeErrors, reject_line
 from sim.cartons import CartonPacker, NodeCartons
+from sim.cycle_counts import ShelfRecord
 from sim.fulfilment_modes import Dispatch, rule_for
 from sim.record import (
     NodeCensus,
@@ -108,6 +110,11 @@ class NodeSim:
         self.stock_cube = TimeWeighted(float(on_hand @ cat.cube_m3))
         self._unit_value = cat.unit_value.tolist()
         self._unit_cube = cat.cube_m3.tolist()
+        # Pick/pack errors, the shelf against the record, QC rejects (sim.accuracy); None:
+        # every pick right and the record exact.
+        self.errors: NodeErrors | None = None
+        self.shelf: ShelfRecord | None = None
+        self._reject_lead: Sampler | None = None
         if self.stocking:
             crews = spec.resources.crews()
             # Absences draw from their own stream per crew, so they move no other numbers.
@@ -121,6 +128,9 @@ class NodeSim:
             self.pickers, self.packers = by_crew["pickers"], by_crew["packers"]
             self.receivers = by_crew["receivers"]
             self.stations = [by_crew[k] for k in crews]  # receivers, pickers, packers, extras
+            if spec.accuracy is not None:
+                self.errors = NodeErrors(self, spec.accuracy)
+                self.shelf = ShelfRecord(self, spec.accuracy)
             pt = spec.process_times
             self.pack_h = Sampler(rng[f"pack.{spec.id}"], pt.pack_s_per_order, S_TO_H)
             if spec.packaging is None:
@@ -133,6 +143,9 @@ class NodeSim:
             self.outbound = self._outbound_stages(by_crew)
             self._stage_done = [partial(self._after_stage, k) for k in range(len(self.outbound))]
             self.inbound = self._inbound_stages(by_crew)
+            self._inbound_reject = [(s.reject_share, rng[f"inbound.{spec.id}.{s.name}.reject"])
+                                    if s.reject_share > 0 else None
+                                    for s in spec.inbound_stages]
             self._inbound_done = [partial(self._after_inbound, k)
                                   for k in range(len(self.inbound))]
             self.receive_h = Sampler(rng[f"receive.{spec.id}"], pt.receive_s_per_line, S_TO_H)
@@ -170,8 +183,11 @@ class NodeSim:
             return
         # Scalar loops: orders have a line or two, where numpy's per-call cost dominates.
         on_hand = self.on_hand
+        shelf = self.shelf
         filled = 0
         for j, (s, q) in enumerate(zip(sh.sku.tolist(), sh.qty.tolist(), strict=True)):
+            if shelf is not None:
+                shelf.check(s, q)  # the shelf may hold less than the record
             have = int(on_hand[s])
             take = q if have >= q else max(have, 0)
             if take:
@@ -266,6 +282,14 @@ class NodeSim:
             return hours
 
         stages = [FlowStage("pack", by_crew["packers"], "packing", pack_time_h)]
+        self.scan_k = -1
+        check = self.spec.accuracy.scan_check if self.spec.accuracy is not None else None
+        if check is not None:  # the scan check comes straight after packing
+            self.scan_k = len(stages)
+            sampler = Sampler(self.net.streams[f"accuracy.scan_time.{self.id}"],
+                              check.s_per_shipment, S_TO_H)
+            stages.append(FlowStage("scan_check", by_crew[check.crew], "scan_check",
+                                    self.errors.scan_time(sampler, check.s_per_line * S_TO_H)))
         for s in self.spec.stages:
             time_h = self._stage_time(f"stage.{self.id}.{s.name}", s.s_per_shipment, s.s_per_unit)
             stages.append(FlowStage(s.name, by_crew[s.crew], s.name, time_h))
@@ -298,6 +322,8 @@ class NodeSim:
         now = self.env.now
         for sh in batch:
             sh.picked_h = now
+            if self.errors is not None:
+                self.errors.picked(sh)
             self._to_stage(sh, 0)
 
     def _to_stage(self, sh: Shipment, k: int) -> None:
@@ -308,6 +334,12 @@ class NodeSim:
     def _after_stage(self, k: int, sh: Shipment) -> None:
         if k == 0:
             sh.packed_h = self.env.now
+            if self.errors is not None:
+                self.errors.packed(sh)
+        elif k == self.scan_k and self.errors.caught(sh):
+            sh.state = "picking"  # found before shipping: picked again
+            self.pickers.submit(self._pick_time_h([sh]), self._picked, [sh], sh.units)
+            return
         if k + 1 < len(self.outbound):
             self._to_stage(sh, k + 1)
             return
@@ -374,6 +406,8 @@ class NodeSim:
         price = net.prices[sku]
         record.sold(going, np.add.reduceat(price * qty, bounds[:-1]),
                     np.add.reduceat(price * returned, bounds[:-1]))  # refunds reverse sales
+        if self.errors is not None:  # the customer finds the errors that left (no refund)
+            self.errors.handed_over(going, returned, bounds, cost)
         per_ship = np.add.reduceat(returned, bounds[:-1])
         back_days = net.scenario.returns.transit_days
         for i, s in enumerate(going):
@@ -411,6 +445,8 @@ class NodeSim:
         on_hand = self.on_hand
         on_hand[sku] += units
         waiting = self.backorders.get(sku)
+        if waiting and self.shelf is not None:
+            self.shelf.check(sku, min(int(on_hand[sku]), int(self.backordered[sku])))
         taken = 0
         while waiting and on_hand[sku] > 0:
             sh = waiting[0]
@@ -501,7 +537,8 @@ class NodeSim:
             self.in_receiving += units
             seconds = units * pt.receive_s_per_unit + checked * pt.qc_s_per_line
             duration = self.receive_h() + self.putaway_h() + seconds * S_TO_H
-            self.receivers.submit(duration, self._put_away, line)
+            rejected = self.errors is not None and self.errors.rejects(bool(checked))
+            self.receivers.submit(duration, self._reject if rejected else self._put_away, line)
 
     def _to_inbound(self, line: PurchaseOrderLine, k: int) -> None:
         """Queue the line at the first inbound stage from number `k` on that takes it; past
@@ -517,7 +554,20 @@ class NodeSim:
 
     def _after_inbound(self, k: int, line: PurchaseOrderLine) -> None:
         line.stage_h[self.inbound[k].name] = self.env.now
+        reject = self._inbound_reject[k]
+        if reject is not None and reject[1].random() < reject[0]:
+            self._reject(line)
+            return
         self._to_inbound(line, k + 1)
+
+    def _reject(self, line: PurchaseOrderLine) -> None:
+        """QC sends the line back to the supplier, who sends a replacement after a lead time
+        (drawn from a stream of its own)."""
+        if self._reject_lead is None:
+            supplier = self.net.scenario.stock_policy(self.index).supplier
+            self._reject_lead = Sampler(self.net.streams[f"accuracy.supplier.{self.id}"],
+                                        supplier.lead_time_dist())
+        reject_line(self, line, 24.0 * self._reject_lead())
 
     def _put_away(self, line: PurchaseOrderLine) -> None:
         line.putaway_h = self.env.now
@@ -568,6 +618,8 @@ class NodeSim:
     def census(self) -> NodeCensus:
         """Where this node's shipments, units and stock are now, counted from its containers."""
         waiting = list({id(s): s for q in self.backorders.values() for s in q}.values())
+        if self.shelf is not None:
+            self.shelf.close()
         jobs = self._jobs()
         outbound = self.outbound_states()
         in_stations = [j for j in jobs if isinstance(j, Shipment) and j.state in outbound]

@@ -26,6 +26,7 @@ from sim.compare import (
     tornado_bars,
 )
 from sim.experiments import HEADLINE_KPIS, periods
+from sim.kpis import ACCURACY_EXPLAINED
 from sim.labels import MODE_LABELS, category_label, mode_label, ordered_modes
 from sim.network_map import network_map_png
 from sim.scenario import Scenario
@@ -134,6 +135,8 @@ def _assumptions(plan: ComparePlan) -> list[str]:
         "Costs are counted when incurred within the run (returns when received), KPIs on "
         "orders created after the warm-up; service is judged where the run decided it.",
     ]
+    if any(n.accuracy is not None for n in sc.nodes):
+        out += list(ACCURACY_EXPLAINED)  # the accuracy KPIs, in summary.json's `accuracy`
     if st.sensitivity:
         out.append(
             f"Break-even and tornado: the normal period ({st.sensitivity_days} days after "

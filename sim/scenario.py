@@ -40,6 +40,7 @@ __all__ = [
     "MODE_SETTINGS",
     "ROUTING_POLICIES",
     "ROUTING_SETTINGS",
+    "Accuracy",
     "AssortmentSplitSettings",
     "BatchLookaheadSettings",
     "BatchOptimalSettings",
@@ -47,6 +48,7 @@ __all__ = [
     "CarrierService",
     "CartonSpec",
     "CheapestSingleNodeSettings",
+    "CycleCounts",
     "Disruption",
     "Dist",
     "DropshipMode",
@@ -61,6 +63,7 @@ __all__ = [
     "Packaging",
     "RoutingSettings",
     "Sales",
+    "ScanCheck",
     "Scenario",
     "StockPolicy",
     "StockoutRule",
@@ -657,6 +660,9 @@ class InboundStage(Strict):
     s_per_line: Dist
     s_per_unit: NonNegativeFloat = 0.0
     share: Probability = 1.0  # e.g. 0.1 for a QC that samples one line in ten
+    # share of the lines this stage takes that it rejects back to the supplier (a QC
+    # stage): they do not reach stock, and a replacement purchase order follows
+    reject_share: Probability = 0.0
 
 
 # The one-job receiving's times, which inbound_stages replace.
@@ -896,6 +902,76 @@ class Packaging(Strict):
         return self
 
 
+class ScanCheck(Strict):
+    """A verification station after packing: each shipment waits for a worker of `crew`
+    and takes `s_per_shipment` plus `s_per_line` per line (seconds); it catches each pick
+    or pack error with probability `catch_share`, and a caught shipment is picked again."""
+
+    crew: str = "packers"
+    catch_share: Probability = 0.95
+    s_per_shipment: Dist = Dist(mean=10.0)
+    s_per_line: NonNegativeFloat = 4.0
+
+
+class CycleCounts(Strict):
+    """Counts of a node's locations (one per SKU it carries) by `crew`: ABC classes by
+    demand (A: the SKUs making the first `a_demand_share` of order lines, B the next up to
+    `b_demand_share`, C the rest), each counted every `*_days` days; a count takes
+    `s_per_location` seconds and sets the record to the shelf. `on_discrepancy`: a pick that
+    finds less than the record also queues a count of that location."""
+
+    crew: str = "receivers"
+    a_demand_share: Probability = 0.8
+    b_demand_share: Probability = 0.95
+    a_days: PositiveInt = 30
+    b_days: PositiveInt = 90
+    c_days: PositiveInt = 365
+    s_per_location: Dist = Dist(mean=60.0)
+    on_discrepancy: bool = True
+
+    @model_validator(mode="after")
+    def _classes_in_order(self) -> CycleCounts:
+        if self.b_demand_share < self.a_demand_share:
+            raise ValueError(f"b_demand_share ({self.b_demand_share}) must be >= "
+                             f"a_demand_share ({self.a_demand_share})")
+        return self
+
+
+class Accuracy(Strict):
+    """Errors and record drift at a stocking node (all zero: every pick right and the record
+    exact, as without the section). Pick errors per line (a `wrong_item_share` of them the
+    wrong SKU, the rest the wrong quantity), pack errors per shipment (a `wrong_label_share`
+    of them a wrong address label, the rest a missing item); an error the customer finds is
+    a return of the lines concerned plus a reshipment at the shipment's carrier cost plus
+    `reship_handling_cost`. Record drift: events per location (SKU) and day, each taking a
+    unit off the shelf but not off the record (shrinkage, damage or misplacement by their
+    shares; a count finds misplaced units again). QC at receiving rejects
+    `qc_reject_share` of the lines it checks back to the supplier."""
+
+    pick_error_per_line: Probability = 0.0
+    wrong_item_share: Probability = 0.5
+    pack_error_per_shipment: Probability = 0.0
+    wrong_label_share: Probability = 0.5
+    reship_handling_cost: NonNegativeFloat = 0.0  # currency per reshipment
+    scan_check: ScanCheck | None = None
+    drift_per_location_day: NonNegativeFloat = 0.0
+    shrinkage_share: Probability = 0.4
+    damage_share: Probability = 0.3  # the rest of the drift is misplacement
+    cycle_counts: CycleCounts | None = None
+    qc_reject_share: Probability = 0.0  # of the lines the one-job receiving's QC checks
+
+    @model_validator(mode="after")
+    def _drift_shares(self) -> Accuracy:
+        if self.shrinkage_share + self.damage_share > 1.0 + 1e-9:
+            raise ValueError(f"shrinkage_share + damage_share must be <= 1, got "
+                             f"{self.shrinkage_share} + {self.damage_share}")
+        return self
+
+    def crews(self) -> list[str]:
+        """The crews this section's stations use (scan check, cycle counts)."""
+        return [x.crew for x in (self.scan_check, self.cycle_counts) if x is not None]
+
+
 class Node(Strict):
     """A fulfilment node: location, mode, crews, times, layout, cut-off and carrier pickup."""
 
@@ -919,6 +995,7 @@ class Node(Strict):
     # times in process_times.
     inbound_stages: list[InboundStage] = []
     packaging: Packaging | None = None  # a carton catalogue; None: a flat packaging fee
+    accuracy: Accuracy | None = None  # pick/pack errors, record drift, counts (sim.accuracy)
 
     @model_validator(mode="after")
     def _packs_own_parcels(self) -> Node:
@@ -965,6 +1042,20 @@ class Node(Strict):
                 raise ValueError(f"{field}: a dropship node has no stations (its supplier "
                                  "processes and ships), so it takes no stages")
         used = {s.crew for s in (*self.stages, *self.inbound_stages)}
+        if self.accuracy is not None:
+            if self.mode.kind not in ("in_house", "3pl"):
+                raise ValueError(f"accuracy: a {self.mode.kind} node has no stock or stations "
+                                 "of its own (only in_house and 3pl nodes take it)")
+            for name in self.accuracy.crews():
+                if name not in crews:
+                    raise ValueError(f"accuracy: crew {name!r} is not a crew of this node "
+                                     f"(resources: {', '.join(crews)})")
+            if self.accuracy.scan_check is not None and "scan_check" in names:
+                raise ValueError("stages: 'scan_check' is the accuracy scan check's name")
+            if self.accuracy.qc_reject_share > 0 and self.inbound_stages:
+                raise ValueError("accuracy.qc_reject_share is for the one-job receiving; with "
+                                 "inbound_stages, give the QC stage a reject_share")
+            used |= set(self.accuracy.crews())
         for extra in self.resources.__pydantic_extra__ or {}:
             if extra not in used:
                 raise ValueError(f"resources.{extra} is a crew no stage uses (the crews are "

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.accuracy import accuracy_tables
 from sim.cartons import parcel_table
 from sim.record import LOST_REASONS, HourlySample, Recorder
 from sim.record.column_table import ColumnTable
@@ -207,6 +208,10 @@ def _inbound(rec: Recorder) -> pd.DataFrame:
             df["lateral"] = [line.lateral for line in rec.po_lines]
     # When each line left each inbound stage (nodes with inbound_stages only; nan where a
     # line skipped a sampled stage or has not reached it).
+    if rec.accuracy is not None and rec.accuracy.rejected_lines:
+        # lines QC sent back to the supplier (sim.accuracy): never put away
+        rejected = rec.accuracy.rejected_lines
+        df["rejected"] = [id(line) in rejected for line in rec.po_lines]
     stages = dict.fromkeys(k for line in rec.po_lines for k in line.stage_h or ())
     for name in stages:
         df[f"{name}_done_h"] = [(line.stage_h or {}).get(name, np.nan)
@@ -276,6 +281,7 @@ def small_tables(rec: Recorder, ships: ColumnTable) -> dict[str, pd.DataFrame]:
     }
     if rec.parcels is not None:
         small["parcels"] = parcel_table(rec.parcels, rec.names.node_ids)
+    small.update(accuracy_tables(rec))  # nodes with an accuracy section only
     return small
 
 

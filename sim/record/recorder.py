@@ -125,6 +125,7 @@ class Recorder:
     units_lost: int = 0  # not sold: lost at a stockout or cancelled after waiting
     prices: np.ndarray | None = None  # selling price per SKU (currency)
     parcels: list[tuple] | None = None  # a row per carton shipped when a node packs (sim.cartons)
+    accuracy: object | None = None  # sim.accuracy.AccuracyLog when a node has an accuracy section
 
     def __post_init__(self) -> None:
         if self.routed is None:
