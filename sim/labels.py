@@ -48,6 +48,7 @@ CATEGORY_LABELS = {
     "marketplace_fulfilment": "Marketplace fulfilment fee",
     "marketplace_storage": "Marketplace storage",
     "freight": "Freight (transfers between nodes)",
+    "overflow_storage": "Overflow storage (full locations)",
 }
 CREW_LABELS = {
     "receivers": "Receivers",

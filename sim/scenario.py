@@ -32,6 +32,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
+from sim.storage_schema import Storage
+
 __all__ = [
     "DEFAULT_ROUTING_POLICY",
     "FLAT_ROUTING_KEYS",
@@ -765,6 +767,7 @@ class Node(Strict):
     # times in process_times.
     inbound_stages: list[InboundStage] = []
     packaging: Packaging | None = None  # a carton catalogue; None: a flat packaging fee
+    storage: Storage | None = None  # locations by type (sim.storage); None: unlimited
 
     @model_validator(mode="after")
     def _packs_own_parcels(self) -> Node:

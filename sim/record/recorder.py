@@ -99,6 +99,10 @@ class NodeCensus:
     transfers_picking: int = 0
     transfers_shipped: int = 0
     transfers_waiting: int = 0
+    # With storage locations (sim.storage): units off the shelf (waiting at the dock or in
+    # overflow) by the storage's counter, and counted on its queue and units on their way.
+    units_off_shelf: int = 0
+    units_off_shelf_counted: int = 0
 
 
 @dataclass
@@ -124,6 +128,7 @@ class Recorder:
     units_lost: int = 0  # not sold: lost at a stockout or cancelled after waiting
     prices: np.ndarray | None = None  # selling price per SKU (currency)
     parcels: list[tuple] | None = None  # a row per carton shipped when a node packs (sim.cartons)
+    storage: list[tuple] | None = None  # sim.storage.STORAGE_ROW rows when a node has storage
 
     def __post_init__(self) -> None:
         if self.routed is None:
