@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.fulfilment_modes import rule_for
 from sim.scenario import Scenario
+from sim.storage import storage_kpis
 from sim.tables import station_names
 
 __all__ = ["COLUMNS_READ", "COST_BASIS", "LOST_BASIS", "PROFIT_BASIS", "SHIPPING_CATEGORIES",
@@ -269,6 +270,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
         "currency": scenario.costs.currency,
         **({"cartons": carton_kpis(tables["parcels"], warm_h, 24.0 * end_day)}
            if "parcels" in tables else {}),
+        **({"storage": storage_kpis(tables["storage"], costs, scenario.run.warmup_days,
+                                    end_day)} if "storage" in tables else {}),
         **money,
     }
 

@@ -266,6 +266,39 @@ def overflow_cost(overflow: Overflow, node: str, storage: pd.DataFrame) -> pd.Da
                          "category": "overflow_storage", "amount": amount.to_numpy(float)})
 
 
+STORAGE_BASIS = ("days from the end of warm-up to the end of the run: occupancy = locations in "
+                 "use / locations of the type (end of day, and the day's peak); a day at "
+                 "capacity is one whose peak reached every location; off-shelf units wait "
+                 "at the dock (wait) or sit in overflow (overflow), on their way back "
+                 "included; overflow cost in the scenario's currency")
+
+
+def storage_kpis(storage: pd.DataFrame, costs: pd.DataFrame, start_day: int,
+                 end_day: int) -> dict:
+    """Per `node.location_type` over days [start_day, end_day): mean and peak occupancy (%),
+    days at capacity, units that went off the shelf, their unit-days and m3-days; per node
+    the overflow cost (ledger category `overflow_storage`); and the basis."""
+    w = storage[(storage["day"] >= start_day) & (storage["day"] < end_day)]
+    by_type = {}
+    for (node, kind), d in w.groupby(["node", "location_type"], sort=True):
+        by_type[f"{node}.{kind}"] = {
+            "locations": int(d["locations"].iloc[-1]),
+            "mean_occupancy_pct": float(d["occupancy_pct"].mean()),
+            "peak_occupancy_pct": float(d["peak_occupancy_pct"].max()),
+            "days_at_capacity": int((d["used_peak"] >= d["locations"]).sum()),
+            "days": len(d),
+            "units_off_shelf_in": int(d["units_in"].sum()),
+            "off_shelf_unit_days": float(d["off_shelf_unit_days"].sum()),
+            "off_shelf_m3_days": float(d["off_shelf_m3_days"].sum()),
+        }
+    c = costs[(costs["category"] == "overflow_storage") & (costs["day"] >= start_day)
+              & (costs["day"] < end_day)]
+    return {"by_type": by_type,
+            "overflow_cost": {str(k): float(v) for k, v in
+                              c.groupby("node")["amount"].sum().items()},
+            "basis": STORAGE_BASIS}
+
+
 def occupancy_pct(used: np.ndarray, locations: np.ndarray) -> np.ndarray:
     """Share of locations in use (%), nan for a type with no locations."""
     used, locations = np.asarray(used, float), np.asarray(locations, float)
