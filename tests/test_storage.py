@@ -161,3 +161,38 @@ def test_bad_storage_input_names_field_node_and_sku(tmp_path):
     out = CliRunner().invoke(app, ["validate", str(path)])
     assert out.exit_code == 2
     assert "usable_m3" in out.output and "SKU 'A'" in out.output
+
+
+def test_bundled_prebuild_meets_the_ceiling():
+    """The bundled Black Friday storage scenario, shortened to a quarter of the demand, SKUs
+    and bins: the pre-build fills a node's bins (100 % before the spike starts on day 25),
+    the overflow is paid for, and the run conserves units (run() checks)."""
+    sc = load_scenario(SCENARIOS / "us_two_node_black_friday_storage.yaml")
+    changes: dict = {"demand.orders_per_day": 1500, "skus.generator.count": 750}
+    for i, node in enumerate(sc.nodes):
+        bins = node.storage.locations["shelf_bins"].count
+        changes[f"nodes[{i}].storage.locations.shelf_bins.count"] = round(bins / 4)
+    res = run(with_changes(sc, changes), 0)
+    table = res.tables["storage"]
+    pre = table[(table["day"] >= 14) & (table["day"] < 25)]
+    assert pre["peak_occupancy_pct"].max() == 100.0
+    assert table["occupancy_pct"].between(0, 100).all()
+    kpis = res.summary["storage"]
+    assert sum(kpis["overflow_cost"].values()) > 0
+    assert sum(k["days_at_capacity"] for k in kpis["by_type"].values()) > 0
+
+
+def test_fulfil_run_writes_the_storage_table_and_plot(tmp_path):
+    sc = _small(10, _bins(60))
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(sc.model_dump(mode="json")))
+    from sim.cli.app import app
+
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["run", str(path), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    table = pd.read_parquet(out / "storage.parquet")
+    assert len(table) == 10 and table["peak_occupancy_pct"].max() == 100.0
+    assert (out / "storage_occupancy.png").stat().st_size > 0
+    summary = yaml.safe_load((out / "summary.json").read_text())
+    assert summary["kpis"]["storage"]["by_type"]["store.shelf_bins"]["locations"] == 60
