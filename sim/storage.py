@@ -25,6 +25,9 @@ The rules, stated here and tested in tests/test_storage.py:
   `transfer_days` after room frees for them (the room is held meanwhile). Overflow costs
   `cost_per_m3_day` for each m3-day from arrival there until back in a location, and
   `handling_per_unit` each way (in and back): ledger category `overflow_storage`.
+- A purchase-order line is put away (`putaway_h`, dock-to-stock) when its receivers finish;
+  the time its units then wait for a location, or spend in overflow, is in the storage
+  table (off-shelf unit-days), not in dock-to-stock.
 - The put-away crew looks for freed room every hour, and the queue is served in arrival
   order (each lot takes what room its SKU finds).
 - Units waiting or in overflow count as on order in the node's inventory position: they
@@ -45,11 +48,10 @@ import simpy
 
 from optimize.errors import FieldProblem
 from sim.record import TimeWeighted
-from sim.storage_schema import Overflow, Storage
+from sim.scenario import Scenario, Storage, StorageOverflow
 
 if TYPE_CHECKING:
     from sim.demand import Catalogue
-    from sim.scenario import Scenario
 
 __all__ = ["STORAGE_ROW", "NodeStorage", "occupancy_pct", "overflow_cost", "storage_problems",
            "storage_table", "storage_types"]
@@ -255,7 +257,8 @@ def storage_table(rows: list[tuple], node_ids: tuple[str, ...]) -> pd.DataFrame:
     return df.sort_values(["node", "location_type", "day"], kind="stable").reset_index(drop=True)
 
 
-def overflow_cost(overflow: Overflow, node: str, storage: pd.DataFrame) -> pd.DataFrame:
+def overflow_cost(overflow: StorageOverflow, node: str, storage: pd.DataFrame
+                  ) -> pd.DataFrame:
     """Ledger rows (day, node, category `overflow_storage`, amount in currency) of a node's
     overflow: rent on its m3-days off the shelf plus handling of the units in and back."""
     mine = storage[storage["node"] == node]

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from optimize.errors import InvalidInput
 from sim.api import load_scenario, run, with_changes
 from sim.preflight import preflight
+from sim.scenario import DEFAULT_USABLE_M3, Storage
 from sim.storage import NodeStorage, overflow_cost, storage_table, storage_types
-from sim.storage_schema import DEFAULT_USABLE_M3, Storage
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SMALL = SCENARIOS / "validation_fill_rate_target.yaml"  # one node, SKUs A, B, C of 0.005 m3
