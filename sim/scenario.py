@@ -817,6 +817,13 @@ class Node(Strict):
     storage: Storage | None = None  # locations by type (sim.storage); None: unlimited
 
     @model_validator(mode="after")
+    def _stores_own_stock(self) -> Node:
+        if self.storage is not None and self.mode.kind == "dropship":
+            raise ValueError("storage: a dropship node holds no stock (its supplier ships), so "
+                             "it has no storage locations")
+        return self
+
+    @model_validator(mode="after")
     def _packs_own_parcels(self) -> Node:
         if self.packaging is not None and self.mode.kind not in ("in_house", "3pl"):
             raise ValueError(f"packaging: a {self.mode.kind} node does not pack its own parcels "

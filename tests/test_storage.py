@@ -145,6 +145,8 @@ def test_bad_storage_input_names_field_node_and_sku(tmp_path):
         _small(storage=_bins(-1))
     with pytest.raises(ValidationError, match=r"locations.totes.usable_m3 is required"):
         _small(storage={"locations": {"totes": {"count": 5}}})
+    with pytest.raises(ValidationError, match="dropship node holds no stock"):
+        with_changes(_small(), {"nodes[0].mode": "dropship", "nodes[0].storage": _bins(5)})
     sc = _small(storage=_bins(10) | {"locations": {"shelf_bins": {"count": 10,
                                                                     "usable_m3": 0.001}}})
     with pytest.raises(InvalidInput) as err:
