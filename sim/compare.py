@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from sim.experiments import (
     summarise,
     without_spikes,
 )
+from sim.fulfilment_modes import rule_for
 from sim.modes import MODES
 from sim.scenario import Scenario
 from sim.store import ResultStore
@@ -73,11 +74,26 @@ class Assumption:
     name: str
     patterns: tuple[str, ...]
     swing: str = "cost_swing"  # the CompareSettings field giving the range
+    # For `costs.` inputs the run itself applies (pricing again would miss them): what a
+    # run reads of them, so a mode's run is made only when that changes.
+    in_run: Callable[[Scenario], object] | None = None
 
     @property
     def simulated(self) -> bool:
         """Whether this assumption needs new runs (not only new prices)."""
-        return not all(p.startswith("costs.") for p in self.patterns)
+        return self.in_run is not None or not all(p.startswith("costs.")
+                                                   for p in self.patterns)
+
+    def changes_run(self, point: Scenario, base: Scenario) -> bool:
+        """Whether a mode's run at this point differs from its base run."""
+        if self.in_run is not None:
+            return self.in_run(point) != self.in_run(base)
+        return _run_inputs(point) != _run_inputs(base)
+
+
+def _carrier_rate_factors(scenario: Scenario) -> list[float]:
+    """What a run reads of the carrier discounts: each node's factor on the list rate."""
+    return [rule_for(n).carrier_rate_factor(scenario) for n in scenario.nodes]
 
 
 ASSUMPTIONS = (
@@ -91,8 +107,13 @@ ASSUMPTIONS = (
                                     "alternatives.marketplace.storage_peak_per_m3_month")),
     Assumption("holding rate", ("costs.holding_rate_per_year",)),
     Assumption("return rate", ("skus.categories[*].return_rate",), "return_rate_swing"),
+    # Each parcel's price is set in the run, so a discount is simulated, not priced again.
+    Assumption("carrier discount", ("costs.in_house.carrier_discount",
+                                    "costs.three_pl.carrier_discount"),
+               "carrier_discount_swing", in_run=_carrier_rate_factors),
 )
 NOT_A_FEE = ("discount",)  # a larger discount lowers cost: not scaled with the fees
+SHARES = ("return_rate", "discount")  # scaled, they stay shares (at most 1)
 
 
 @dataclass(frozen=True)
@@ -109,6 +130,8 @@ class CompareSettings:
     sensitivity_days: int = 7  # days after warm-up in the break-even and tornado runs
     cost_swing: float = 0.2  # cost assumptions at x(1 - swing) and x(1 + swing)
     return_rate_swing: float = 0.5
+    # Low: list rates (a merchant that cannot negotiate); high: twice the scenario's discount.
+    carrier_discount_swing: float = 1.0
     break_even_on: str = "cost"  # the break-even curve's quantity: cost or profit per order
 
     def __post_init__(self) -> None:
@@ -170,8 +193,7 @@ def _scaled(scenario: Scenario, patterns: Sequence[str], factor: float) -> dict[
     for pattern in patterns:
         for path, value in _expand(scenario, pattern):
             scaled = [v * factor for v in value] if isinstance(value, list) else value * factor
-            # a share (return rate) stays a share
-            changes[path] = min(1.0, scaled) if path.endswith("return_rate") else scaled
+            changes[path] = min(1.0, scaled) if path.endswith(SHARES) else scaled
     return changes
 
 
@@ -240,8 +262,7 @@ def plan_compare(scenario: Scenario, settings: CompareSettings = CompareSettings
                 continue
             for level, factor in _levels(settings, a):
                 point = {**_scaled(normal, a.patterns, factor), MODE: m}
-                if len(point) > 1 and _run_inputs(point_scenario(normal, point)) != \
-                        _run_inputs(base):
+                if len(point) > 1 and a.changes_run(point_scenario(normal, point), base):
                     add([point], (a.name, level, factor))
     return plan
 
@@ -257,7 +278,7 @@ class CompareTables:
     differences: pd.DataFrame  # period, mode, baseline, metric, n, mean, ... (paired)
     break_even: pd.DataFrame  # mode, multiplier, orders_per_day, n, mean, ..., window_days
     crossings: pd.DataFrame  # orders_per_day, cheapest_below, cheapest_above
-    tornado: pd.DataFrame  # assumption, level, mode, cost_per_order
+    tornado: pd.DataFrame  # TORNADO_COLUMNS
     runs: pd.DataFrame
     headline_period: str
     break_even_on: str = "cost"  # the curve's quantity (BREAK_EVEN_ON): cost or profit
@@ -430,7 +451,7 @@ def build_tables(plan: ComparePlan, store: ResultStore) -> CompareTables:
     curve = pd.DataFrame(columns=["mode", "multiplier", "orders_per_day", "n", "mean", "sd",
                                   "half_width", "lo", "hi", "enough", "replications_needed",
                                   "window_days"])
-    tornado = pd.DataFrame(columns=["assumption", "level", "mode", "cost_per_order"])
+    tornado = pd.DataFrame(columns=TORNADO_COLUMNS)
     if len(sens):
         role = sens["key"].map(plan.roles)
         sens = sens.assign(role=role.str[0], level=role.str[1], factor=role.str[2])
@@ -447,49 +468,68 @@ def build_tables(plan: ComparePlan, store: ResultStore) -> CompareTables:
                          _crossings(curve, on), tornado, runs, headline, on)
 
 
+TORNADO_COLUMNS = ["assumption", "level", "mode", "cost_per_order", "profit_per_order"]
+
+
 def _tornado_rows(plan: ComparePlan, sens: pd.DataFrame) -> pd.DataFrame:
-    """Mean cost per order of each mode at the base and at each assumption's low and high;
-    an assumption that does not touch a mode leaves it at its base value."""
+    """Mean cost and profit per order of each mode at the base and at each assumption's low
+    and high; an assumption that does not touch a mode leaves it at its base value. A cost
+    priced again on the base flow moves profit by as much as it moves cost, the other way
+    (both per shipped order in the window)."""
     rows = []
     vols = sorted(v for v in plan.settings.volumes if v != 1.0)
     low_v = max((v for v in vols if v < 1.0), default=None)
     high_v = min((v for v in vols if v > 1.0), default=None)
     both = low_v is not None and high_v is not None
     volume_name = f"volume (x{low_v:g} to x{high_v:g})" if both else ""
+    if "profit_per_order" not in sens:
+        sens = sens.assign(profit_per_order=math.nan)
+
+    def row(assumption: str, level: str, mode: str, runs: pd.DataFrame,
+            recost: str | None = None) -> dict:
+        cost, profit = runs["cost_per_order"], runs["profit_per_order"]
+        if recost is not None:
+            profit = profit + cost - runs[recost]
+            cost = runs[recost]
+        return {"assumption": assumption, "level": level, "mode": mode,
+                "cost_per_order": cost.mean(), "profit_per_order": profit.mean()}
+
     for mode, g in sens.groupby("mode"):
         base_runs = g[(g["role"] == "volume") & (g["level"] == "base")]
-        base = base_runs["cost_per_order"].mean()
-        rows.append({"assumption": "base", "level": "base", "mode": mode,
-                     "cost_per_order": base})
+        rows.append(row("base", "base", mode, base_runs))
         for a in ASSUMPTIONS:
             for level, _ in _levels(plan.settings, a):
                 if a.simulated:
                     d = g[(g["role"] == a.name) & (g["level"] == level)]
-                    value = d["cost_per_order"].mean() if len(d) else base
+                    rows.append(row(a.name, level, mode, d if len(d) else base_runs))
                 else:
                     col = f"recost:{_slug(a.name)}-{level}:cost_per_order"
-                    value = base_runs[col].mean() if col in base_runs else base
-                rows.append({"assumption": a.name, "level": level, "mode": mode,
-                             "cost_per_order": value})
+                    rows.append(row(a.name, level, mode, base_runs,
+                                    col if col in base_runs else None))
         if both:
             for level, v in (("low", low_v), ("high", high_v)):
                 d = g[(g["role"] == "volume") & (g["factor"] == v)]
-                rows.append({"assumption": volume_name, "level": level, "mode": mode,
-                             "cost_per_order": d["cost_per_order"].mean()})
-    return pd.DataFrame(rows, columns=["assumption", "level", "mode", "cost_per_order"])
+                rows.append(row(volume_name, level, mode, d))
+    return pd.DataFrame(rows, columns=TORNADO_COLUMNS)
 
 
-def tornado_bars(tornado: pd.DataFrame) -> tuple[pd.DataFrame, str, str, float]:
-    """Per assumption, the cost-per-order advantage of the base case's cheapest mode over the
-    runner-up at the low and high setting (negative: the answer changes)."""
-    base = tornado[tornado["level"] == "base"].set_index("mode")["cost_per_order"].dropna()
+def tornado_bars(tornado: pd.DataFrame, on: str = "cost"
+                 ) -> tuple[pd.DataFrame, str, str, float]:
+    """Per assumption, the advantage (per order, in `on`: cost or profit) of the base case's
+    best mode over the runner-up at the low and high setting (negative: the answer
+    changes); the best mode, the runner-up and the base advantage."""
+    metric = BREAK_EVEN_ON[on][0]
+    sign = 1.0 if on == "cost" else -1.0  # least cost, or most profit, is best
+    if metric not in tornado:
+        tornado = tornado.assign(**{metric: math.nan})
+    base = tornado[tornado["level"] == "base"].set_index("mode")[metric].dropna()
     if len(base) < 2:
         return pd.DataFrame(columns=["assumption", "low", "high"]), "", "", math.nan
-    order = base.sort_values()
+    order = (sign * base).sort_values()
     best, second = order.index[0], order.index[1]
     rows = []
     for name, g in tornado[tornado["level"] != "base"].groupby("assumption", sort=False):
-        w = g.pivot_table(index="level", columns="mode", values="cost_per_order")
+        w = sign * g.pivot_table(index="level", columns="mode", values=metric)
         if {best, second} <= set(w.columns) and {"low", "high"} <= set(w.index):
             rows.append({"assumption": name,
                          "low": w.loc["low", second] - w.loc["low", best],

@@ -136,10 +136,11 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
         allocated = int(at("units").sum()) - c.units_short
         restocked = int(at("restocked_units").sum())
         # A node others replenish from also loses the units it takes off its shelf for them,
-        # and owes them what it could not yet fill (sim.replenishment). Units that found no
-        # storage location (sim.storage) are off the shelf: waiting at the dock or in overflow.
+        # and owes them what it could not yet fill (sim.replenishment); a forward node, what
+        # it sent others (sim.lateral). Units that found no storage location (sim.storage)
+        # are off the shelf: waiting at the dock or in overflow.
         expected = (c.initial_units + c.putaway_units + restocked - allocated
-                    - c.transfers_allocated)
+                    - c.transfers_allocated - c.lateral_out)
         _check(problems, expected == c.on_hand_units + c.units_off_shelf,
                f"{node}: stock balance {expected} != on hand {c.on_hand_units} + off the "
                f"shelf {c.units_off_shelf}")
@@ -191,13 +192,20 @@ def _check_echelons(problems: list[str], rec: Recorder, tables: dict[str, pd.Dat
                     balance: dict[str, int]) -> None:
     """Transfers between nodes: each source's requests = waiting + allocated, allocated =
     picking (counted on its pickers' jobs) + shipped (counted on the destination's lines);
-    and across the network, units from the start and the suppliers = on the shelves + taken
-    by customers + in transfer (picking, on the road or in receiving at the destination)."""
+    each forward node's lateral transfers sent = the lines from it; and across the network,
+    units from the start and the suppliers = on the shelves + taken by customers + in
+    transfer (picking, on the road or in receiving at the destination)."""
     inbound, ships, census = tables["inbound"], tables["shipments"], rec.census
     ids = rec.names.node_ids
-    transfer = (inbound["source"] != "supplier").to_numpy()
+    moved = (inbound["source"] != "supplier").to_numpy()
+    lateral = inbound["lateral"].to_numpy(bool) if "lateral" in inbound \
+        else np.zeros(len(inbound), bool)
+    transfer = moved & ~lateral
     for c in census:
         node = ids[c.node]
+        lent = int(inbound.loc[lateral & (inbound["source"] == node).to_numpy(), "units"].sum())
+        _check(problems, c.lateral_out == lent,
+               f"{node}: lateral transfers sent {c.lateral_out} counted, {lent} on the record")
         _check(problems, c.transfers_requested == c.transfers_waiting + c.transfers_allocated,
                f"{node}: transfers asked {c.transfers_requested} != waiting "
                f"{c.transfers_waiting} + allocated {c.transfers_allocated}")
@@ -209,9 +217,9 @@ def _check_echelons(problems: list[str], rec: Recorder, tables: dict[str, pd.Dat
         _check(problems, c.transfers_shipped == sent,
                f"{node}: transfers shipped {c.transfers_shipped} counted, {sent} on the record")
     put = inbound["putaway_h"].notna().to_numpy()
-    from_suppliers = int(inbound.loc[put & ~transfer, "units"].sum())
+    from_suppliers = int(inbound.loc[put & ~moved, "units"].sum())
     in_transfer = (sum(c.transfers_picking for c in census)
-                   + int(inbound.loc[~put & transfer, "units"].sum()))
+                   + int(inbound.loc[~put & moved, "units"].sum()))
     stocking = [c for c in census if rec.names.stocking[c.node]]
     mine = ships["node"].isin([ids[c.node] for c in stocking]).to_numpy()
     restocked = int(ships.loc[mine, "restocked_units"].sum())

@@ -26,7 +26,7 @@ CATEGORIES = (
     "labour", "rent", "equipment", "packaging", "carrier", "holding", "returns_handling",
     "3pl_account", "3pl_storage", "3pl_receiving", "3pl_pick_pack", "3pl_returns",
     "dropship_fee", "dropship_markup", "marketplace_fulfilment", "marketplace_storage",
-    "freight", "overflow_storage",
+    "freight", "lateral_freight", "overflow_storage",
 )  # fmt: skip
 
 def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -142,9 +142,14 @@ def margin_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.Dat
 
 
 def _freight(inbound: pd.DataFrame) -> pd.DataFrame:
-    """Transfer freight (sim.replenishment) by the day it left the source, charged to the
-    receiving node."""
-    moved = inbound[inbound["shipped_h"].notna()]
-    day = (moved["shipped_h"] // 24).astype(int).rename("day")
+    """Inbound freight, charged to the receiving node: a transfer's (sim.replenishment) on
+    the day it left the source, a purchase order's on the day it was placed."""
+    moved = inbound[inbound["shipped_h"].notna() | (inbound["freight"] > 0)]
+    day = (moved["shipped_h"].fillna(moved["ordered_h"]) // 24).astype(int).rename("day")
+    if "lateral" in moved:  # lateral transfers (sim.lateral) are a line of their own
+        category = pd.Series(np.where(moved["lateral"], "lateral_freight", "freight"),
+                             index=moved.index, name="category")
+        by = moved.groupby([day, moved["node"], category])["freight"].sum().reset_index()
+        return by.rename(columns={"freight": "amount"})
     by = moved.groupby([day, moved["node"]])["freight"].sum().reset_index()
     return by.rename(columns={"freight": "amount"}).assign(category="freight")

@@ -47,7 +47,8 @@ CATEGORY_LABELS = {
     "dropship_markup": "Dropship markup",
     "marketplace_fulfilment": "Marketplace fulfilment fee",
     "marketplace_storage": "Marketplace storage",
-    "freight": "Freight (transfers between nodes)",
+    "freight": "Freight (inbound legs and transfers between nodes)",
+    "lateral_freight": "Freight of lateral transfers between forward nodes",
     "overflow_storage": "Overflow storage (full locations)",
 }
 CREW_LABELS = {

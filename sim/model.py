@@ -17,6 +17,7 @@ from sim.demand import build_catalogue, generate_orders
 from sim.demand_forecast import planning_scenario
 from sim.fulfilment_modes import rule_for
 from sim.geography_source import demand_points_for
+from sim.lateral import LateralDesk
 from sim.node import REVIEW_HOUR, NodeSim
 from sim.picking import PickPlanner
 from sim.record import (
@@ -143,6 +144,7 @@ class Network:
             self.open_po_lines)
         self.policy: RoutingPolicy = (routing if routing is not None
                                       else make_policy(sc.routing, self.routing_context))
+        self.lateral = LateralDesk(self) if sc.lateral_transfers is not None else None
 
         self.returns_delay_days = Sampler(self.streams["returns.delay"], sc.returns.delay_days)
         # Categories with a delay of their own draw it from a stream of their own, so the

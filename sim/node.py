@@ -105,6 +105,7 @@ class NodeSim:
         # Multi-echelon and continuous review (sim.replenishment.connect): the desk of the
         # node it replenishes from, its own desk if it feeds others, its (r, Q) review.
         self.upstream = self.desk = self.on_demand = None
+        self.lateral_out = 0  # units sent to other forward nodes (sim.lateral)
         # Stock on hand in units, value and m3, each integrated exactly over time.
         cat = net.catalogue
         self.stock_units = TimeWeighted(float(on_hand.sum()))
@@ -189,6 +190,9 @@ class NodeSim:
             sh.state = "backordered"
             if self.net.stockouts is not None:  # the customer may not wait (sim.sales)
                 self.net.stockouts.short(self, sh)
+            if self.net.lateral is not None and sh.short is not None \
+                    and sh.state == "backordered":
+                self.net.lateral.short(self, sh)
         else:
             self._allocated(sh)
 
@@ -482,19 +486,28 @@ class NodeSim:
             replenish(self, skus, need[skus], now)
 
     def place_order(self, skus: np.ndarray, units: np.ndarray, ordered_h: float,
-                    arrives_in_h: float) -> None:
+                    arrives_in_h: float, freight: float = 0.0) -> None:
         """A purchase order of `units` of each of `skus`, placed at `ordered_h` and reaching
-        the dock `arrives_in_h` hours from now."""
+        the dock `arrives_in_h` hours from now; its inbound `freight` (currency) is shared
+        among its lines by units."""
         self.on_order[skus] += units
         total = int(units.sum())
-        self.ordered_units += total
-        self.in_supplier_transit += total
+        po = len(self.net.record.po_lines)
+        self.expect_inbound([PurchaseOrderLine(po, int(s), int(q), ordered_h, self.index,
+                                               freight=freight * int(q) / total if freight
+                                               else 0.0)
+                             for s, q in zip(skus, units, strict=True)], arrives_in_h)
+
+    def expect_inbound(self, lines: list[PurchaseOrderLine], arrives_in_h: float) -> None:
+        """One inbound shipment of purchase-order lines (numbered as the next PO, already
+        counted on order) on its way: at the dock `arrives_in_h` hours from now."""
         po_lines = self.net.record.po_lines
         po = len(po_lines)
-        lines = [PurchaseOrderLine(po, int(s), int(q), ordered_h, self.index)
-                 for s, q in zip(skus, units, strict=True)]
+        total = sum(line.units for line in lines)
         po_lines.extend(lines)
         self.with_supplier[po] = lines
+        self.ordered_units += total
+        self.in_supplier_transit += total
 
         def arrive(_ev: simpy.Event) -> None:
             self.in_supplier_transit -= total
@@ -623,6 +636,7 @@ class NodeSim:
             returns_in_receiving=sum(j.units for j in jobs if isinstance(j, ReturnParcel)),
             orders_inside=frozenset(s.order for s in (*self.ready, *self.staged, *in_stations)),
             orders_waiting=frozenset(s.order for s in waiting),
+            lateral_out=self.lateral_out,
             **({} if store is None else {"units_off_shelf": store.off_shelf,
                                          "units_off_shelf_counted": store.lots_units()}),
             **(self.desk.census() if self.desk is not None else {}),

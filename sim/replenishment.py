@@ -122,7 +122,9 @@ def replenish(node: NodeSim, skus: np.ndarray, units: np.ndarray, now: float) ->
         node.upstream.request(node, skus, units, now)
         return
     lead_days = node.lead_time_days() + node._supplier_delay(now)
-    node.place_order(skus, units, now, 24.0 * lead_days)
+    freight = node.net.scenario.stock_policy(node.index).supplier.freight
+    kg = float(node.net.catalogue.weight_kg[skus] @ units)
+    node.place_order(skus, units, now, 24.0 * lead_days, freight.cost(float(units.sum()), kg))
 
 
 def _continuous_review(node: NodeSim, sku: np.ndarray) -> None:
@@ -232,23 +234,13 @@ class TransferDesk:
         tr = net.scenario.stock_policy(dest.index).transfer
         cat = net.catalogue
         kg = sum(float(cat.weight_kg[s]) * u for s, u, _ in pick.lines)
-        freight = tr.cost_per_shipment + tr.cost_per_unit * pick.units + tr.cost_per_kg * kg
-        po_lines = net.record.po_lines
-        po = len(po_lines)
+        freight = tr.cost(pick.units, kg)
+        po = len(net.record.po_lines)
         lines = [PurchaseOrderLine(po, s, u, ordered, dest.index, source=self.source.index,
                                    shipped_h=now, freight=freight * u / pick.units)
                  for s, u, ordered in pick.lines]
-        po_lines.extend(lines)
-        dest.with_supplier[po] = lines
-        dest.ordered_units += pick.units
-        dest.in_supplier_transit += pick.units
         self.shipped_units += pick.units
-
-        def arrive(_ev: object) -> None:
-            dest.in_supplier_transit -= pick.units
-            dest.receive_po(dest.with_supplier.pop(po))
-
-        self.source.env.timeout(24.0 * self.lead_days[dest.index]()).callbacks.append(arrive)
+        dest.expect_inbound(lines, 24.0 * self.lead_days[dest.index]())
 
     def census(self) -> dict[str, int]:
         """The source's transfer counters, and the backlog counted on its requests."""

@@ -17,7 +17,14 @@ import pandas as pd
 from sim import report_interactive as charts
 from sim import report_plots as plots
 from sim import report_tables as tables
-from sim.compare import CATEGORY, PROFIT_KPIS, ComparePlan, CompareTables, tornado_bars
+from sim.compare import (
+    BREAK_EVEN_ON,
+    CATEGORY,
+    PROFIT_KPIS,
+    ComparePlan,
+    CompareTables,
+    tornado_bars,
+)
 from sim.experiments import HEADLINE_KPIS, periods
 from sim.labels import MODE_LABELS, category_label, mode_label, ordered_modes
 from sim.network_map import network_map_png
@@ -137,7 +144,11 @@ def _assumptions(plan: ComparePlan) -> list[str]:
             f"volumes x{', x'.join(f'{v:g}' for v in st.volumes)} of the scenario's orders/day "
             f"with in-house crews scaled to the volume; cost assumptions at "
             f"±{st.cost_swing:.0%}, priced again on the same runs; return rates at "
-            f"x{1 - st.return_rate_swing:g} and x{1 + st.return_rate_swing:g}, simulated.")
+            f"x{1 - st.return_rate_swing:g} and x{1 + st.return_rate_swing:g}, simulated; "
+            f"carrier discounts at x{1 - st.carrier_discount_swing:g} and "
+            f"x{1 + st.carrier_discount_swing:g} of the scenario's (x0: list rates), simulated "
+            "(each parcel is priced in the run). The tornado shows the advantage in "
+            f"{LABELS[BREAK_EVEN_ON[st.break_even_on][0]].split(' (')[0]}.")
         r = sc.returns
         if st.sensitivity_days < r.delay_days.mean + r.transit_days:
             out.append(f"Returns reach the node about {r.delay_days.mean + r.transit_days:g} "
@@ -231,12 +242,13 @@ def findings(plan: ComparePlan, t: CompareTables) -> list[str]:
         out.append(f"Break-even (normal period, {quantity}): {note}.")
     out.extend(_same_service_text(plan, t))
     out.extend(_precision_caution(t.kpis))
-    bars, best, second, gap = tornado_bars(t.tornado)
+    bars, best, second, gap = tornado_bars(t.tornado, t.break_even_on)
     if len(bars):
         top = bars.iloc[0]
         flips = bars[(bars[["low", "high"]] < 0).any(axis=1)]
+        quantity = LABELS[t.break_even_metric[0]].split(" (")[0]
         out.append(f"Most influential assumption for the choice of **{best}** over "
-                   f"**{second}** (base advantage {_fmt(gap)} {cur}/order): "
+                   f"**{second}** (base advantage {_fmt(gap)} {cur}/order in {quantity}): "
                    f"{top['assumption']} (advantage {_fmt(top['low'])} to "
                    f"{_fmt(top['high'])}). " + (
                        "The answer changes within the tested range of: "
@@ -384,13 +396,15 @@ def write_report(plan: ComparePlan, t: CompareTables, out: str | Path,
                                                             include_js=not live,
                                                             div_id="break-even",
                                                             quantity=quantity)
-    bars, best, second, gap = tornado_bars(t.tornado)
+    bars, best, second, gap = tornado_bars(t.tornado, t.break_even_on)
     if len(bars):
         b, s = mode_label(best), mode_label(second)
+        on = t.break_even_on
         figures.append(("tornado.png", "Tornado: what could change the answer",
                         plots.tornado_png(bars, gap, f"Advantage of {b} over {s} "
-                                          f"(cost per order, {cur}); below 0 the answer changes",
-                                          f"{s} minus {b}, {cur} per order")))
+                                          f"({on} per order, {cur}); below 0 the answer changes",
+                                          (f"{s} minus {b}" if on == "cost" else
+                                           f"{b} minus {s}") + f", {cur} per order")))
     for name, _, png in figures:
         (out / name).write_bytes(png)
 

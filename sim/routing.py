@@ -26,6 +26,7 @@ from sim.streams import quantile
 
 __all__ = [
     "AssortmentSplit",
+    "Nearest",
     "NearestWithStock",
     "NetworkView",
     "Overflow",
@@ -211,6 +212,22 @@ class NearestWithStock(PerOrderPolicy):
                     chosen[j] = n
                     break
         return _parts(sku, qty, chosen)
+
+
+class Nearest(PerOrderPolicy):
+    """Every order to its nearest stocking node, in stock or not (a short order waits there):
+    no re-routing, the baseline against which shipping from another node, or moving stock
+    to the nearest one (lateral transfers, sim.lateral), is measured."""
+
+    name = "nearest"
+
+    def route(self, view: NetworkView, order: int) -> list[Part]:
+        """The whole of `order` to the nearest node that is up and stocks (else the nearest
+        that is up)."""
+        sku, qty = view.orders.lines(order)
+        ranked = view.ranked(order)
+        home = next((n for n in ranked if view.stocked[n]), ranked[0])
+        return [Part(home, sku, qty)]
 
 
 class AssortmentSplit(PerOrderPolicy):

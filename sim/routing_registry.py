@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from sim.routing import (
     AssortmentSplit,
+    Nearest,
     NearestWithStock,
     Overflow,
     RoutingContext,
@@ -34,8 +35,8 @@ class Registered(NamedTuple):
 
 POLICIES: dict[str, Registered] = {
     cls.name: Registered(cls, ROUTING_SETTINGS[cls.name])
-    for cls in (NearestWithStock, AssortmentSplit, Overflow, CheapestSingleNode, BatchOptimal,
-                LookAhead, BatchLookAhead)
+    for cls in (NearestWithStock, Nearest, AssortmentSplit, Overflow, CheapestSingleNode,
+                BatchOptimal, LookAhead, BatchLookAhead)
 }
 
 if set(POLICIES) != set(ROUTING_SETTINGS):

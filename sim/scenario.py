@@ -8,6 +8,7 @@ Unknown keys are errors, so a typo never passes silently.
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from collections.abc import Mapping
 from datetime import date, timedelta
@@ -389,11 +390,64 @@ class Geography(Strict):
 # ---------------------------------------------------------------- nodes
 
 
-class Supplier(Strict):
-    """Replenishment supplier: lead time in days (mean and standard deviation)."""
+class Freight(Strict):
+    """What moving one shipment costs, in the scenario's currency: per shipment (a truck or
+    a container: one per `capacity_kg` of it, when given), per unit and per kg."""
 
+    cost_per_shipment: NonNegativeFloat = 0.0
+    cost_per_unit: NonNegativeFloat = 0.0
+    cost_per_kg: NonNegativeFloat = 0.0
+    capacity_kg: PositiveFloat | None = None  # a full truck's or container's payload
+
+    def cost(self, units: float, kg: float) -> float:
+        """Freight of one shipment of `units` weighing `kg` (currency)."""
+        loads = math.ceil(kg / self.capacity_kg) if self.capacity_kg and kg > 0 else 1
+        return self.cost_per_shipment * loads + self.cost_per_unit * units + self.cost_per_kg * kg
+
+
+# Inbound transport modes: typical door-to-door lead time and freight of each, for a
+# scenario that names the mode and not its own quotes (its own values win). Market levels
+# of 2025, rounded; replace them with the client's quotes. Sea: Asia to a US West Coast DC,
+# 25-35 days port to port plus drayage and customs (Freightos/Flexport transit guides), one
+# 40 ft container (about 26,000 kg payload) at about 3,000 USD all in (Freightos Baltic
+# Index FBX01 ranged 2,000-5,000 USD/FEU in 2025). Air: 5-8 days door to door, about
+# 5 USD/kg (TAC Index, Asia to North America). Road FTL: a 53 ft truck, about 2.3 USD/mile
+# (DAT spot van rates) over about 1,000 miles, 20,000 kg payload, 2-4 days. Road LTL:
+# 3-7 days, about 0.35 USD/kg for a few pallets (published LTL rate-per-cwt ranges).
+TRANSPORT_MODES: dict[str, dict[str, object]] = {
+    "sea": {"lead_time_days_mean": 35.0, "lead_time_days_sd": 7.0,
+            "freight": {"cost_per_shipment": 3_000.0, "capacity_kg": 26_000.0}},
+    "air": {"lead_time_days_mean": 7.0, "lead_time_days_sd": 1.5,
+            "freight": {"cost_per_shipment": 150.0, "cost_per_kg": 5.0}},
+    "road_ftl": {"lead_time_days_mean": 3.0, "lead_time_days_sd": 1.0,
+                 "freight": {"cost_per_shipment": 2_300.0, "capacity_kg": 20_000.0}},
+    "road_ltl": {"lead_time_days_mean": 5.0, "lead_time_days_sd": 1.5,
+                 "freight": {"cost_per_shipment": 75.0, "cost_per_kg": 0.35}},
+}
+
+
+class Supplier(Strict):
+    """Replenishment supplier: lead time in days (mean and standard deviation), the inbound
+    leg's transport mode and its freight per purchase order (one shipment)."""
+
+    # A named mode fills in the lead time and freight the scenario does not give
+    # (TRANSPORT_MODES); without one, freight is 0 unless given.
+    transport: Literal["sea", "air", "road_ftl", "road_ltl"] | None = None
     lead_time_days_mean: PositiveFloat = 7.0
     lead_time_days_sd: NonNegativeFloat = 1.5
+    freight: Freight = Freight()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _transport_defaults(cls, data: object) -> object:
+        preset = TRANSPORT_MODES.get(data.get("transport")) if isinstance(data, Mapping) \
+            and isinstance(data.get("transport"), str) else None
+        if preset is None:
+            return data
+        freight = data.get("freight", {})
+        if isinstance(freight, Mapping):  # the quotes given win, field by field
+            freight = {**preset["freight"], **freight}
+        return {**preset, **data, "freight": freight}
 
     def lead_time_dist(self) -> Dist:
         """Lead time in days: gamma with this mean and standard deviation (fixed if sd = 0)."""
@@ -403,7 +457,7 @@ class Supplier(Strict):
                     cv=self.lead_time_days_sd / self.lead_time_days_mean)
 
 
-class Transfer(Strict):
+class Transfer(Freight):
     """How replenishment travels from the node a node replenishes from (sim.replenishment):
     lead time in days from leaving the source to its dock, the source's pickers' seconds per
     transfer line (case pick and load; 0 ships from the shelf at once) and freight in the
@@ -411,9 +465,22 @@ class Transfer(Strict):
 
     lead_time_days: Dist = Dist(dist="gamma", mean=2.0, cv=0.3)
     pick_s_per_line: NonNegativeFloat = 0.0
-    cost_per_shipment: NonNegativeFloat = 0.0
-    cost_per_unit: NonNegativeFloat = 0.0
-    cost_per_kg: NonNegativeFloat = 0.0
+
+
+class LateralTransfers(Strict):
+    """Transfers between forward nodes that hold the same SKUs (sim.lateral): an emergency
+    transfer when a node runs short and another holds spare stock (the nearest first), and
+    an optional periodic rebalancing to equal days of cover. A donor keeps `hold_back_share`
+    of its order-up-to level (the hold-back rule of partial pooling; 0 gives all it has)."""
+
+    nodes: list[str] | None = None  # default: every stocking node that serves customers
+    emergency: bool = True
+    hold_back_share: Probability = 0.5
+    rebalance_every_days: PositiveInt | None = None
+    rebalance_min_units: PositiveInt = 1  # a smaller move is not worth a shipment
+    # Road express between nearby nodes: about a day, a small van or LTL price per shipment.
+    lead_time_days: Dist = Dist(dist="gamma", mean=1.0, cv=0.3)
+    freight: Freight = Freight(cost_per_shipment=75.0, cost_per_kg=0.35)
 
 
 class StockPolicy(Strict):
@@ -1118,6 +1185,13 @@ class NearestWithStockSettings(Strict):
     policy: Literal["nearest_with_stock"] = "nearest_with_stock"
 
 
+class NearestSettings(Strict):
+    """nearest: every order to its nearest stocking node, waiting there when short (no
+    re-routing; no parameters)."""
+
+    policy: Literal["nearest"] = "nearest"
+
+
 class AssortmentSplitSettings(Strict):
     """assortment_split: each line to the nearest node carrying its SKU, the long tail to a
     dropship supplier (no parameters; the assortment is `inventory.fast_mover_share`)."""
@@ -1185,9 +1259,9 @@ class BatchLookaheadSettings(_Batching, _LookingAhead):
 
 # One settings model per routing policy; sim.routing_registry pairs each with its policy
 # class (and checks it names the same policies).
-_ROUTING_MODELS = (NearestWithStockSettings, AssortmentSplitSettings, OverflowSettings,
-                   CheapestSingleNodeSettings, BatchOptimalSettings, LookaheadSettings,
-                   BatchLookaheadSettings)
+_ROUTING_MODELS = (NearestWithStockSettings, NearestSettings, AssortmentSplitSettings,
+                   OverflowSettings, CheapestSingleNodeSettings, BatchOptimalSettings,
+                   LookaheadSettings, BatchLookaheadSettings)
 ROUTING_SETTINGS: dict[str, type[Strict]] = {
     cls.model_fields["policy"].default: cls for cls in _ROUTING_MODELS}
 ROUTING_POLICIES: tuple[str, ...] = tuple(ROUTING_SETTINGS)
@@ -1319,6 +1393,7 @@ class Scenario(Strict):
     routing: RoutingSettings = NearestWithStockSettings()
     alternatives: Alternatives = Alternatives()
     sales: Sales = Sales()
+    lateral_transfers: LateralTransfers | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -1363,6 +1438,10 @@ class Scenario(Strict):
             for node in getattr(self.inventory, field) or {}:
                 if node not in ids:
                     raise ValueError(f"inventory.{field} names unknown node {node!r}")
+        lateral = self.lateral_transfers
+        for node in (lateral.nodes or []) if lateral is not None else []:
+            if node not in ids:
+                raise ValueError(f"lateral_transfers.nodes names unknown node {node!r} {ids}")
         return self
 
     @model_validator(mode="after")

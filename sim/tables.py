@@ -196,14 +196,16 @@ def _inbound(rec: Recorder) -> pd.DataFrame:
     df["node"] = _names(_node_ids(rec), df["node"])
     df["sku"] = _names(rec.names.sku_ids, df["sku"])
     df["dock_to_stock_h"] = df["putaway_h"] - df["dock_h"]
-    if any(line.source >= 0 for line in rec.po_lines):
+    if any(line.source >= 0 or line.freight for line in rec.po_lines):
         # Transfers from another node (sim.replenishment): where from ("supplier" for a
-        # purchase order), when they left there, and their freight.
+        # purchase order), when they left there (nan: a supplier's), and their freight.
         source = np.array([line.source for line in rec.po_lines])
         df["source"] = np.where(source >= 0, _names(_node_ids(rec), pd.Series(source.clip(0))),
                                 "supplier")
         df["shipped_h"] = [line.shipped_h for line in rec.po_lines]
         df["freight"] = [line.freight for line in rec.po_lines]
+        if any(line.lateral for line in rec.po_lines):
+            df["lateral"] = [line.lateral for line in rec.po_lines]
     # When each line left each inbound stage (nodes with inbound_stages only; nan where a
     # line skipped a sampled stage or has not reached it).
     stages = dict.fromkeys(k for line in rec.po_lines for k in line.stage_h or ())

@@ -12,7 +12,9 @@ from sim.compare import (
     CompareSettings,
     CompareTables,
     _crossings,
+    _tornado_rows,
     plan_compare,
+    tornado_bars,
 )
 from sim.report import _kpi_table, findings, write_report
 
@@ -127,3 +129,56 @@ def test_the_cli_refuses_an_unknown_break_even_quantity_with_exit_2():
                                    "--break-even-on", "revenue"])
     assert res.exit_code == 2
     assert "--break-even-on" in res.output and "revenue" in res.output
+
+
+def _tornado(values: dict[tuple[str, str], dict[str, tuple[float, float]]]) -> pd.DataFrame:
+    """A tornado table from {(assumption, level): {mode: (cost, profit)}}."""
+    return pd.DataFrame([{"assumption": a, "level": lv, "mode": m, "cost_per_order": c,
+                          "profit_per_order": p}
+                         for (a, lv), by_mode in values.items()
+                         for m, (c, p) in by_mode.items()])
+
+
+def test_the_tornado_on_profit_ranks_by_profit_not_cost():
+    # in-house is cheaper per order, 3PL earns more (it loses fewer sales): on cost the
+    # choice is in-house by 1, on profit 3PL by 2.5; a rent rise flips neither.
+    t = _tornado({("base", "base"): {"in_house": (10.0, 20.0), "3pl": (11.0, 22.5)},
+                  ("rent", "low"): {"in_house": (9.0, 21.0), "3pl": (11.0, 22.5)},
+                  ("rent", "high"): {"in_house": (11.5, 18.5), "3pl": (11.0, 22.5)}})
+    bars, best, second, gap = tornado_bars(t, "cost")
+    assert (best, second, gap) == ("in_house", "3pl", pytest.approx(1.0))
+    assert bars.set_index("assumption").loc["rent", "high"] == pytest.approx(-0.5)
+    bars, best, second, gap = tornado_bars(t, "profit")
+    assert (best, second, gap) == ("3pl", "in_house", pytest.approx(2.5))
+    rent = bars.set_index("assumption").loc["rent"]
+    assert (rent["low"], rent["high"]) == (pytest.approx(1.5), pytest.approx(4.0))
+
+
+def test_a_cost_priced_again_moves_profit_by_as_much_the_other_way():
+    plan = plan_compare(load_scenario(SCENARIOS / "us_one_node_in_house.yaml"),
+                        CompareSettings(modes=("in_house",), volumes=(1.0,)))
+    sens = pd.DataFrame([{"mode": "in_house", "role": "volume", "level": "base",
+                          "factor": 1.0, "cost_per_order": 10.0 + r, "profit_per_order": 5.0,
+                          "recost:labour_rate-high:cost_per_order": 12.0 + r}
+                         for r in (0.0, 1.0)])
+    rows = _tornado_rows(plan, sens).set_index(["assumption", "level"])
+    assert rows.loc[("labour rate", "high"), "cost_per_order"] == pytest.approx(12.5)
+    assert rows.loc[("labour rate", "high"), "profit_per_order"] == pytest.approx(3.0)
+    # no priced-again column: the base value, and a simulated assumption with no run too
+    assert rows.loc[("labour rate", "low"), "profit_per_order"] == pytest.approx(5.0)
+    assert rows.loc[("carrier discount", "low"), "cost_per_order"] == pytest.approx(10.5)
+
+
+def test_the_carrier_discount_is_simulated_for_modes_that_get_it():
+    sc = load_scenario(SCENARIOS / "us_one_node_in_house.yaml")
+    plan = plan_compare(sc, CompareSettings(modes=("in_house", "3pl", "dropship"),
+                                            volumes=(1.0,), carrier_discount_swing=1.0))
+    runs = {(plan.roles[t.key][0], plan.roles[t.key][1], t.changes["mode"]): t
+            for t in plan.tasks if t.key in plan.roles}
+    discount = {k[1:]: t for k, t in runs.items() if k[0] == "carrier discount"}
+    # dropship parcels are the supplier's: no run; list rates (x0) and twice the discount
+    assert set(discount) == {(lv, m) for lv in ("low", "high") for m in ("in_house", "3pl")}
+    base = sc.costs.in_house.carrier_discount
+    assert discount[("low", "in_house")].changes["costs.in_house.carrier_discount"] == 0.0
+    assert discount[("high", "in_house")].changes[
+        "costs.in_house.carrier_discount"] == pytest.approx(2 * base)

@@ -75,7 +75,7 @@ def compare(
     break_even_on: BreakEvenOn = typer.Option(
         BreakEvenOn.cost, "--break-even-on", help="Draw the break-even on cost per shipped "
         "order (the cheapest mode wins) or on profit per shipped order (the most "
-        "profitable)."),
+        "profitable); the tornado shows the advantage in the same quantity."),
 ) -> None:
     """Compare fulfilment modes on the same demand, normal period and under the spikes."""
     from sim.compare import CompareSettings, plan_compare, run_compare

@@ -99,6 +99,7 @@ class NodeCensus:
     transfers_picking: int = 0
     transfers_shipped: int = 0
     transfers_waiting: int = 0
+    lateral_out: int = 0  # units it sent other forward nodes (sim.lateral)
     # With storage locations (sim.storage): units off the shelf (waiting at the dock or in
     # overflow) by the storage's counter, and counted on its queue and units on their way.
     units_off_shelf: int = 0

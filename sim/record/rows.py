@@ -101,6 +101,7 @@ class PurchaseOrderLine:
     source: int = -1
     shipped_h: float = math.nan
     freight: float = 0.0
+    lateral: bool = False  # a lateral transfer between forward nodes (sim.lateral)
 
 
 class PickTour(NamedTuple):
