@@ -85,7 +85,7 @@ class RunResult:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = []
-        names = [*TABLES, *(["parcels"] if "parcels" in self.tables else []),
+        names = [*TABLES, *[k for k in ("parcels", "storage") if k in self.tables],
                  *(n for n in ACCURACY_TABLES if n in self.tables),
                  *(["order_lines"] if self.export is not None else [])]
         for name in names:

@@ -139,11 +139,16 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
         # A node others replenish from also loses the units it takes off its shelf for them,
         # and owes them what it could not yet fill (sim.replenishment); a forward node, what
         # it sent others (sim.lateral); counts and pick exceptions write off units the shelf
-        # lost (sim.cycle_counts).
+        # lost (sim.cycle_counts). Units that found no storage location (sim.storage) are off
+        # the shelf: waiting at the dock or in overflow.
         expected = (c.initial_units + c.putaway_units + restocked - allocated
                     - c.transfers_allocated - c.lateral_out - written_off)
-        _check(problems, expected == c.on_hand_units,
-               f"{node}: stock balance {expected} != on hand {c.on_hand_units}")
+        _check(problems, expected == c.on_hand_units + c.units_off_shelf,
+               f"{node}: stock balance {expected} != on hand {c.on_hand_units} + off the "
+               f"shelf {c.units_off_shelf}")
+        _check(problems, c.units_off_shelf == c.units_off_shelf_counted,
+               f"{node}: units off the shelf {c.units_off_shelf} counted, "
+               f"{c.units_off_shelf_counted} on the storage queue and on their way back")
         _check(problems, c.units_short + c.transfers_waiting == c.backordered_units,
                f"{node}: backordered units {c.units_short} + transfers waiting "
                f"{c.transfers_waiting} != {c.backordered_units}")
@@ -176,6 +181,8 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
                f"inspection {c.returns_in_receiving} + on the way {c.returns_on_the_way}")
         _check(problems, restocked <= c.returns_inspected,
                f"{node}: restocked {restocked} > inspected {c.returns_inspected}")
+    if rec.storage is not None:
+        balance["units_off_shelf"] = sum(c.units_off_shelf for c in census)
     if "source" in tables["inbound"].columns:
         _check_echelons(problems, rec, tables, balance)
     if problems:
@@ -248,7 +255,7 @@ def _check_echelons(problems: list[str], rec: Recorder, tables: dict[str, pd.Dat
     restocked = int(ships.loc[mine, "restocked_units"].sum())
     to_customers = int(ships.loc[mine, "units"].sum()) - sum(c.units_short for c in stocking)
     start = sum(c.initial_units for c in stocking) + from_suppliers + restocked
-    shelves = sum(c.on_hand_units for c in stocking)
+    shelves = sum(c.on_hand_units + c.units_off_shelf for c in stocking)
     # units the counts and pick exceptions wrote off (sim.cycle_counts) left the record
     written_off = int(tables["counts"]["written_off"].sum()) if "counts" in tables else 0
     balance["units_in_transfer"] = in_transfer

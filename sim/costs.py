@@ -12,6 +12,7 @@ import pandas as pd
 from sim.fulfilment_modes import MONTH_DAYS, NodeLedger, rule_for
 from sim.kpis import SHIPPING_CATEGORIES
 from sim.scenario import Scenario
+from sim.storage import overflow_cost
 from sim.tables import station_names
 
 __all__ = ["CATEGORIES", "COLUMNS_READ", "MARGIN_COLUMNS", "MARGIN_COLUMNS_READ", "MONTH_DAYS",
@@ -25,7 +26,7 @@ CATEGORIES = (
     "labour", "rent", "equipment", "packaging", "carrier", "holding", "returns_handling",
     "3pl_account", "3pl_storage", "3pl_receiving", "3pl_pick_pack", "3pl_returns",
     "dropship_fee", "dropship_markup", "marketplace_fulfilment", "marketplace_storage",
-    "freight", "lateral_freight",
+    "freight", "lateral_freight", "overflow_storage",
 )  # fmt: skip
 
 def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -49,6 +50,8 @@ def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataF
         rule_for(spec).costs(book)
         if spec.packaging is not None:
             _packaging_by_carton(rows, first, spec.id, tables.get("parcels"))
+        if spec.storage is not None and spec.storage.when_full == "overflow":
+            rows.append(overflow_cost(spec.storage.overflow, spec.id, tables["storage"]))
     if "freight" in inbound.columns:
         rows.append(_freight(inbound))
     ledger = pd.concat([r for r in rows if len(r)], ignore_index=True)

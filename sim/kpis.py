@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.fulfilment_modes import rule_for
 from sim.scenario import Scenario
+from sim.storage import storage_kpis
 from sim.tables import station_names
 
 __all__ = ["ACCURACY_BASIS", "ACCURACY_EXPLAINED", "COLUMNS_READ", "COST_BASIS", "LOST_BASIS",
@@ -272,6 +273,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
            if "parcels" in tables else {}),
         **({"accuracy": accuracy_kpis(tables, warm_h, 24.0 * end_day, horizon_h, n_left)}
            if "accuracy" in tables else {}),
+        **({"storage": storage_kpis(tables["storage"], costs, scenario.run.warmup_days,
+                                    end_day)} if "storage" in tables else {}),
         **money,
     }
 

@@ -49,6 +49,7 @@ CATEGORY_LABELS = {
     "marketplace_storage": "Marketplace storage",
     "freight": "Freight (inbound legs and transfers between nodes)",
     "lateral_freight": "Freight of lateral transfers between forward nodes",
+    "overflow_storage": "Overflow storage (full locations)",
 }
 CREW_LABELS = {
     "receivers": "Receivers",

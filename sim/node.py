@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
+from optimize.errors import InvalidInput
 from sim.accuracy import NodeErrors, reject_line
 from sim.cartons import CartonPacker, NodeCartons
 from sim.cycle_counts import ShelfRecord
@@ -34,6 +35,7 @@ from sim.record import (
 from sim.replenishment import order_need, replenish
 from sim.scenario import Dist, Node
 from sim.station import Station, flex_workers
+from sim.storage import NodeStorage, scenario_storage_problems
 from sim.streams import Sampler
 
 if TYPE_CHECKING:
@@ -92,6 +94,9 @@ class NodeSim:
         self.on_order = net.on_order[index]
         self.backordered = net.backordered[index]
         self.initial_units = int(on_hand.sum())
+        # Storage locations (sim.storage): the initial stock that finds no room starts in
+        # the queue (at the dock or in overflow), counted as on order.
+        self.storage = self._storage(net) if spec.storage is not None and self.stocking else None
         self.ordered_units = 0  # purchase orders placed
         self.in_supplier_transit = 0
         self.with_supplier: dict[int, list[PurchaseOrderLine]] = {}  # by purchase order
@@ -212,6 +217,24 @@ class NodeSim:
                 self.net.lateral.short(self, sh)
         else:
             self._allocated(sh)
+
+    def _storage(self, net: Network) -> NodeStorage:
+        cat = net.catalogue
+        problems = scenario_storage_problems(net.scenario, cat)
+        mine = [p for p in problems if p.path.startswith(f"nodes[{self.index}].")]
+        if mine:
+            raise InvalidInput(mine)
+        store = NodeStorage(self.env, self.spec.storage, self.on_hand, cat.cube_m3, self.index,
+                            self._from_queue)
+        start = self.on_hand.copy()
+        self.on_hand[:] = 0
+        for s in np.flatnonzero(start).tolist():
+            units = int(start[s])
+            took = store.admit(s, units, queue_first=False)
+            self.on_hand[s] = took
+            self.on_order[s] += units - took
+        store.start()
+        return store
 
     def _stock_moved(self, sku: int, units: int) -> None:
         now = self.env.now
@@ -441,6 +464,25 @@ class NodeSim:
 
     # ------------------------------------------------------------ stock arriving
     def add_stock(self, sku: int, units: int) -> None:
+        """Units arrive: fill waiting backorders first (FIFO), the rest on hand; with storage
+        locations, the rest beyond the room they find queue off the shelf (sim.storage),
+        counted as on order until they are put away."""
+        store = self.storage
+        if store is not None:
+            direct = min(units, int(self.backordered[sku])) if self.on_hand[sku] == 0 else 0
+            took = direct + store.admit(sku, units - direct)
+            self.on_order[sku] += units - took
+            if took:
+                self._shelve(sku, took)
+            return
+        self._shelve(sku, units)
+
+    def _from_queue(self, sku: int, units: int) -> None:
+        """Units off the shelf (waiting or back from overflow) go into their locations."""
+        self.on_order[sku] -= units
+        self._shelve(sku, units)
+
+    def _shelve(self, sku: int, units: int) -> None:
         """Units become available: fill waiting backorders first (FIFO), the rest on hand."""
         on_hand = self.on_hand
         on_hand[sku] += units
@@ -466,6 +508,8 @@ class NodeSim:
             self._stock_moved(sku, units - taken)
         if self.desk is not None:
             self.desk.stock_arrived(sku)
+        if self.storage is not None:
+            self.storage.noted(sku)
 
     def _reviews(self):
         period_h = 24.0 * self.net.scenario.stock_policy(self.index).review_period_days
@@ -617,6 +661,11 @@ class NodeSim:
 
     def census(self) -> NodeCensus:
         """Where this node's shipments, units and stock are now, counted from its containers."""
+        store = self.storage
+        if store is not None:  # the run's end: close the last day, hand the rows over
+            store.close(self.env.now, final=True)
+            record = self.net.record
+            record.storage = [*(record.storage or []), *store.rows]
         waiting = list({id(s): s for q in self.backorders.values() for s in q}.values())
         if self.shelf is not None:
             self.shelf.close()
@@ -646,6 +695,8 @@ class NodeSim:
             orders_inside=frozenset(s.order for s in (*self.ready, *self.staged, *in_stations)),
             orders_waiting=frozenset(s.order for s in waiting),
             lateral_out=self.lateral_out,
+            **({} if store is None else {"units_off_shelf": store.off_shelf,
+                                         "units_off_shelf_counted": store.lots_units()}),
             **(self.desk.census() if self.desk is not None else {}),
         )
 

@@ -1,5 +1,5 @@
 """PNG plots of a run: orders vs shipments per day, backlog, on-time % per day, utilisation,
-the network map
+the network map, and storage occupancy by day when a node has storage locations
 (crews named as a client reads them, legends outside the data)."""
 
 from __future__ import annotations
@@ -103,7 +103,26 @@ def plot_run(scenario: Scenario, tables: dict[str, pd.DataFrame], out_dir: str |
     legend_outside(ax)
     paths.append(_save(fig, out / "utilisation.png"))
     paths.append(write_network_map(scenario, out / "network_map.png"))
+    if "storage" in tables:
+        paths.append(_occupancy(scenario, tables["storage"], out / "storage_occupancy.png"))
     return paths
+
+
+def _occupancy(scenario: Scenario, storage: pd.DataFrame, path: Path) -> Path:
+    """Occupancy of each node's location types by day (end of day, and the day's peak),
+    against the capacity line."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for (node, kind), d in storage.groupby(["node", "location_type"], sort=True):
+        line, = ax.plot(d["day"], d["occupancy_pct"], marker=".", lw=1,
+                        label=f"{node}: {humanise(kind)} (end of day)")
+        ax.plot(d["day"], d["peak_occupancy_pct"], ls="--", lw=1, color=line.get_color(),
+                label=f"{node}: {humanise(kind)} (day's peak)")
+    _shade_events(ax, scenario)
+    ax.axhline(100, color="k", lw=1, label="capacity (every location in use)")
+    ax.set(xlabel="day", ylabel="% of locations in use", ylim=(0, 105),
+           title="Storage occupancy by day")
+    legend_outside(ax)
+    return _save(fig, path)
 
 
 def _share_by_order_day(flag: pd.Series, order_day: pd.Series, due_day: pd.Series,

@@ -46,6 +46,8 @@ def preflight(scenario: Scenario) -> None:
         problems.append(FieldProblem("inventory.forecast_errors", "no such file", str(errors)))
     if scenario.demand.orders_file is not None:
         problems.extend(_replay_problems(scenario, known))
+    if any(n.storage is not None for n in scenario.nodes):
+        problems.extend(_storage_problems(scenario))
     if problems:
         raise InvalidInput(problems)
 
@@ -72,3 +74,14 @@ def _replay_problems(scenario: Scenario, known: set[str]) -> list[FieldProblem]:
                 "(fulfil calibrate writes a scenario that lists them)",
                 str(scenario.demand.orders_file)))
     return out
+
+
+def _storage_problems(scenario: Scenario) -> list[FieldProblem]:
+    """Carried SKUs that fit no storage location type of their node (sim.storage), for the
+    first replication's catalogue."""
+    from sim.demand import build_catalogue
+    from sim.storage import scenario_storage_problems
+    from sim.streams import Streams
+
+    cat = build_catalogue(scenario, Streams(scenario.run.seed, 0))
+    return scenario_storage_problems(scenario, cat)

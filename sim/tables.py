@@ -11,6 +11,7 @@ from sim.accuracy import accuracy_tables
 from sim.cartons import parcel_table
 from sim.record import LOST_REASONS, HourlySample, Recorder
 from sim.record.column_table import ColumnTable
+from sim.storage import storage_table
 
 __all__ = ["DAILY_SHIPMENT_COLUMNS", "build_tables", "order_table", "shipment_table",
            "small_tables", "station_names"]
@@ -268,8 +269,9 @@ def _sales(rec: Recorder, lost: pd.DataFrame) -> pd.DataFrame:
 def small_tables(rec: Recorder, ships: ColumnTable) -> dict[str, pd.DataFrame]:
     """The daily, hourly, inbound and pick-tour tables (a row per node and day or hour, per
     purchase-order line, per pick tour), the sales (a row per order) and lost-sales tables
-    (a row per line not sold), in memory; and the parcels (a row per carton) when a node
-    packs into cartons."""
+    (a row per line not sold), in memory; the parcels (a row per carton) when a node
+    packs into cartons, and the storage table (a row per node, location type and day) when
+    a node has storage locations."""
     lost = _lost_sales(rec)
     small = {
         "pick_tours": _pick_tours(rec),
@@ -282,6 +284,8 @@ def small_tables(rec: Recorder, ships: ColumnTable) -> dict[str, pd.DataFrame]:
     if rec.parcels is not None:
         small["parcels"] = parcel_table(rec.parcels, rec.names.node_ids)
     small.update(accuracy_tables(rec))  # nodes with an accuracy section only
+    if rec.storage is not None:
+        small["storage"] = storage_table(rec.storage, rec.names.node_ids)
     return small
 
 

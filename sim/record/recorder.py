@@ -100,6 +100,10 @@ class NodeCensus:
     transfers_shipped: int = 0
     transfers_waiting: int = 0
     lateral_out: int = 0  # units it sent other forward nodes (sim.lateral)
+    # With storage locations (sim.storage): units off the shelf (waiting at the dock or in
+    # overflow) by the storage's counter, and counted on its queue and units on their way.
+    units_off_shelf: int = 0
+    units_off_shelf_counted: int = 0
 
 
 @dataclass
@@ -126,6 +130,7 @@ class Recorder:
     prices: np.ndarray | None = None  # selling price per SKU (currency)
     parcels: list[tuple] | None = None  # a row per carton shipped when a node packs (sim.cartons)
     accuracy: object | None = None  # sim.accuracy.AccuracyLog when a node has an accuracy section
+    storage: list[tuple] | None = None  # sim.storage.STORAGE_ROW rows when a node has storage
 
     def __post_init__(self) -> None:
         if self.routed is None:
