@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.fulfilment_modes import rule_for
+from sim.returns_cost import returns_kpis
 from sim.scenario import Scenario
 from sim.tables import station_names
 
@@ -61,7 +62,7 @@ def utilisation_table(daily: pd.DataFrame, warmup_day: int) -> pd.DataFrame:
 
 _ORDER_COLUMNS = ["order", "created_h", "cancelled", "units", "promised_day", "on_time",
                   "within_2_days", "shipped_h", "delivered_h", "click_to_ship_h",
-                  "click_to_door_days", "n_shipments", "split"]
+                  "click_to_door_days", "n_shipments", "split", "returned"]
 _SHIPMENT_COLUMNS = ["order", "node", "created_h", "units", "filled_on_arrival", "shipped_h",
                      "value", "return_received_h", "inspected_h", "returned_units",
                      "restocked_units"]
@@ -216,9 +217,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     same_day = (shipped_day == day.loc[eligible]).astype(float)
     returned_received = s("returned_units", received)
     returned_inspected = s("returned_units", inspected)
-    money = _money_kpis(tables, orders, is_live, n_left, float(by_cat.sum()),
-                        (~orders["cancelled"] & (left >= warm_h)
-                         & (left < 24.0 * end_day)).to_numpy())
+    left_window = (~orders["cancelled"] & (left >= warm_h) & (left < 24.0 * end_day)).to_numpy()
+    money = _money_kpis(tables, orders, is_live, n_left, float(by_cat.sum()), left_window)
 
     return {
         "orders": int(in_window.sum()),
@@ -257,6 +257,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
         "returns_restocked_pct": (100.0 * s("restocked_units", inspected).sum()
                                   / returned_inspected.sum()
                                   if returned_inspected.sum() else math.nan),
+        **({"returns": returns_kpis(tables["returns"], costs, orders["returned"][
+            left_window], warm_h, 24.0 * end_day, n_left)} if "returns" in tables else {}),
         "total_cost": float(by_cat.sum()),
         "orders_shipped_in_window": n_left,
         "cost_per_order": float(by_cat.sum() / n_left) if n_left else math.nan,
@@ -287,7 +289,8 @@ def _money_kpis(tables: dict[str, pd.DataFrame], orders: pd.DataFrame, is_live: 
     def total(column: str) -> float:
         return float(margin[column][mine].sum())
 
-    net_revenue = total("revenue") + total("shipping_fee") - total("refund")
+    net_revenue = (total("revenue") + total("shipping_fee") - total("refund")
+                   + total("recovery"))
     product = total("product_cost") - total("restock_credit")
     profit = net_revenue - product - total_cost
     live = number[is_live]
@@ -304,6 +307,7 @@ def _money_kpis(tables: dict[str, pd.DataFrame], orders: pd.DataFrame, is_live: 
         "revenue": total("revenue"),
         "shipping_fee_revenue": total("shipping_fee"),
         "refunds": total("refund"),
+        "recovery_revenue": total("recovery"),  # refurbished units sold off
         "net_revenue": net_revenue,
         "product_cost": product,
         "gross_margin": profit,

@@ -28,6 +28,7 @@ from sim.record import (
 )
 from sim.replay import replay_orders
 from sim.replenishment import connect
+from sim.returns_cost import ReturnsDesk
 from sim.routing import NetworkView, RoutingContext, RoutingPolicy
 from sim.routing_registry import make_policy
 from sim.sales import Stockouts, sku_prices
@@ -128,7 +129,12 @@ class Network:
             services=tuple(s.name for s in sc.demand.service_levels),
             stocking=tuple(bool(x) for x in stocked), horizon_h=self.horizon_h,
         ), self.orders, keep_lines=keep_lines, spool=spool, prices=self.prices,
-            parcels=[] if any(n.packaging for n in sc.nodes) else None)
+            parcels=[] if any(n.packaging for n in sc.nodes) else None,
+            unit_value=self.catalogue.unit_value)
+        self.returns_desk = ReturnsDesk(self)  # labels, refunds, disposition (sim.returns_cost)
+        self.record.return_reasons = tuple(self.returns_desk.reason_names)
+        self.record.refurbish = (sc.returns.refurbish_cost_per_unit,
+                                 sc.returns.refurbish_discount)
         for po in pipeline:  # purchase orders on their way at the start (steady state)
             skus = np.flatnonzero(po.units)
             self.nodes[po.node].place_order(skus, po.units[skus], 24.0 * po.ordered_day,

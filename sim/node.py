@@ -76,6 +76,7 @@ class NodeSim:
         self.stocking = self.mode.stocks
         self.up = True
         sc = net.scenario
+        self.rate_factor = self.mode.carrier_rate_factor(sc)  # off the carriers' list rates
         rng = net.streams
         horizon, wd = sc.run.horizon_days, sc.run.start_weekday
         self.ready: list[Shipment] = []  # allocated, waiting for release
@@ -119,10 +120,9 @@ class NodeSim:
             if spec.packaging is None:
                 self.cartons = None
             else:
-                rate_factor = self.mode.carrier_rate_factor(sc)
                 self.cartons = NodeCartons(CartonPacker.for_node(
                     sc, spec.packaging, net.carriers, cat.ids, cat.cube_m3, cat.weight_kg,
-                    rate_factor), index, rate_factor)
+                    self.rate_factor), index, self.rate_factor)
             self.outbound = self._outbound_stages(by_crew)
             self._stage_done = [partial(self._after_stage, k) for k in range(len(self.outbound))]
             self.inbound = self._inbound_stages(by_crew)
@@ -353,6 +353,9 @@ class NodeSim:
             unit_weight_kg=cat.weight_kg, distance_km=distance,
             days_left=np.array([s.promised_day for s in going], float) - ship_day,
             carriers=net.carriers, streams=net.streams, carrier_delay_days=net.carrier_delay))
+        # A customer sends units back in the largest carton their shipment came in.
+        boxes = None if cartons is None else [
+            max((p.dims_cm for p in cartons.packed[s.index][0]), key=np.prod) for s in going]
         if cartons is not None:  # each carton is a parcel billed on its own
             cost = cartons.bill(going, row, net.carriers.band(distance), net.carriers, now,
                                 net.record.parcels)
@@ -362,8 +365,10 @@ class NodeSim:
         record.units_shipped += int(qty.sum())
         returned = net.streams["returns.units"].binomial(qty, cat.return_rate[sku])
         price = net.prices[sku]
-        record.sold(going, np.add.reduceat(price * qty, bounds[:-1]),
-                    np.add.reduceat(price * returned, bounds[:-1]))  # refunds reverse sales
+        reversed_ = net.returns_desk.handed_over(
+            self.rate_factor, going, sku, bounds, returned, row, net.carriers.band(distance),
+            boxes)
+        record.sold(going, np.add.reduceat(price * qty, bounds[:-1]), reversed_)
         per_ship = np.add.reduceat(returned, bounds[:-1])
         back_days = net.scenario.returns.transit_days
         for i, s in enumerate(going):
@@ -527,9 +532,7 @@ class NodeSim:
         net = self.net
         self.returns_in_inspection -= parcel.units
         self.returns_inspected += parcel.units
-        rate = net.scenario.returns.restock_share
-        # Restock each returned unit with the restock share; the rest is disposed.
-        keep = net.streams["returns.restock"].binomial(parcel.units_per_line, rate)
+        keep = net.returns_desk.inspect(parcel, self.env.now)
         restocked = int(keep.sum())
         for s, k in zip(parcel.sku, keep, strict=True):
             if k:

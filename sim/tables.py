@@ -10,6 +10,8 @@ import pandas as pd
 from sim.cartons import parcel_table
 from sim.record import LOST_REASONS, HourlySample, Recorder
 from sim.record.column_table import ColumnTable
+from sim.returns_cost import returns_table
+from sim.sales import basket_values
 
 __all__ = ["DAILY_SHIPMENT_COLUMNS", "build_tables", "order_table", "shipment_table",
            "small_tables", "station_names"]
@@ -241,10 +243,7 @@ def _sales(rec: Recorder, lost: pd.DataFrame) -> pd.DataFrame:
     ob = rec.orders
     n = ob.n
     price = rec.prices if rec.prices is not None else np.zeros(len(rec.names.sku_ids))
-    line_value = price[ob.line_sku] * ob.line_qty
-    basket = (np.add.reduceat(line_value, ob.line_start[:-1]) if len(line_value)
-              else np.zeros(n))
-    basket[np.diff(ob.line_start) == 0] = 0.0  # reduceat repeats a value for empty orders
+    basket = basket_values(ob, price)
     sales = rec.sales.array()
     order = sales["order"]
     lost_order = lost["order"].to_numpy(np.int64)
@@ -256,6 +255,21 @@ def _sales(rec: Recorder, lost: pd.DataFrame) -> pd.DataFrame:
                                   minlength=n).astype(np.int64),
         "lost_value": np.bincount(lost_order, lost["value"].to_numpy(float), minlength=n),
     })
+
+
+def _returns(rec: Recorder, ships: ColumnTable) -> pd.DataFrame:
+    """One row per returned line and reason (sim.returns_cost.returns_table)."""
+    lines = rec.return_lines.array()
+    received = pd.Series(dtype=float)
+    if len(lines):
+        received = pd.Series(ships.get("return_received_h"), index=ships.get("shipment"))
+    price = rec.prices if rec.prices is not None else np.zeros(len(rec.names.sku_ids))
+    value = (rec.unit_value if rec.unit_value is not None
+             else np.zeros(len(rec.names.sku_ids)))
+    return returns_table(rec.return_labels.array(), lines, rec.return_dispositions.array(),
+                         {"unit_value": value, "price": price, "node_ids": _node_ids(rec),
+                          "sku_ids": rec.names.sku_ids, "reasons": rec.return_reasons},
+                         rec.refurbish, received)
 
 
 def small_tables(rec: Recorder, ships: ColumnTable) -> dict[str, pd.DataFrame]:
@@ -271,6 +285,7 @@ def small_tables(rec: Recorder, ships: ColumnTable) -> dict[str, pd.DataFrame]:
         "inbound": _inbound(rec),
         "sales": _sales(rec, lost),
         "lost_sales": lost,
+        "returns": _returns(rec, ships),
     }
     if rec.parcels is not None:
         small["parcels"] = parcel_table(rec.parcels, rec.names.node_ids)
