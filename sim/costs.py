@@ -130,12 +130,12 @@ def margin_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.Dat
     s = sales.set_index("order").loc[order]
     orders = tables["orders"]
     service = orders.set_index("order")["service"].reindex(order).to_numpy()
+    fee = shipping_fees(scenario, service, s["basket_value"].to_numpy())
+    if "exchange_of" in s.columns:  # an exchange ships free
+        fee[s["exchange_of"].to_numpy() >= 0] = 0.0
     out = pd.DataFrame({"order": order, "day": per_order["day"].to_numpy(),
-                        "service": service,
-                        "revenue": s["revenue"].to_numpy(),
-                        "shipping_fee": shipping_fees(scenario, service,
-                                                      s["basket_value"].to_numpy()),
-                        "refund": s["refund"].to_numpy()})
+                        "service": service, "revenue": s["revenue"].to_numpy(),
+                        "shipping_fee": fee, "refund": s["refund"].to_numpy()})
     for c in ("restock_credit", "product_cost", "shipping_cost", "fulfilment_cost"):
         out[c] = per_order[c].to_numpy()
     returns = tables.get("returns")

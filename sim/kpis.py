@@ -131,13 +131,19 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     # No filtered copy of a whole table: a month of a large network has millions of rows, so
     # each KPI takes the one column it needs, under the window's mask.
     orders, ships = tables["orders"], tables["shipments"]
-    in_window = (orders["created_h"] >= warm_h).to_numpy()
+    # An exchange (sim.returns_cost) is a return's cost, not demand: it counts in no order
+    # KPI and in no fill rate, and its costs fall on the customers' own orders.
+    exchange = (tables["sales"]["exchange_of"].to_numpy() >= 0
+                if "sales" in tables and "exchange_of" in tables["sales"]
+                else np.zeros(len(orders), bool))
+    in_window = (orders["created_h"] >= warm_h).to_numpy() & ~exchange
     is_live = in_window & ~orders["cancelled"].to_numpy()
 
     def live(column: str) -> pd.Series:
         return orders[column][is_live]  # orders created in the window, not cancelled
 
-    s_window = (ships["created_h"] >= warm_h).to_numpy()
+    s_window = ((ships["created_h"] >= warm_h).to_numpy()
+                & ~exchange[ships["order"].to_numpy(np.int64)])
     stocked_nodes = [n.id for n in scenario.nodes if rule_for(n).stocks]
     stocked = ships["node"].isin(stocked_nodes).to_numpy()
     shipped = ships["shipped_h"].notna().to_numpy()
@@ -181,7 +187,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     # that shipped by the end charged the backlog carried into the window to too few orders
     # and made a short run dearer per order than a long one of the same flow.
     left = orders["shipped_h"]
-    n_left = int((~orders["cancelled"] & (left >= warm_h) & (left < 24.0 * end_day)).sum())
+    n_left = int((~orders["cancelled"] & (left >= warm_h) & (left < 24.0 * end_day)
+                  & ~exchange).sum())
     shipping = float(by_cat[by_cat.index.isin(SHIPPING_CATEGORIES)].sum())
     turns_year, supply_days = inventory_turns_per_year(daily, ships, stocked_nodes,
                                                        scenario.run.warmup_days, end_day)
@@ -217,7 +224,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     same_day = (shipped_day == day.loc[eligible]).astype(float)
     returned_received = s("returned_units", received)
     returned_inspected = s("returned_units", inspected)
-    left_window = (~orders["cancelled"] & (left >= warm_h) & (left < 24.0 * end_day)).to_numpy()
+    left_window = (~orders["cancelled"] & (left >= warm_h) & (left < 24.0 * end_day)
+                   ).to_numpy() & ~exchange
     money = _money_kpis(tables, orders, is_live, n_left, float(by_cat.sum()), left_window)
 
     return {
@@ -258,7 +266,10 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
                                   / returned_inspected.sum()
                                   if returned_inspected.sum() else math.nan),
         **({"returns": returns_kpis(tables["returns"], costs, orders["returned"][
-            left_window], warm_h, 24.0 * end_day, n_left)} if "returns" in tables else {}),
+            left_window], warm_h, 24.0 * end_day, n_left,
+            exchanges_shipped=int((exchange & (left >= warm_h)
+                                   & (left < 24.0 * end_day)).sum()))}
+           if "returns" in tables else {}),
         "total_cost": float(by_cat.sum()),
         "orders_shipped_in_window": n_left,
         "cost_per_order": float(by_cat.sum() / n_left) if n_left else math.nan,

@@ -135,6 +135,8 @@ class Network:
         self.record.return_reasons = tuple(self.returns_desk.reason_names)
         self.record.refurbish = (sc.returns.refurbish_cost_per_unit,
                                  sc.returns.refurbish_discount)
+        if sc.returns.exchange_share > 0:
+            self.record.exchange_of = {}
         for po in pipeline:  # purchase orders on their way at the start (steady state)
             skus = np.flatnonzero(po.units)
             self.nodes[po.node].place_order(skus, po.units[skus], 24.0 * po.ordered_day,
@@ -246,6 +248,20 @@ class Network:
                 sh.split = len(parts) > 1
                 self.record.open_shipment(sh)
                 self.nodes[p.node].accept(sh)
+
+    def exchange_at(self, t_h: float, sh: Shipment, sku: np.ndarray, qty: np.ndarray) -> None:
+        """At `t_h` (hours; when the return reaches its node) the customer's exchange of these
+        units of `sh` becomes a new order for the same SKUs, routed at once (none after the
+        horizon)."""
+        if t_h < self.horizon_h:
+            self.env.timeout(t_h - self.env.now).callbacks.append(
+                lambda _ev: self._exchange(sh.order, sh.point, sku, qty))
+
+    def _exchange(self, order: int, point: int, sku: np.ndarray, qty: np.ndarray) -> None:
+        new = self.orders.append(self.env.now, point, int(self.orders.service[order]), sku, qty)
+        self.record.routed = np.append(self.record.routed, False)
+        self.record.exchange_of[new] = order
+        self._route(np.array([new]))
 
     # ------------------------------------------------------------ disruptions of carriers
     def carrier_delay(self, row: np.ndarray, now: float) -> np.ndarray:

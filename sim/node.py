@@ -364,11 +364,11 @@ class NodeSim:
         record = net.record
         record.units_shipped += int(qty.sum())
         returned = net.streams["returns.units"].binomial(qty, cat.return_rate[sku])
-        price = net.prices[sku]
-        reversed_ = net.returns_desk.handed_over(
+        desk = net.returns_desk
+        reversed_, exchanged = desk.handed_over(
             self.rate_factor, going, sku, bounds, returned, row, net.carriers.band(distance),
             boxes)
-        record.sold(going, np.add.reduceat(price * qty, bounds[:-1]), reversed_)
+        record.sold(going, desk.revenue(going, sku, qty, bounds), reversed_)
         per_ship = np.add.reduceat(returned, bounds[:-1])
         back_days = net.scenario.returns.transit_days
         for i, s in enumerate(going):
@@ -389,6 +389,10 @@ class NodeSim:
                     self.returns_due.append((arrival, ReturnParcel(s.index, s.sku, lines)))
                 else:
                     s.return_received_h = arrival  # goes back to the dropship supplier
+                if exchanged is not None:
+                    swap = exchanged[bounds[i]:bounds[i + 1]]
+                    if swap.any():
+                        net.exchange_at(arrival, s, s.sku[swap > 0], swap[swap > 0])
             record.close_shipment(s)
 
     def _count_open(self, delta: int) -> None:

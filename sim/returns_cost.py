@@ -80,23 +80,40 @@ class ReturnsDesk:
         self.by_reason = bool(r.reasons)
 
     # ------------------------------------------------------------ at the hand-over
+    def revenue(self, going: list[Shipment], sku: np.ndarray, qty: np.ndarray,
+                bounds: np.ndarray) -> np.ndarray:
+        """Revenue of each shipment handed over (currency): its units at their price, none
+        for an exchange (the customer paid with the order it replaces)."""
+        revenue = np.add.reduceat(self.net.prices[sku] * qty, bounds[:-1])
+        exchanges = self.net.record.exchange_of
+        if exchanges:
+            revenue[[s.order in exchanges for s in going]] = 0.0
+        return revenue
+
     def handed_over(self, node_rate_factor: float, going: list[Shipment], sku: np.ndarray,
                     bounds: np.ndarray, returned: np.ndarray, row: np.ndarray,
-                    band: np.ndarray, cartons: list[np.ndarray] | None) -> np.ndarray:
+                    band: np.ndarray, cartons: list[np.ndarray] | None
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Record the return lines and label of each shipment with units coming back; the
-        revenue reversed per shipment (currency): refunds at price, store credit at price
-        less breakage."""
-        net = self.net
+        revenue reversed per shipment (currency: refunds at price, store credit at price
+        less breakage, nothing for exchanged units) and the units exchanged per line (None
+        when the scenario exchanges none)."""
+        net, r = self.net, self.returns
         price = net.prices[sku]
         refunded = returned
-        if self.returns.refund_share < 1.0:
-            refunded = net.streams["returns.refund"].binomial(returned, self.returns.refund_share)
-        credit = (returned - refunded) * price
-        reversed_ = price * refunded + credit * (1.0 - self.returns.store_credit_breakage)
+        if r.refund_share < 1.0:
+            refunded = net.streams["returns.refund"].binomial(returned, r.refund_share)
+        exchanged = None
+        if r.exchange_share > 0:
+            p = r.exchange_share / max(1e-12, 1.0 - r.refund_share)
+            exchanged = net.streams["returns.exchange"].binomial(returned - refunded,
+                                                                 min(1.0, p))
+        credit = (returned - refunded - (0 if exchanged is None else exchanged)) * price
+        reversed_ = price * refunded + credit * (1.0 - r.store_credit_breakage)
         per_ship = np.add.reduceat(returned, bounds[:-1])
         back = np.flatnonzero(per_ship)
         if not len(back):
-            return np.add.reduceat(reversed_, bounds[:-1])
+            return np.add.reduceat(reversed_, bounds[:-1]), exchanged
         weight = net.catalogue.weight_kg[sku] * returned
         actual = np.add.reduceat(weight, bounds[:-1])[back]
         dims = None if cartons is None else np.array([cartons[i] for i in back])
@@ -112,8 +129,9 @@ class ReturnsDesk:
             for j in range(a, b):
                 if returned[j]:
                     rec.return_line(s.index, int(sku[j]), int(returned[j]),
-                                    float(price[j] * refunded[j]), float(credit[j]))
-        return np.add.reduceat(reversed_, bounds[:-1])
+                                    float(price[j] * refunded[j]), float(credit[j]),
+                                    0 if exchanged is None else int(exchanged[j]))
+        return np.add.reduceat(reversed_, bounds[:-1]), exchanged
 
     def _payer(self, order: int, carrier_row: int) -> int:
         if carrier_row < 0:
@@ -122,6 +140,7 @@ class ReturnsDesk:
             return 0
         if self.policy == "customer_paid":
             return 1
+        order = (self.net.record.exchange_of or {}).get(order, order)  # an exchange's own
         return 0 if self.basket[order] >= self.returns.postage.free_over_basket else 1
 
     # ------------------------------------------------------------ at inspection
@@ -167,10 +186,11 @@ def returns_table(labels: np.ndarray, lines: np.ndarray, disposed: np.ndarray,
     ("" until inspected or where the category gives none), units restocked, refurbished,
     disposed and not yet inspected (on the way, at the dock, or gone back to a dropship
     supplier), the refund and store credit of the units (currency), the label's share by
-    units, who pays it, when received and inspected (hours), the unit value written off and
+    units, who pays it, the units exchanged (a share by units when a line has several
+    reasons), when received and inspected (hours), the unit value written off and
     the refurbish cost and recovery (currency)."""
     cols = ["shipment", "order", "node", "sku", "units", "reason", *DISPOSITIONS,
-            "not_inspected", "refund", "store_credit", "postage", "postage_payer",
+            "not_inspected", "refund", "store_credit", "exchanged", "postage", "postage_payer",
             "received_h", "inspected_h", "write_off", "refurbish_cost", "recovery"]
     if not len(lines):
         return pd.DataFrame({c: pd.Series(dtype=object if c in ("node", "sku", "reason",
@@ -186,7 +206,7 @@ def returns_table(labels: np.ndarray, lines: np.ndarray, disposed: np.ndarray,
     out = ln.merge(dp, on=["shipment", "sku"], how="left")
     inspected = out["inspected"].notna()
     share = np.where(inspected, out["inspected"] / out["units"], 1.0)
-    for c in ("refund", "credit", "postage"):
+    for c in ("refund", "credit", "postage", "exchanged"):
         out[c] = out[c] * share
     out["units"] = np.where(inspected, out["inspected"], out["units"]).astype(np.int64)
     for c in DISPOSITIONS:
@@ -240,13 +260,15 @@ ALL_RETURN_CATEGORIES = ("returns_handling", "3pl_returns", *RETURN_COST_CATEGOR
 
 
 def returns_kpis(returns: pd.DataFrame, costs: pd.DataFrame, orders_returned: pd.Series,
-                 start_h: float, end_h: float, orders_left: int) -> dict:
+                 start_h: float, end_h: float, orders_left: int,
+                 exchanges_shipped: int = 0) -> dict:
     """Returns over the KPI window [start_h, end_h) (hours): the share of the orders that
     left in it with a unit returned (%), return parcels received in it and the cost of
     returns booked in it (ledger categories ALL_RETURN_CATEGORIES, currency) per parcel
     received and per order that left (`orders_left`), the shares of the units inspected in
-    it restocked, refurbished and disposed (%, of those units), and the share of its
-    parcels whose label the merchant paid (%)."""
+    it restocked, refurbished and disposed (%, of those units), the share of its
+    parcels whose label the merchant paid (%), and the exchange orders that left in it
+    (their labour, cartons and carriers are in the cost per order of the customers' own)."""
     day0, day1 = start_h / 24.0, end_h / 24.0
     c = costs[(costs["day"] >= day0) & (costs["day"] < day1)
               & costs["category"].isin(ALL_RETURN_CATEGORIES)]
@@ -273,6 +295,7 @@ def returns_kpis(returns: pd.DataFrame, costs: pd.DataFrame, orders_returned: pd
         "cost_by_category": {k: float(v) for k, v in by_cat.items()},
         "cost_per_return": total / n_parcels if n_parcels else float("nan"),
         "cost_per_order_shipped": total / orders_left if orders_left else float("nan"),
+        "exchange_orders_shipped": exchanges_shipped,
         "basis": "window: orders that left in it (orders_returned_pct, per order), return "
                  "parcels received in it (per return), units inspected in it (shares); "
                  "cost: the ledger's returns categories booked in it",

@@ -976,9 +976,11 @@ class Returns(Strict):
       price). Return rates by category: NRF & Appriss Retail, "2023 Consumer Returns in the
       Retail Industry", 17.6 % of online sales returned.
     - refund_share 1.0: a refund reverses the revenue of the returned units at their price;
-      the shipping fee the customer paid is not refunded. The rest take store credit, which
-      reverses it too except `store_credit_breakage`, the share of credit never redeemed
-      (kept as revenue).
+      the shipping fee the customer paid is not refunded. `exchange_share` (0) of the units
+      are exchanged: no refund, and the same SKU leaves again as a new order (routed,
+      picked, packed and shipped like any, with no revenue or shipping fee of its own) when
+      the return reaches the node. The rest take store credit, which reverses the revenue
+      too except `store_credit_breakage`, the share of credit never redeemed (kept).
     """
 
     delay_days: Dist = Dist(dist="gamma", mean=12.0, cv=0.4)  # delivery to the customer's drop-off
@@ -988,7 +990,10 @@ class Returns(Strict):
     refurbish_cost_per_unit: NonNegativeFloat = 4.0
     refurbish_discount: Probability = 0.5  # off the selling price when sold off
     postage: ReturnPostage = ReturnPostage()
-    refund_share: Probability = 1.0  # of returned units: refunded; the rest store credit
+    refund_share: Probability = 1.0  # of returned units: refunded
+    # of returned units: exchanged for the same SKU, a new order when the return reaches the
+    # node; the rest (1 - refund - exchange) take store credit
+    exchange_share: Probability = 0.0
     store_credit_breakage: Probability = 0.0
     # category -> reason -> {share, disposition}; a category without reasons restocks with
     # restock_share and refurbishes with refurbish_share.
@@ -1000,6 +1005,10 @@ class Returns(Strict):
             raise ValueError("restock_share + refurbish_share must be at most 1 (the rest is "
                              f"disposed of), got {self.restock_share:g} + "
                              f"{self.refurbish_share:g}")
+        if self.refund_share + self.exchange_share > 1.0 + 1e-9:
+            raise ValueError("refund_share + exchange_share must be at most 1 (the rest take "
+                             f"store credit), got {self.refund_share:g} + "
+                             f"{self.exchange_share:g}")
         for cat, reasons in self.reasons.items():
             if not reasons:
                 raise ValueError(f"reasons.{cat} gives no reason")

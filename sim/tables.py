@@ -127,6 +127,8 @@ def order_table(rec: Recorder, ships: ColumnTable, folder: Path | None = None) -
     order_state = np.array(["backordered", "delivered", "in_process", "cancelled", "lost"],
                            dtype=object)[state_code]
     table.put("state", order_state)
+    if rec.exchange_of is not None:  # only a scenario with exchanges has the column
+        table.put("exchange_of", _exchange_of(rec))
     table.put("split", table.get("n_shipments") > 1)
     table.put("returned", columns["returned_units"].fillna(0).to_numpy() > 0)
     # 1.0 / 0.0, and NaN while the order is not yet delivered.
@@ -247,6 +249,10 @@ def _sales(rec: Recorder, lost: pd.DataFrame) -> pd.DataFrame:
     sales = rec.sales.array()
     order = sales["order"]
     lost_order = lost["order"].to_numpy(np.int64)
+    exchange = {}
+    if rec.exchange_of is not None:  # an exchange is no purchase: no basket of its own
+        exchange = {"exchange_of": _exchange_of(rec)}
+        basket[exchange["exchange_of"] >= 0] = 0.0
     return pd.DataFrame({
         "order": np.arange(n), "basket_value": basket,
         "revenue": np.bincount(order, sales["revenue"], minlength=n),
@@ -254,7 +260,15 @@ def _sales(rec: Recorder, lost: pd.DataFrame) -> pd.DataFrame:
         "units_lost": np.bincount(lost_order, lost["units"].to_numpy(float),
                                   minlength=n).astype(np.int64),
         "lost_value": np.bincount(lost_order, lost["value"].to_numpy(float), minlength=n),
+        **exchange,
     })
+
+
+def _exchange_of(rec: Recorder) -> np.ndarray:
+    """Per order, the order an exchange replaces (-1: a customer's own order)."""
+    out = np.full(rec.orders.n, -1, np.int64)
+    out[list(rec.exchange_of)] = list(rec.exchange_of.values())
+    return out
 
 
 def _returns(rec: Recorder, ships: ColumnTable) -> pd.DataFrame:

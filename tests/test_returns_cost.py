@@ -221,3 +221,33 @@ def test_bad_returns_input_names_the_field(tmp_path, returns: dict, named: str):
     code, out = _validate(tmp_path, returns)
     assert code == 2 and named in out, out
     assert "Traceback" not in out
+
+
+def test_exchanges_ship_as_new_orders_without_revenue():
+    res = run(_scenario(**{"returns.refund_share": 0.6, "returns.exchange_share": 0.3}))
+    r, orders, sales = res.returns, res.orders, res.sales
+    units = int(r["units"].sum())
+    exchanged = int(r["exchanged"].sum())
+    assert _inside(exchanged, units, 0.3)
+    # refunds 0.6, store credit the rest (0.1), nothing for an exchange
+    assert (r["refund"] + r["store_credit"]).sum() == pytest.approx(
+        PRICE * (units - exchanged))
+    # one exchange order per return parcel with an exchanged unit that is back in the run
+    # (delivered + 2 days to drop-off + 1 day back), for the same SKU and units
+    swap = orders[orders["exchange_of"] >= 0]
+    ships = res.shipments.set_index("shipment")
+    back = r[r["exchanged"] > 0]
+    arrival = ships.loc[back["shipment"], "delivered_h"].to_numpy() + 72.0
+    due = back[arrival < 24.0 * 30]
+    assert len(swap) == len(due) > 20
+    assert sorted(swap["exchange_of"]) == sorted(due["order"])
+    assert swap["units"].sum() == due["exchanged"].sum()
+    assert swap["shipped_h"].notna().mean() > 0.8  # routed, picked, packed and shipped
+    assert (sales.loc[swap["order"], "revenue"] == 0).all()
+    assert (res.margin.set_index("order").reindex(swap["order"])["shipping_fee"]
+            .fillna(0) == 0).all()
+    # an exchange is not demand: the order KPIs count the customers' own orders only
+    own = orders[(orders["exchange_of"] < 0)]
+    assert res.summary["orders"] == len(own)
+    assert res.summary["returns"]["exchange_orders_shipped"] == int(swap["shipped_h"].notna()
+                                                                    .sum())

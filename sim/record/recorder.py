@@ -50,7 +50,7 @@ _RETURN_LABEL_DTYPE = [("shipment", "i8"), ("order", "i8"), ("node", "i8"),
                        ("actual_kg", "f8"), ("billable_kg", "f8"), ("postage", "f8"),
                        ("payer", "i1")]
 _RETURN_LINE_DTYPE = [("shipment", "i8"), ("sku", "i8"), ("units", "i8"), ("refund", "f8"),
-                      ("credit", "f8")]
+                      ("credit", "f8"), ("exchanged", "i8")]
 _RETURN_DISPOSED_DTYPE = [("shipment", "i8"), ("sku", "i8"), ("reason", "i8"),
                           ("restocked", "i8"), ("refurbished", "i8"), ("disposed", "i8"),
                           ("inspected_h", "f8")]
@@ -138,6 +138,8 @@ class Recorder:
     unit_value: np.ndarray | None = None  # product cost per SKU (currency)
     return_reasons: tuple[str, ...] = ("",)  # reason codes of the disposition rows
     refurbish: tuple[float, float] = (0.0, 0.0)  # cost per unit, discount off the price
+    # exchange order -> the order it replaces; None when the scenario exchanges nothing
+    exchange_of: dict[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.routed is None:
@@ -220,9 +222,10 @@ class Recorder:
                                    payer))
 
     def return_line(self, shipment: int, sku: int, units: int, refund: float,
-                    credit: float) -> None:
-        """Units of a shipment line coming back, their refund and store credit (currency)."""
-        self.return_lines.append((shipment, sku, units, refund, credit))
+                    credit: float, exchanged: int) -> None:
+        """Units of a shipment line coming back, their refund and store credit (currency),
+        and how many of them the customer exchanges."""
+        self.return_lines.append((shipment, sku, units, refund, credit, exchanged))
 
     def return_disposed(self, shipment: int, sku: int, reason: int, restocked: int,
                         refurbished: int, disposed: int, t_h: float) -> None:
