@@ -226,7 +226,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     returned_inspected = s("returned_units", inspected)
     left_window = (~orders["cancelled"] & (left >= warm_h) & (left < 24.0 * end_day)
                    ).to_numpy() & ~exchange
-    money = _money_kpis(tables, orders, is_live, n_left, float(by_cat.sum()), left_window)
+    money = _money_kpis(tables, orders, is_live, n_left, float(by_cat.sum()), left_window,
+                        float(by_cat.get("write_off", 0.0)))
 
     return {
         "orders": int(in_window.sum()),
@@ -287,10 +288,13 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
 
 
 def _money_kpis(tables: dict[str, pd.DataFrame], orders: pd.DataFrame, is_live: np.ndarray,
-                n_left: int, total_cost: float, left: np.ndarray) -> dict:
+                n_left: int, total_cost: float, left: np.ndarray, write_off: float = 0.0
+                ) -> dict:
     """Revenue, profit and lost sales (currency, units, %): profit over the orders that left
     in the window (`left`, `n_left` of them, the cost per order's basis); lost sales over
-    the live orders created in it (`is_live`)."""
+    the live orders created in it (`is_live`). `write_off`: the ledger's write-offs in the
+    window, part of `total_cost`: a disposed unit's product cost is lost once, in that
+    line, so product cost is net of them."""
     if "sales" not in tables or "margin" not in tables:
         return {}
     sales, margin = tables["sales"], tables["margin"]
@@ -302,7 +306,10 @@ def _money_kpis(tables: dict[str, pd.DataFrame], orders: pd.DataFrame, is_live: 
 
     net_revenue = (total("revenue") + total("shipping_fee") - total("refund")
                    + total("recovery"))
-    product = total("product_cost") - total("restock_credit")
+    # restock_credit holds the disposed units of these orders (at cost, then written off);
+    # the window's write-offs stand for them in product cost, on the costs' own basis.
+    product = (total("product_cost") - (total("restock_credit") - total("write_off"))
+               - write_off)
     profit = net_revenue - product - total_cost
     live = number[is_live]
     ordered_units = float(orders["units"][is_live].sum())
