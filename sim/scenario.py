@@ -909,7 +909,14 @@ class Inventory(StockPolicy):
     forecast_errors: Path | None = None
 
 
-def _shares_sum_to_one(shares: dict[str, float], what: str) -> None:
+def _needed_by(field: str, value: object, policy: str, given: str) -> None:
+    """Raise unless `value` is given exactly when the policy is `policy`."""
+    if (given == policy) != (value is not None):
+        raise ValueError(f"{field} is needed by policy: {policy}, and only by it "
+                         f"(policy {given!r})")
+
+
+def _must_sum_to_one(shares: dict[str, float], what: str) -> None:
     """Raise naming `what` unless the shares add up to 1 (to 1e-9)."""
     total = sum(shares.values())
     if abs(total - 1.0) > 1e-9:
@@ -928,7 +935,7 @@ class Disposition(Strict):
 
     @model_validator(mode="after")
     def _sum(self) -> Disposition:
-        _shares_sum_to_one({"restock": self.restock, "refurbish": self.refurbish,
+        _must_sum_to_one({"restock": self.restock, "refurbish": self.refurbish,
                             "dispose": self.dispose}, "restock + refurbish + dispose")
         return self
 
@@ -943,7 +950,7 @@ class ReturnReason(Strict):
 
 class ReturnPostage(Strict):
     """Who pays the return label: `free` (the merchant, every parcel), `customer_paid` (the
-    customer: the label is deducted from the refund, not the merchant's cost) or
+    customer buys it: not the merchant's cost) or
     `free_over_basket` (the merchant when the order's basket at selling prices reaches
     `free_over_basket`, else the customer)."""
 
@@ -952,9 +959,8 @@ class ReturnPostage(Strict):
 
     @model_validator(mode="after")
     def _threshold_iff_policy(self) -> ReturnPostage:
-        if (self.policy == "free_over_basket") != (self.free_over_basket is not None):
-            raise ValueError("free_over_basket (the basket threshold) is needed by policy: "
-                             f"free_over_basket, and only by it (policy {self.policy!r})")
+        _needed_by("free_over_basket (the basket threshold)", self.free_over_basket,
+                   "free_over_basket", self.policy)
         return self
 
 
@@ -1012,7 +1018,7 @@ class Returns(Strict):
         for cat, reasons in self.reasons.items():
             if not reasons:
                 raise ValueError(f"reasons.{cat} gives no reason")
-            _shares_sum_to_one({k: r.share for k, r in reasons.items()},
+            _must_sum_to_one({k: r.share for k, r in reasons.items()},
                                f"reasons.{cat} shares")
         return self
 
@@ -1045,9 +1051,7 @@ class StockoutRule(Strict):
 
     @model_validator(mode="after")
     def _patience_iff_days(self) -> StockoutRule:
-        if (self.policy == "patience") != (self.patience_days is not None):
-            raise ValueError("patience_days is needed by policy: patience, and only by it "
-                             f"(policy {self.policy!r})")
+        _needed_by("patience_days", self.patience_days, "patience", self.policy)
         return self
 
     @property
