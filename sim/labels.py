@@ -48,6 +48,9 @@ CATEGORY_LABELS = {
     "marketplace_fulfilment": "Marketplace fulfilment fee",
     "marketplace_storage": "Marketplace storage",
     "freight": "Freight (transfers between nodes)",
+    "return_postage": "Return labels",
+    "refurbish": "Refurbishing returns",
+    "write_off": "Returns written off",
 }
 CREW_LABELS = {
     "receivers": "Receivers",
