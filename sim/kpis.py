@@ -189,7 +189,8 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     left = orders["shipped_h"]
     n_left = int((~orders["cancelled"] & (left >= warm_h) & (left < 24.0 * end_day)
                   & ~exchange).sum())
-    shipping = float(by_cat[by_cat.index.isin(SHIPPING_CATEGORIES)].sum())
+    # the return labels are the carrier's bill too (sim.returns_cost)
+    shipping = float(by_cat[by_cat.index.isin((*SHIPPING_CATEGORIES, "return_postage"))].sum())
     turns_year, supply_days = inventory_turns_per_year(daily, ships, stocked_nodes,
                                                        scenario.run.warmup_days, end_day)
     # Whether a customer returns a unit is drawn when its parcel ships, so the returns of
