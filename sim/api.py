@@ -35,7 +35,7 @@ from sim.warmup import warmup_report
 __all__ = ["RunResult", "load_scenario", "run", "with_changes"]
 
 TABLES = ("orders", "shipments", "daily", "hourly", "inbound", "pick_tours", "costs",
-          "utilisation", "sales", "lost_sales", "margin")
+          "utilisation", "sales", "lost_sales", "margin", "returns")
 
 
 @dataclass

@@ -181,6 +181,18 @@ def check_conservation(rec: Recorder, tables: dict[str, pd.DataFrame]) -> dict[s
                f"inspection {c.returns_in_receiving} + on the way {c.returns_on_the_way}")
         _check(problems, restocked <= c.returns_inspected,
                f"{node}: restocked {restocked} > inspected {c.returns_inspected}")
+        if "returns" in tables:
+            # Every unit inspected was restocked, refurbished or disposed of, once.
+            r = tables["returns"]
+            r = r[(r["node"] == node).to_numpy()]
+            fates = r[["restocked", "refurbished", "disposed"]].sum()
+            _check(problems, int(fates.sum()) == c.returns_inspected
+                   and int(fates["restocked"]) == restocked
+                   and int(r["units"].sum()) == returned,
+                   f"{node}: returns table: restocked {int(fates['restocked'])} + refurbished "
+                   f"{int(fates['refurbished'])} + disposed {int(fates['disposed'])} != "
+                   f"inspected {c.returns_inspected} (restocked {restocked}), or its units "
+                   f"{int(r['units'].sum())} != returned {returned}")
     if rec.storage is not None:
         balance["units_off_shelf"] = sum(c.units_off_shelf for c in census)
     if "source" in tables["inbound"].columns:

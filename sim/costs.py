@@ -11,6 +11,7 @@ import pandas as pd
 
 from sim.fulfilment_modes import MONTH_DAYS, NodeLedger, rule_for
 from sim.kpis import SHIPPING_CATEGORIES
+from sim.returns_cost import RETURN_COST_CATEGORIES, booked, return_costs
 from sim.scenario import Scenario
 from sim.storage import overflow_cost
 from sim.tables import station_names
@@ -26,7 +27,7 @@ CATEGORIES = (
     "labour", "rent", "equipment", "packaging", "carrier", "holding", "returns_handling",
     "3pl_account", "3pl_storage", "3pl_receiving", "3pl_pick_pack", "3pl_returns",
     "dropship_fee", "dropship_markup", "marketplace_fulfilment", "marketplace_storage",
-    "freight", "lateral_freight", "overflow_storage",
+    "freight", "lateral_freight", "overflow_storage", *RETURN_COST_CATEGORIES,
 )  # fmt: skip
 
 def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -54,6 +55,8 @@ def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataF
             rows.append(overflow_cost(spec.storage.overflow, spec.id, tables["storage"]))
     if "freight" in inbound.columns:
         rows.append(_freight(inbound))
+    if "returns" in tables and len(tables["returns"]):
+        rows.append(return_costs(tables["returns"]))
     ledger = pd.concat([r for r in rows if len(r)], ignore_index=True)
     ledger = ledger[ledger["amount"] != 0]
     return ledger.groupby(["day", "node", "category"], as_index=False)["amount"].sum()
@@ -78,8 +81,9 @@ def _packaging_by_carton(rows: list[pd.DataFrame], first: int, node: str,
 MARGIN_COLUMNS_READ = {"orders": ("order", "service"),
                        "shipments": ("order", "node", "units", "shipped_h", "shipping_cost",
                                      "value", "restocked_units")}
-MARGIN_COLUMNS = ("revenue", "shipping_fee", "refund", "restock_credit", "product_cost",
-                  "shipping_cost", "fulfilment_cost", "margin")
+MARGIN_COLUMNS = ("revenue", "shipping_fee", "refund", "recovery", "restock_credit",
+                  "product_cost", "shipping_cost", "fulfilment_cost", "return_postage",
+                  "refurbish", "write_off", "margin")
 
 
 def shipping_fees(scenario: Scenario, service: np.ndarray, basket: np.ndarray) -> np.ndarray:
@@ -96,16 +100,20 @@ def shipping_fees(scenario: Scenario, service: np.ndarray, basket: np.ndarray) -
 
 def margin_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per order with units handed to a carrier, in currency: revenue of those units,
-    the shipping fee its customer paid, the refund of the units returned less the product
-    cost of those restocked (`restock_credit`), product cost (unit value), its shipments'
-    carrier cost, and the fulfilment cost of the ledger (every category but the carrier's)
-    shared equally by the shipments each node sent that day; margin = revenue + fee - refund
-    + restock credit - product, shipping and fulfilment costs. Costs of node-days without a
-    shipment are nobody's (`unallocated_cost`)."""
+    the shipping fee its customer paid, the revenue reversed for the units returned
+    (`refund`: refunds, and store credit less breakage), what refurbished units sold off for
+    (`recovery`), the product cost of units back in stock (`restock_credit`: restocked, and
+    disposed ones before their write-off), product cost (unit value), its shipments'
+    carrier cost, the fulfilment cost of the ledger (every category but the carrier's and
+    the returns') shared equally by the shipments each node sent that day, and its own
+    returns' costs as the ledger books them (`return_postage`, `refurbish`, `write_off`);
+    margin = revenue + fee - refund + recovery + restock credit - every cost. Costs of
+    node-days without a shipment are nobody's (`unallocated_cost`)."""
     ships, costs, sales = tables["shipments"], tables["costs"], tables["sales"]
     shipped = ships.loc[ships["shipped_h"].notna(), list(MARGIN_COLUMNS_READ["shipments"])]
     day = (shipped["shipped_h"] // 24).astype(int).to_numpy()
-    fulfil = costs[~costs["category"].isin(SHIPPING_CATEGORIES)].groupby(
+    own = SHIPPING_CATEGORIES + RETURN_COST_CATEGORIES  # not shared: charged where they fall
+    fulfil = costs[~costs["category"].isin(own)].groupby(
         ["day", "node"])["amount"].sum()
     where = pd.MultiIndex.from_arrays([day, shipped["node"].to_numpy()], names=["day", "node"])
     per_node_day = pd.Series(1, index=where).groupby(level=["day", "node"]).size()
@@ -125,17 +133,30 @@ def margin_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.Dat
     s = sales.set_index("order").loc[order]
     orders = tables["orders"]
     service = orders.set_index("order")["service"].reindex(order).to_numpy()
+    fee = shipping_fees(scenario, service, s["basket_value"].to_numpy())
+    if "exchange_of" in s.columns:  # an exchange ships free
+        fee[s["exchange_of"].to_numpy() >= 0] = 0.0
     out = pd.DataFrame({"order": order, "day": per_order["day"].to_numpy(),
-                        "service": service,
-                        "revenue": s["revenue"].to_numpy(),
-                        "shipping_fee": shipping_fees(scenario, service,
-                                                      s["basket_value"].to_numpy()),
-                        "refund": s["refund"].to_numpy()})
+                        "service": service, "revenue": s["revenue"].to_numpy(),
+                        "shipping_fee": fee, "refund": s["refund"].to_numpy()})
     for c in ("restock_credit", "product_cost", "shipping_cost", "fulfilment_cost"):
         out[c] = per_order[c].to_numpy()
-    out["margin"] = (out["revenue"] + out["shipping_fee"] - out["refund"]
+    returns = tables.get("returns")
+    back = pd.DataFrame(columns=["recovery", *RETURN_COST_CATEGORIES], dtype=float)
+    if returns is not None and len(returns):
+        back = pd.concat([returns[["recovery"]], booked(returns)], axis=1).groupby(
+            returns["order"].to_numpy()).sum()
+    back = back.reindex(order, fill_value=0.0)
+    out.insert(out.columns.get_loc("restock_credit"), "recovery", back["recovery"].to_numpy())
+    for c in RETURN_COST_CATEGORIES:
+        out[c] = back[c].to_numpy()
+    # A disposed unit comes back into stock at cost and is written off from there, so its
+    # product cost counts once, as the write-off.
+    out["restock_credit"] += out["write_off"]
+    out["margin"] = (out["revenue"] + out["shipping_fee"] - out["refund"] + out["recovery"]
                      + out["restock_credit"] - out["product_cost"] - out["shipping_cost"]
-                     - out["fulfilment_cost"])
+                     - out["fulfilment_cost"] - out["return_postage"] - out["refurbish"]
+                     - out["write_off"])
     unallocated = fulfil[~fulfil.index.isin(per_node_day.index)]
     out.attrs["unallocated_cost"] = float(unallocated.sum())
     return out

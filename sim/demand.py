@@ -151,6 +151,24 @@ class OrderBook:
         """Number of orders."""
         return len(self.created_h)
 
+    def append(self, created_h: float, point: int, service: int, sku: np.ndarray,
+               qty: np.ndarray) -> int:
+        """Add an order made during the run (an exchange, sim.returns_cost) at the end of the
+        book, ready at once; its index. The book is frozen against stray edits, not this one:
+        everything that holds it sees the order."""
+        for name, value in (("created_h", created_h), ("ready_h", created_h),
+                            ("cancelled", False), ("held", False), ("point", point),
+                            ("service", service)):
+            old = getattr(self, name)
+            object.__setattr__(self, name, np.append(old, np.asarray(value, old.dtype)))
+        object.__setattr__(self, "line_start", np.append(
+            self.line_start, np.asarray(self.line_start[-1] + len(sku), self.line_start.dtype)))
+        object.__setattr__(self, "line_sku", np.append(self.line_sku, np.asarray(
+            sku, self.line_sku.dtype)))
+        object.__setattr__(self, "line_qty", np.append(self.line_qty, np.asarray(
+            qty, self.line_qty.dtype)))
+        return self.n - 1
+
     def lines(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """(SKU indices, quantities) of order `i`."""
         a, b = self.line_start[i], self.line_start[i + 1]

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.fulfilment_modes import rule_for
+from sim.returns_cost import returns_kpis
 from sim.scenario import Scenario
 from sim.storage import storage_kpis
 from sim.tables import station_names
@@ -63,7 +64,7 @@ def utilisation_table(daily: pd.DataFrame, warmup_day: int) -> pd.DataFrame:
 
 _ORDER_COLUMNS = ["order", "created_h", "cancelled", "units", "promised_day", "on_time",
                   "within_2_days", "shipped_h", "delivered_h", "click_to_ship_h",
-                  "click_to_door_days", "n_shipments", "split"]
+                  "click_to_door_days", "n_shipments", "split", "returned"]
 _SHIPMENT_COLUMNS = ["order", "node", "created_h", "units", "filled_on_arrival", "shipped_h",
                      "value", "return_received_h", "inspected_h", "returned_units",
                      "restocked_units"]
@@ -132,13 +133,19 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     # No filtered copy of a whole table: a month of a large network has millions of rows, so
     # each KPI takes the one column it needs, under the window's mask.
     orders, ships = tables["orders"], tables["shipments"]
-    in_window = (orders["created_h"] >= warm_h).to_numpy()
+    # An exchange (sim.returns_cost) is a return's cost, not demand: it counts in no order
+    # KPI and in no fill rate, and its costs fall on the customers' own orders.
+    exchange = (tables["sales"]["exchange_of"].to_numpy() >= 0
+                if "sales" in tables and "exchange_of" in tables["sales"]
+                else np.zeros(len(orders), bool))
+    in_window = (orders["created_h"] >= warm_h).to_numpy() & ~exchange
     is_live = in_window & ~orders["cancelled"].to_numpy()
 
     def live(column: str) -> pd.Series:
         return orders[column][is_live]  # orders created in the window, not cancelled
 
-    s_window = (ships["created_h"] >= warm_h).to_numpy()
+    s_window = ((ships["created_h"] >= warm_h).to_numpy()
+                & ~exchange[ships["order"].to_numpy(np.int64)])
     stocked_nodes = [n.id for n in scenario.nodes if rule_for(n).stocks]
     stocked = ships["node"].isin(stocked_nodes).to_numpy()
     shipped = ships["shipped_h"].notna().to_numpy()
@@ -182,8 +189,10 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     # that shipped by the end charged the backlog carried into the window to too few orders
     # and made a short run dearer per order than a long one of the same flow.
     left = orders["shipped_h"]
-    n_left = int((~orders["cancelled"] & (left >= warm_h) & (left < 24.0 * end_day)).sum())
-    shipping = float(by_cat[by_cat.index.isin(SHIPPING_CATEGORIES)].sum())
+    n_left = int((~orders["cancelled"] & (left >= warm_h) & (left < 24.0 * end_day)
+                  & ~exchange).sum())
+    # the return labels are the carrier's bill too (sim.returns_cost)
+    shipping = float(by_cat[by_cat.index.isin((*SHIPPING_CATEGORIES, "return_postage"))].sum())
     turns_year, supply_days = inventory_turns_per_year(daily, ships, stocked_nodes,
                                                        scenario.run.warmup_days, end_day)
     # Whether a customer returns a unit is drawn when its parcel ships, so the returns of
@@ -218,9 +227,10 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
     same_day = (shipped_day == day.loc[eligible]).astype(float)
     returned_received = s("returned_units", received)
     returned_inspected = s("returned_units", inspected)
-    money = _money_kpis(tables, orders, is_live, n_left, float(by_cat.sum()),
-                        (~orders["cancelled"] & (left >= warm_h)
-                         & (left < 24.0 * end_day)).to_numpy())
+    left_window = (~orders["cancelled"] & (left >= warm_h) & (left < 24.0 * end_day)
+                   ).to_numpy() & ~exchange
+    money = _money_kpis(tables, orders, is_live, n_left, float(by_cat.sum()), left_window,
+                        float(by_cat.get("write_off", 0.0)))
 
     return {
         "orders": int(in_window.sum()),
@@ -259,6 +269,11 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
         "returns_restocked_pct": (100.0 * s("restocked_units", inspected).sum()
                                   / returned_inspected.sum()
                                   if returned_inspected.sum() else math.nan),
+        **({"returns": returns_kpis(tables["returns"], costs, orders["returned"][
+            left_window], warm_h, 24.0 * end_day, n_left,
+            exchanges_shipped=int((exchange & (left >= warm_h)
+                                   & (left < 24.0 * end_day)).sum()))}
+           if "returns" in tables else {}),
         "total_cost": float(by_cat.sum()),
         "orders_shipped_in_window": n_left,
         "cost_per_order": float(by_cat.sum() / n_left) if n_left else math.nan,
@@ -280,10 +295,13 @@ def summary_kpis(scenario: Scenario, tables: dict[str, pd.DataFrame],
 
 
 def _money_kpis(tables: dict[str, pd.DataFrame], orders: pd.DataFrame, is_live: np.ndarray,
-                n_left: int, total_cost: float, left: np.ndarray) -> dict:
+                n_left: int, total_cost: float, left: np.ndarray, write_off: float = 0.0
+                ) -> dict:
     """Revenue, profit and lost sales (currency, units, %): profit over the orders that left
     in the window (`left`, `n_left` of them, the cost per order's basis); lost sales over
-    the live orders created in it (`is_live`)."""
+    the live orders created in it (`is_live`). `write_off`: the ledger's write-offs in the
+    window, part of `total_cost`: a disposed unit's product cost is lost once, in that
+    line, so product cost is net of them."""
     if "sales" not in tables or "margin" not in tables:
         return {}
     sales, margin = tables["sales"], tables["margin"]
@@ -293,8 +311,12 @@ def _money_kpis(tables: dict[str, pd.DataFrame], orders: pd.DataFrame, is_live: 
     def total(column: str) -> float:
         return float(margin[column][mine].sum())
 
-    net_revenue = total("revenue") + total("shipping_fee") - total("refund")
-    product = total("product_cost") - total("restock_credit")
+    net_revenue = (total("revenue") + total("shipping_fee") - total("refund")
+                   + total("recovery"))
+    # restock_credit holds the disposed units of these orders (at cost, then written off);
+    # the window's write-offs stand for them in product cost, on the costs' own basis.
+    product = (total("product_cost") - (total("restock_credit") - total("write_off"))
+               - write_off)
     profit = net_revenue - product - total_cost
     live = number[is_live]
     ordered_units = float(orders["units"][is_live].sum())
@@ -310,6 +332,7 @@ def _money_kpis(tables: dict[str, pd.DataFrame], orders: pd.DataFrame, is_live: 
         "revenue": total("revenue"),
         "shipping_fee_revenue": total("shipping_fee"),
         "refunds": total("refund"),
+        "recovery_revenue": total("recovery"),  # refurbished units sold off
         "net_revenue": net_revenue,
         "product_cost": product,
         "gross_margin": profit,

@@ -50,6 +50,9 @@ CATEGORY_LABELS = {
     "freight": "Freight (inbound legs and transfers between nodes)",
     "lateral_freight": "Freight of lateral transfers between forward nodes",
     "overflow_storage": "Overflow storage (full locations)",
+    "return_postage": "Return labels",
+    "refurbish": "Refurbishing returns",
+    "write_off": "Returns written off",
 }
 CREW_LABELS = {
     "receivers": "Receivers",

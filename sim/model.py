@@ -29,6 +29,7 @@ from sim.record import (
 )
 from sim.replay import replay_orders
 from sim.replenishment import connect
+from sim.returns_cost import ReturnsDesk
 from sim.routing import NetworkView, RoutingContext, RoutingPolicy
 from sim.routing_registry import make_policy
 from sim.sales import Stockouts, sku_prices
@@ -129,7 +130,14 @@ class Network:
             services=tuple(s.name for s in sc.demand.service_levels),
             stocking=tuple(bool(x) for x in stocked), horizon_h=self.horizon_h,
         ), self.orders, keep_lines=keep_lines, spool=spool, prices=self.prices,
-            parcels=[] if any(n.packaging for n in sc.nodes) else None)
+            parcels=[] if any(n.packaging for n in sc.nodes) else None,
+            unit_value=self.catalogue.unit_value)
+        self.returns_desk = ReturnsDesk(self)  # labels, refunds, disposition (sim.returns_cost)
+        self.record.return_reasons = tuple(self.returns_desk.reason_names)
+        self.record.refurbish = (sc.returns.refurbish_cost_per_unit,
+                                 sc.returns.refurbish_discount)
+        if sc.returns.exchange_share > 0:
+            self.record.exchange_of = {}
         for po in pipeline:  # purchase orders on their way at the start (steady state)
             skus = np.flatnonzero(po.units)
             self.nodes[po.node].place_order(skus, po.units[skus], 24.0 * po.ordered_day,
@@ -242,6 +250,20 @@ class Network:
                 sh.split = len(parts) > 1
                 self.record.open_shipment(sh)
                 self.nodes[p.node].accept(sh)
+
+    def exchange_at(self, t_h: float, sh: Shipment, sku: np.ndarray, qty: np.ndarray) -> None:
+        """At `t_h` (hours; when the return reaches its node) the customer's exchange of these
+        units of `sh` becomes a new order for the same SKUs, routed at once (none after the
+        horizon)."""
+        if t_h < self.horizon_h:
+            self.env.timeout(t_h - self.env.now).callbacks.append(
+                lambda _ev: self._exchange(sh.order, sh.point, sku, qty))
+
+    def _exchange(self, order: int, point: int, sku: np.ndarray, qty: np.ndarray) -> None:
+        new = self.orders.append(self.env.now, point, int(self.orders.service[order]), sku, qty)
+        self.record.routed = np.append(self.record.routed, False)
+        self.record.exchange_of[new] = order
+        self._route(np.array([new]))
 
     # ------------------------------------------------------------ disruptions of carriers
     def carrier_delay(self, row: np.ndarray, now: float) -> np.ndarray:

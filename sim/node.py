@@ -80,6 +80,7 @@ class NodeSim:
         self.stocking = self.mode.stocks
         self.up = True
         sc = net.scenario
+        self.rate_factor = self.mode.carrier_rate_factor(sc)  # off the carriers' list rates
         rng = net.streams
         horizon, wd = sc.run.horizon_days, sc.run.start_weekday
         self.ready: list[Shipment] = []  # allocated, waiting for release
@@ -141,10 +142,9 @@ class NodeSim:
             if spec.packaging is None:
                 self.cartons = None
             else:
-                rate_factor = self.mode.carrier_rate_factor(sc)
                 self.cartons = NodeCartons(CartonPacker.for_node(
                     sc, spec.packaging, net.carriers, cat.ids, cat.cube_m3, cat.weight_kg,
-                    rate_factor), index, rate_factor)
+                    self.rate_factor), index, self.rate_factor)
             self.outbound = self._outbound_stages(by_crew)
             self._stage_done = [partial(self._after_stage, k) for k in range(len(self.outbound))]
             self.inbound = self._inbound_stages(by_crew)
@@ -418,6 +418,9 @@ class NodeSim:
             unit_weight_kg=cat.weight_kg, distance_km=distance,
             days_left=np.array([s.promised_day for s in going], float) - ship_day,
             carriers=net.carriers, streams=net.streams, carrier_delay_days=net.carrier_delay))
+        # A customer sends units back in the largest carton their shipment came in.
+        boxes = None if cartons is None else [
+            max((p.dims_cm for p in cartons.packed[s.index][0]), key=np.prod) for s in going]
         if cartons is not None:  # each carton is a parcel billed on its own
             cost = cartons.bill(going, row, net.carriers.band(distance), net.carriers, now,
                                 net.record.parcels)
@@ -426,9 +429,11 @@ class NodeSim:
         record = net.record
         record.units_shipped += int(qty.sum())
         returned = net.streams["returns.units"].binomial(qty, cat.return_rate[sku])
-        price = net.prices[sku]
-        record.sold(going, np.add.reduceat(price * qty, bounds[:-1]),
-                    np.add.reduceat(price * returned, bounds[:-1]))  # refunds reverse sales
+        desk = net.returns_desk
+        reversed_, exchanged = desk.handed_over(
+            self.rate_factor, going, sku, bounds, returned, row, net.carriers.band(distance),
+            boxes)
+        record.sold(going, desk.revenue(going, sku, qty, bounds), reversed_)
         if self.errors is not None:  # the customer finds the errors that left (no refund)
             self.errors.handed_over(going, returned, bounds, cost)
         per_ship = np.add.reduceat(returned, bounds[:-1])
@@ -451,6 +456,10 @@ class NodeSim:
                     self.returns_due.append((arrival, ReturnParcel(s.index, s.sku, lines)))
                 else:
                     s.return_received_h = arrival  # goes back to the dropship supplier
+                if exchanged is not None:
+                    swap = exchanged[bounds[i]:bounds[i + 1]]
+                    if swap.any():
+                        net.exchange_at(arrival, s, s.sku[swap > 0], swap[swap > 0])
             record.close_shipment(s)
 
     def _count_open(self, delta: int) -> None:
@@ -640,9 +649,7 @@ class NodeSim:
         net = self.net
         self.returns_in_inspection -= parcel.units
         self.returns_inspected += parcel.units
-        rate = net.scenario.returns.restock_share
-        # Restock each returned unit with the restock share; the rest is disposed.
-        keep = net.streams["returns.restock"].binomial(parcel.units_per_line, rate)
+        keep = net.returns_desk.inspect(parcel, self.env.now)
         restocked = int(keep.sum())
         for s, k in zip(parcel.sku, keep, strict=True):
             if k:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.demand import Catalogue
+from sim.demand import Catalogue, OrderBook
 from sim.record import LOST_REASONS, Shipment
 from sim.scenario import Scenario, StockoutRule
 from sim.streams import Sampler
@@ -24,7 +24,16 @@ if TYPE_CHECKING:
     from sim.model import Network
     from sim.node import NodeSim
 
-__all__ = ["Stockouts", "sku_prices"]
+__all__ = ["Stockouts", "basket_values", "sku_prices"]
+
+
+def basket_values(orders: OrderBook, prices: np.ndarray) -> np.ndarray:
+    """Each order's basket: every unit ordered at its selling price (currency)."""
+    line_value = prices[orders.line_sku] * orders.line_qty
+    basket = (np.add.reduceat(line_value, orders.line_start[:-1]) if len(line_value)
+              else np.zeros(orders.n))
+    basket[np.diff(orders.line_start) == 0] = 0.0  # reduceat repeats a value for empty orders
+    return basket
 
 
 def sku_prices(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:

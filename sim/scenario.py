@@ -1214,12 +1214,130 @@ class Inventory(StockPolicy):
     forecast_errors: Path | None = None
 
 
+def _needed_by(field: str, value: object, policy: str, given: str) -> None:
+    """Raise unless `value` is given exactly when the policy is `policy`."""
+    if (given == policy) != (value is not None):
+        raise ValueError(f"{field} is needed by policy: {policy}, and only by it "
+                         f"(policy {given!r})")
+
+
+def _must_sum_to_one(shares: dict[str, float], what: str) -> None:
+    """Raise naming `what` unless the shares add up to 1 (to 1e-9)."""
+    total = sum(shares.values())
+    if abs(total - 1.0) > 1e-9:
+        given = ", ".join(f"{k} {v:g}" for k, v in shares.items())
+        raise ValueError(f"{what} must sum to 1, got {total:g} ({given})")
+
+
+class Disposition(Strict):
+    """What inspection does with returned units, as shares of them summing to 1: back to
+    stock, refurbished and sold off outside the model at a discount, or disposed of
+    (written off at unit value)."""
+
+    restock: Probability
+    refurbish: Probability = 0.0
+    dispose: Probability
+
+    @model_validator(mode="after")
+    def _sum(self) -> Disposition:
+        _must_sum_to_one({"restock": self.restock, "refurbish": self.refurbish,
+                            "dispose": self.dispose}, "restock + refurbish + dispose")
+        return self
+
+
+class ReturnReason(Strict):
+    """A return reason of a category: its share of the category's returned units and what
+    inspection does with units returned for it."""
+
+    share: Probability
+    disposition: Disposition
+
+
+class ReturnPostage(Strict):
+    """Who pays the return label: `free` (the merchant, every parcel), `customer_paid` (the
+    customer buys it: not the merchant's cost) or
+    `free_over_basket` (the merchant when the order's basket at selling prices reaches
+    `free_over_basket`, else the customer)."""
+
+    policy: Literal["free", "customer_paid", "free_over_basket"] = "free"
+    free_over_basket: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _threshold_iff_policy(self) -> ReturnPostage:
+        _needed_by("free_over_basket (the basket threshold)", self.free_over_basket,
+                   "free_over_basket", self.policy)
+        return self
+
+
 class Returns(Strict):
-    """Returns: rate by category (in `skus.categories`), delays, inspection, restock share."""
+    """Returns: rate by category (in `skus.categories`), delays, inspection, what becomes of
+    the units (restock, refurbish, dispose; by reason where `reasons` gives a category's),
+    who pays the label, and how the customer is made whole (refund or store credit).
+
+    Defaults, and what they rest on (give the client's own figures):
+    - postage `free`: the merchant pays the label, as most online sellers offering free
+      returns do; Optoro and CBRE put the cost of an online return at about 66 % of the
+      price of a 50 USD item (33 USD, 2021: labour, transport, warehousing and markdown),
+      of which the label is the largest cash part. The label is billed at the carrier's
+      cheapest service for the customer-node distance and the parcel's billable weight, at
+      the node's negotiated discount (published return-label rates are the ground rates).
+    - disposition: restock_share 0.7 as before, refurbish_share 0, the rest (0.3) disposed
+      of and written off at unit value; refurbishing costs 4.0 a unit and sells off at 50 %
+      off the selling price (outlet and liquidation channels recover well under full
+      price). Return rates by category: NRF & Appriss Retail, "2023 Consumer Returns in the
+      Retail Industry", 17.6 % of online sales returned.
+    - refund_share 1.0: a refund reverses the revenue of the returned units at their price;
+      the shipping fee the customer paid is not refunded. `exchange_share` (0) of the units
+      are exchanged: no refund, and the same SKU leaves again as a new order (routed,
+      picked, packed and shipped like any, with no revenue or shipping fee of its own) when
+      the return reaches the node. The rest take store credit, which reverses the revenue
+      too except `store_credit_breakage`, the share of credit never redeemed (kept).
+    """
 
     delay_days: Dist = Dist(dist="gamma", mean=12.0, cv=0.4)  # delivery to the customer's drop-off
     transit_days: PositiveFloat = 4.0
     restock_share: Probability = 0.7
+    refurbish_share: Probability = 0.0  # the rest, 1 - restock - refurbish, is disposed of
+    refurbish_cost_per_unit: NonNegativeFloat = 4.0
+    refurbish_discount: Probability = 0.5  # off the selling price when sold off
+    postage: ReturnPostage = ReturnPostage()
+    refund_share: Probability = 1.0  # of returned units: refunded
+    # of returned units: exchanged for the same SKU, a new order when the return reaches the
+    # node; the rest (1 - refund - exchange) take store credit
+    exchange_share: Probability = 0.0
+    store_credit_breakage: Probability = 0.0
+    # category -> reason -> {share, disposition}; a category without reasons restocks with
+    # restock_share and refurbishes with refurbish_share.
+    reasons: dict[str, dict[str, ReturnReason]] = {}
+
+    @model_validator(mode="after")
+    def _shares(self) -> Returns:
+        if self.restock_share + self.refurbish_share > 1.0 + 1e-9:
+            raise ValueError("restock_share + refurbish_share must be at most 1 (the rest is "
+                             f"disposed of), got {self.restock_share:g} + "
+                             f"{self.refurbish_share:g}")
+        if self.refund_share + self.exchange_share > 1.0 + 1e-9:
+            raise ValueError("refund_share + exchange_share must be at most 1 (the rest take "
+                             f"store credit), got {self.refund_share:g} + "
+                             f"{self.exchange_share:g}")
+        for cat, reasons in self.reasons.items():
+            if not reasons:
+                raise ValueError(f"reasons.{cat} gives no reason")
+            _must_sum_to_one({k: r.share for k, r in reasons.items()},
+                               f"reasons.{cat} shares")
+        return self
+
+    def disposition(self, category: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(reason names, reason shares, [reason, (restock, refurbish, dispose)] shares) of
+        a category's returned units; one unnamed reason when the category gives none."""
+        given = self.reasons.get(category)
+        if not given:
+            restock, refurbish = self.restock_share, self.refurbish_share
+            return [""], np.ones(1), np.array([[restock, refurbish,
+                                                max(0.0, 1.0 - restock - refurbish)]])
+        return (list(given), np.array([r.share for r in given.values()]),
+                np.array([[r.disposition.restock, r.disposition.refurbish,
+                           r.disposition.dispose] for r in given.values()]))
 
 
 # ---------------------------------------------------------------- sales: stockouts, prices
@@ -1238,9 +1356,7 @@ class StockoutRule(Strict):
 
     @model_validator(mode="after")
     def _patience_iff_days(self) -> StockoutRule:
-        if (self.policy == "patience") != (self.patience_days is not None):
-            raise ValueError("patience_days is needed by policy: patience, and only by it "
-                             f"(policy {self.policy!r})")
+        _needed_by("patience_days", self.patience_days, "patience", self.policy)
         return self
 
     @property
@@ -1638,6 +1754,9 @@ class Scenario(Strict):
             for name in names:
                 if name not in known:
                     raise ValueError(f"sales.{field} names {name!r}, not one of {known}")
+        for name in self.returns.reasons:
+            if name not in cats:
+                raise ValueError(f"returns.reasons names category {name!r}, not one of {cats}")
         return self
 
     @model_validator(mode="after")

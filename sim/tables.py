@@ -11,6 +11,8 @@ from sim.accuracy import accuracy_tables
 from sim.cartons import parcel_table
 from sim.record import LOST_REASONS, HourlySample, Recorder
 from sim.record.column_table import ColumnTable
+from sim.returns_cost import returns_table
+from sim.sales import basket_values
 from sim.storage import storage_table
 
 __all__ = ["DAILY_SHIPMENT_COLUMNS", "build_tables", "order_table", "shipment_table",
@@ -127,6 +129,8 @@ def order_table(rec: Recorder, ships: ColumnTable, folder: Path | None = None) -
     order_state = np.array(["backordered", "delivered", "in_process", "cancelled", "lost"],
                            dtype=object)[state_code]
     table.put("state", order_state)
+    if rec.exchange_of is not None:  # only a scenario with exchanges has the column
+        table.put("exchange_of", _exchange_of(rec))
     table.put("split", table.get("n_shipments") > 1)
     table.put("returned", columns["returned_units"].fillna(0).to_numpy() > 0)
     # 1.0 / 0.0, and NaN while the order is not yet delivered.
@@ -249,13 +253,14 @@ def _sales(rec: Recorder, lost: pd.DataFrame) -> pd.DataFrame:
     ob = rec.orders
     n = ob.n
     price = rec.prices if rec.prices is not None else np.zeros(len(rec.names.sku_ids))
-    line_value = price[ob.line_sku] * ob.line_qty
-    basket = (np.add.reduceat(line_value, ob.line_start[:-1]) if len(line_value)
-              else np.zeros(n))
-    basket[np.diff(ob.line_start) == 0] = 0.0  # reduceat repeats a value for empty orders
+    basket = basket_values(ob, price)
     sales = rec.sales.array()
     order = sales["order"]
     lost_order = lost["order"].to_numpy(np.int64)
+    exchange = {}
+    if rec.exchange_of is not None:  # an exchange is no purchase: no basket of its own
+        exchange = {"exchange_of": _exchange_of(rec)}
+        basket[exchange["exchange_of"] >= 0] = 0.0
     return pd.DataFrame({
         "order": np.arange(n), "basket_value": basket,
         "revenue": np.bincount(order, sales["revenue"], minlength=n),
@@ -263,7 +268,30 @@ def _sales(rec: Recorder, lost: pd.DataFrame) -> pd.DataFrame:
         "units_lost": np.bincount(lost_order, lost["units"].to_numpy(float),
                                   minlength=n).astype(np.int64),
         "lost_value": np.bincount(lost_order, lost["value"].to_numpy(float), minlength=n),
+        **exchange,
     })
+
+
+def _exchange_of(rec: Recorder) -> np.ndarray:
+    """Per order, the order an exchange replaces (-1: a customer's own order)."""
+    out = np.full(rec.orders.n, -1, np.int64)
+    out[list(rec.exchange_of)] = list(rec.exchange_of.values())
+    return out
+
+
+def _returns(rec: Recorder, ships: ColumnTable) -> pd.DataFrame:
+    """One row per returned line and reason (sim.returns_cost.returns_table)."""
+    lines = rec.return_lines.array()
+    received = pd.Series(dtype=float)
+    if len(lines):
+        received = pd.Series(ships.get("return_received_h"), index=ships.get("shipment"))
+    price = rec.prices if rec.prices is not None else np.zeros(len(rec.names.sku_ids))
+    value = (rec.unit_value if rec.unit_value is not None
+             else np.zeros(len(rec.names.sku_ids)))
+    return returns_table(rec.return_labels.array(), lines, rec.return_dispositions.array(),
+                         {"unit_value": value, "price": price, "node_ids": _node_ids(rec),
+                          "sku_ids": rec.names.sku_ids, "reasons": rec.return_reasons},
+                         rec.refurbish, received)
 
 
 def small_tables(rec: Recorder, ships: ColumnTable) -> dict[str, pd.DataFrame]:
@@ -280,6 +308,7 @@ def small_tables(rec: Recorder, ships: ColumnTable) -> dict[str, pd.DataFrame]:
         "inbound": _inbound(rec),
         "sales": _sales(rec, lost),
         "lost_sales": lost,
+        "returns": _returns(rec, ships),
     }
     if rec.parcels is not None:
         small["parcels"] = parcel_table(rec.parcels, rec.names.node_ids)

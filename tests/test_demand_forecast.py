@@ -150,7 +150,7 @@ ORACLE_FINGERPRINTS = {
         "utilisation": "e410ec2d78ccc738",
     },
     "prebuild": {
-        "costs": "b614baf256536cd7",
+        "costs": "2de942b6ff56ea9d",  # returns cost labels and write-offs now
         "daily": "8fd54dff71e5d8c9",
         "hourly": "bcc6116e1ff6976b",
         "inbound": "e2c8863ab13d1dae",

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sim.api import load_scenario, run, with_changes
 from sim.costs import shipping_fees
 from sim.kpis import SHIPPING_CATEGORIES
+from sim.returns_cost import RETURN_COST_CATEGORIES
 
 from .conftest import SCENARIOS
 
@@ -193,15 +194,21 @@ def in_house():
 def test_margin_is_revenue_less_costs_order_by_order(in_house):
     m = in_house.margin
     assert len(m) and m["order"].is_unique
-    recomputed = (m["revenue"] + m["shipping_fee"] - m["refund"] + m["restock_credit"]
-                  - m["product_cost"] - m["shipping_cost"] - m["fulfilment_cost"])
+    recomputed = (m["revenue"] + m["shipping_fee"] - m["refund"] + m["recovery"]
+                  + m["restock_credit"] - m["product_cost"] - m["shipping_cost"]
+                  - m["fulfilment_cost"] - m["return_postage"] - m["refurbish"]
+                  - m["write_off"])
     np.testing.assert_allclose(m["margin"], recomputed, rtol=0, atol=1e-9)
     # The costs are the ledger's: the carrier's line to the cent, the rest shared out
     # except the node-days that shipped nothing.
     ledger = in_house.costs
     carrier = ledger[ledger["category"].isin(SHIPPING_CATEGORIES)]["amount"].sum()
     assert m["shipping_cost"].sum() == pytest.approx(carrier, rel=1e-12)
-    fulfil = ledger[~ledger["category"].isin(SHIPPING_CATEGORIES)]
+    own = (*SHIPPING_CATEGORIES, *RETURN_COST_CATEGORIES)  # charged to their own orders
+    for c in RETURN_COST_CATEGORIES:
+        booked = ledger.loc[ledger["category"] == c, "amount"].sum()
+        assert m[c].sum() == pytest.approx(booked, rel=1e-12, abs=1e-9)
+    fulfil = ledger[~ledger["category"].isin(own)]
     ships = in_house.shipments.dropna(subset=["shipped_h"])
     shipped_days = set(zip((ships["shipped_h"] // 24).astype(int), ships["node"], strict=True))
     idle = fulfil[[(d, n) not in shipped_days for d, n in zip(fulfil["day"], fulfil["node"],
@@ -221,7 +228,7 @@ def test_profit_per_order_is_net_revenue_less_product_less_cost(in_house):
         s["revenue_per_order"] - s["product_cost_per_order"] - s["cost_per_order"])
     assert s["gross_margin"] == pytest.approx(s["profit_per_order"] * n)
     assert s["net_revenue"] == pytest.approx(s["revenue"] + s["shipping_fee_revenue"]
-                                             - s["refunds"])
+                                             - s["refunds"] + s["recovery_revenue"])
     assert s["lost_units"] == 0 and s["lost_demand_pct"] == 0.0  # backorders by default
 
 

@@ -100,8 +100,9 @@ def test_cost_per_order_splits_into_fulfilment_and_shipping_per_shipped_order(sm
     assert s["fulfilment_cost_per_order"] + s["shipping_cost_per_order"] == pytest.approx(
         s["cost_per_order"])
     assert s["cost_per_order"] * s["orders_shipped_in_window"] == pytest.approx(s["total_cost"])
-    assert s["shipping_cost_per_order"] == pytest.approx(
-        s["cost_per_order_by_category"]["carrier"])
+    by = s["cost_per_order_by_category"]  # the carrier's bill: parcels and return labels
+    assert s["shipping_cost_per_order"] == pytest.approx(by["carrier"]
+                                                         + by.get("return_postage", 0.0))
     assert sum(s["cost_per_order_by_category"].values()) == pytest.approx(s["cost_per_order"])
 
 

@@ -43,6 +43,17 @@ LOST_REASONS = ("stockout", "patience")
 _SALE_DTYPE = [("shipment", "i8"), ("order", "i8"), ("revenue", "f8"), ("refund", "f8")]
 _LOST_DTYPE = [("shipment", "i8"), ("order", "i8"), ("node", "i8"), ("sku", "i8"),
                ("units", "i8"), ("t_h", "f8"), ("reason", "i1")]
+# Returns at their cost (sim.returns_cost): each return parcel's label when it is handed
+# to the carrier (payer: PAYERS code), each returned line's refund and store credit, and
+# what inspection did with a line's units, by reason (a code of `return_reasons`).
+_RETURN_LABEL_DTYPE = [("shipment", "i8"), ("order", "i8"), ("node", "i8"),
+                       ("actual_kg", "f8"), ("billable_kg", "f8"), ("postage", "f8"),
+                       ("payer", "i1")]
+_RETURN_LINE_DTYPE = [("shipment", "i8"), ("sku", "i8"), ("units", "i8"), ("refund", "f8"),
+                      ("credit", "f8"), ("exchanged", "i8")]
+_RETURN_DISPOSED_DTYPE = [("shipment", "i8"), ("sku", "i8"), ("reason", "i8"),
+                          ("restocked", "i8"), ("refurbished", "i8"), ("disposed", "i8"),
+                          ("inspected_h", "f8")]
 _PICK_TOUR_DTYPE = [("released_h", "f8"), ("node", "i8"), ("orders", "i8"), ("lines", "i8"),
                     ("units", "i8"), ("length_m", "f8"), ("pick_h", "f8")]
 
@@ -131,6 +142,11 @@ class Recorder:
     parcels: list[tuple] | None = None  # a row per carton shipped when a node packs (sim.cartons)
     accuracy: object | None = None  # sim.accuracy.AccuracyLog when a node has an accuracy section
     storage: list[tuple] | None = None  # sim.storage.STORAGE_ROW rows when a node has storage
+    unit_value: np.ndarray | None = None  # product cost per SKU (currency)
+    return_reasons: tuple[str, ...] = ("",)  # reason codes of the disposition rows
+    refurbish: tuple[float, float] = (0.0, 0.0)  # cost per unit, discount off the price
+    # exchange order -> the order it replaces; None when the scenario exchanges nothing
+    exchange_of: dict[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.routed is None:
@@ -140,6 +156,9 @@ class Recorder:
         self.returns = RowBuffer(_RETURN_DTYPE)
         self.sales = RowBuffer(_SALE_DTYPE)
         self.lost = RowBuffer(_LOST_DTYPE)
+        self.return_labels = RowBuffer(_RETURN_LABEL_DTYPE)
+        self.return_lines = RowBuffer(_RETURN_LINE_DTYPE)
+        self.return_dispositions = RowBuffer(_RETURN_DISPOSED_DTYPE)
         self._shipments = RowBuffer(_SHIPMENT_DTYPE, spool=self.spool and self.spool / "shipments")
         self._open: dict[int, Shipment] = {}
         self._opened = 0
@@ -202,6 +221,24 @@ class Recorder:
             if q:
                 self.lost.append((sh.index, sh.order, sh.node, s, q, t_h, reason))
                 self.units_lost += q
+
+    def return_label(self, shipment: int, order: int, node: int, actual_kg: float,
+                     billable_kg: float, postage: float, payer: int) -> None:
+        """A shipment's return parcel: its kg, label charge (currency) and who pays it."""
+        self.return_labels.append((shipment, order, node, actual_kg, billable_kg, postage,
+                                   payer))
+
+    def return_line(self, shipment: int, sku: int, units: int, refund: float,
+                    credit: float, exchanged: int) -> None:
+        """Units of a shipment line coming back, their refund and store credit (currency),
+        and how many of them the customer exchanges."""
+        self.return_lines.append((shipment, sku, units, refund, credit, exchanged))
+
+    def return_disposed(self, shipment: int, sku: int, reason: int, restocked: int,
+                        refurbished: int, disposed: int, t_h: float) -> None:
+        """What inspection did at `t_h` (hours) with a line's units returned for `reason`."""
+        self.return_dispositions.append((shipment, sku, reason, restocked, refurbished,
+                                         disposed, t_h))
 
     def return_inspected(self, shipment: int, received_h: float, inspected_h: float,
                          restocked_units: int) -> None:
