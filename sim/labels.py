@@ -40,6 +40,8 @@ CATEGORY_LABELS = {
     "returns_handling": "Returns handling",
     "3pl_account": "3PL account fee",
     "3pl_storage": "3PL storage",
+    "3pl_minimum": "3PL monthly minimum",
+    "sla_credit": "3PL SLA credit",
     "3pl_receiving": "3PL receiving",
     "3pl_pick_pack": "3PL pick & pack",
     "3pl_returns": "3PL returns",
@@ -47,6 +49,8 @@ CATEGORY_LABELS = {
     "dropship_markup": "Dropship markup",
     "marketplace_fulfilment": "Marketplace fulfilment fee",
     "marketplace_storage": "Marketplace storage",
+    "marketplace_inbound": "Marketplace inbound (transport, placement, prep)",
+    "marketplace_returns": "Marketplace returns processing",
     "freight": "Freight (transfers between nodes)",
 }
 CREW_LABELS = {
