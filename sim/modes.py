@@ -72,8 +72,8 @@ def dropship_site(scenario: Scenario) -> tuple[Location, str]:
     if where is None:
         raise InvalidInput(FieldProblem(
             "alternatives.dropship_supplier",
-            "the dropship alternative needs its supplier's site: {lat, lon} or one of the "
-            f"regions {', '.join(SUPPLIER_REGIONS)} (it is never taken from node "
+            "the dropship alternative's supplier site is required ({lat, lon} or one of the "
+            f"regions {', '.join(SUPPLIER_REGIONS)}; it is never taken from node "
             f"{scenario.nodes[0].id!r})", None))
     if isinstance(where, str):
         r = SUPPLIER_REGIONS[where]
