@@ -593,8 +593,10 @@ SUPPLIER_REGIONS: dict[str, SupplierRegion] = {
     "us_east": SupplierRegion(40.74, -74.17, "Newark", 0),
     "us_south": SupplierRegion(32.78, -96.80, "Dallas", 0),
     "china_south": SupplierRegion(22.54, 114.06, "Shenzhen", 7),
+    "fr_southeast": SupplierRegion(45.76, 4.84, "Lyon", 0),  # source: INSEE / GeoNames
 }
-SupplierRegionName = Literal["us_west", "us_midwest", "us_east", "us_south", "china_south"]
+SupplierRegionName = Literal["us_west", "us_midwest", "us_east", "us_south", "china_south",
+                             "fr_southeast"]
 
 
 class SupplierStock(Strict):
