@@ -102,9 +102,10 @@ ASSUMPTIONS = (
                                       "costs.in_house.equipment_per_month")),
     Assumption("3PL fees", ("costs.three_pl.*",)),
     Assumption("dropship fees", ("costs.dropship.*",)),
-    Assumption("marketplace fees", ("alternatives.marketplace.fee_per_unit",
-                                    "alternatives.marketplace.storage_per_m3_month",
-                                    "alternatives.marketplace.storage_peak_per_m3_month")),
+    Assumption("marketplace fees", tuple(f"alternatives.marketplace.{f}" for f in (
+        "fee_per_unit", "storage_per_m3_month", "storage_peak_per_m3_month",
+        "oversize_base_per_unit", "oversize_per_kg", "inbound_placement_per_unit",
+        "prep_label_per_unit", "returns_per_unit", "inbound_transport_per_pallet"))),
     Assumption("holding rate", ("costs.holding_rate_per_year",)),
     Assumption("return rate", ("skus.categories[*].return_rate",), "return_rate_swing"),
     # Each parcel's price is set in the run, so a discount is simulated, not priced again.
@@ -112,7 +113,8 @@ ASSUMPTIONS = (
                                     "costs.three_pl.carrier_discount"),
                "carrier_discount_swing", in_run=_carrier_rate_factors),
 )
-NOT_A_FEE = ("discount",)  # a larger discount lowers cost: not scaled with the fees
+# A larger discount or a pallet's larger usable volume lowers cost: not scaled with the fees.
+NOT_A_FEE = ("discount", "usable")
 SHARES = ("return_rate", "discount")  # scaled, they stay shares (at most 1)
 
 

@@ -20,13 +20,15 @@ __all__ = ["CATEGORIES", "COLUMNS_READ", "MARGIN_COLUMNS", "MARGIN_COLUMNS_READ"
            "cost_ledger", "margin_ledger", "shipping_fees"]
 
 # The columns of the large tables the ledger reads (a run kept on disk loads only these).
-COLUMNS_READ = {"shipments": ("node", "shipped_h", "shipping_cost", "units", "fee", "value",
-                              "return_received_h", "returned_units")}
+COLUMNS_READ = {"shipments": ("node", "created_h", "shipped_h", "shipping_cost", "units", "fee",
+                              "value", "return_received_h", "returned_units")}
 
 CATEGORIES = (
     "labour", "rent", "equipment", "packaging", "carrier", "holding", "returns_handling",
     "3pl_account", "3pl_storage", "3pl_receiving", "3pl_pick_pack", "3pl_returns",
+    "3pl_minimum", "sla_credit",
     "dropship_fee", "dropship_markup", "marketplace_fulfilment", "marketplace_storage",
+    "marketplace_inbound", "marketplace_returns",
     "freight", "lateral_freight", "overflow_storage", *RETURN_COST_CATEGORIES,
 )  # fmt: skip
 

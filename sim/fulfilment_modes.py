@@ -13,6 +13,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from optimize.geo import distance_matrix_km
 from sim.carriers import CarrierTable
 from sim.scenario import (
     MODE_SETTINGS,
@@ -21,6 +22,7 @@ from sim.scenario import (
     MarketplaceMode,
     Node,
     Scenario,
+    ThreePlCosts,
     ThreePlMode,
 )
 from sim.station import temp_hours_by_day
@@ -36,7 +38,11 @@ __all__ = [
     "Marketplace",
     "NodeLedger",
     "ThirdParty",
+    "late_shipments",
+    "promised_ship_day",
+    "received_by_day",
     "rule_for",
+    "storage_per_day",
 ]
 
 MONTH_DAYS = 365.0 / 12.0
@@ -55,11 +61,14 @@ class Dispatch:
     bounds: np.ndarray
     weight_kg: np.ndarray  # per shipment
     unit_weight_kg: np.ndarray  # per SKU
+    unit_cube_m3: np.ndarray  # per SKU
     distance_km: np.ndarray  # per shipment
     days_left: np.ndarray  # promised day - ship day, per shipment
     carriers: CarrierTable
     streams: Streams
     carrier_delay_days: Callable[[np.ndarray, float], np.ndarray]
+    point: np.ndarray | None = None  # customer point per shipment (rows of `points`)
+    points: pd.DataFrame | None = None  # the customer points, with lat and lon
 
 
 @dataclass
@@ -187,12 +196,16 @@ def _agency_premium(book: NodeLedger, per_hour: float) -> None:
 
 
 class ThirdParty(FulfilmentMode):
-    """A 3PL's fee schedule: account fee, storage per pallet counted at its daily snapshot
-    (as 3PLs bill), receiving per pallet, pick and pack per order and extra unit,
-    packaging, returns; its negotiated carrier discount."""
+    """A 3PL's fee schedule (sim.scenario.ThreePlCosts): account fee, storage counted at its
+    daily snapshot (as 3PLs bill), receiving per pallet (the initial stock on day 0), pick
+    and pack per order and extra unit, packaging, returns; its monthly minimum; a credit
+    per order it ships late; its negotiated carrier discount."""
 
     name = "3pl"
     settings: ThreePlMode
+    # What the monthly minimum is measured against: the 3PL's own invoice lines.
+    INVOICE = ("3pl_account", "3pl_storage", "3pl_receiving", "3pl_pick_pack", "packaging",
+               "3pl_returns")
 
     @property
     def orders_per_day_cap(self) -> int:
@@ -206,19 +219,77 @@ class ThirdParty(FulfilmentMode):
     def own_costs(self, book: NodeLedger) -> None:
         t = book.scenario.costs.three_pl
         per_pallet = book.scenario.inventory.units_per_pallet
+        first = len(book.rows)
         book.per_month("3pl_account", t.account_fee_per_month)
-        pallets = np.ceil(book.per_snapshot_day("on_hand_units") / per_pallet)
-        book.add(book.snap_day, "3pl_storage", pallets * t.storage_per_pallet_month / MONTH_DAYS)
-        recv = book.inbound[book.inbound["putaway_h"].notna()]
-        recv_units = recv.groupby((recv["putaway_h"] // 24).astype(int))["units"].sum()
-        book.add(recv_units.index.to_numpy(), "3pl_receiving",
-                 recv_units.to_numpy() / per_pallet * t.receiving_per_pallet)
+        book.add(book.snap_day, "3pl_storage", storage_per_day(
+            t, book.per_snapshot_day("on_hand_units"), book.per_snapshot_day("on_hand_cube_m3"),
+            per_pallet))
+        day, units = received_by_day(book, t.go_live_receiving)
+        book.add(day, "3pl_receiving", units / per_pallet * t.receiving_per_pallet)
         extra = book.by_day["units"].sum().to_numpy() - book.n_ship
         book.add(book.ship_day, "3pl_pick_pack",
                  book.n_ship * t.pick_pack_per_order + extra * t.pick_per_extra_unit)
         book.add(book.ship_day, "packaging", book.n_ship * t.packaging_per_order)
         ret = book.returns_by_day
         book.add(ret.index.to_numpy(), "3pl_returns", ret.to_numpy() * t.returns_per_unit)
+        self._minimum(book, book.rows[first:], t.minimum_per_month)
+        late = book.shipped[late_shipments(book.shipped, book.spec, book.scenario)]
+        credit = (t.pick_pack_per_order if t.sla_credit_per_late_order is None
+                  else t.sla_credit_per_late_order)
+        per_day = late.groupby("day").size()
+        book.add(per_day.index.to_numpy(), "sla_credit", -per_day.to_numpy() * credit)
+
+    def _minimum(self, book: NodeLedger, rows: list[pd.DataFrame], per_month: float) -> None:
+        """The shortfall of each billing month's invoice below the minimum (pro rata by days
+        for a part month), on the month's last day of the run."""
+        horizon = book.scenario.run.horizon_days
+        if not per_month or not rows:
+            return
+        mine = pd.concat(rows)
+        mine = mine[mine["category"].isin(self.INVOICE)]
+        billed = np.bincount(mine["day"].to_numpy(int).clip(0, horizon - 1),
+                             mine["amount"].to_numpy(float), minlength=horizon)
+        month = (np.arange(horizon) // MONTH_DAYS).astype(int)
+        for m in np.unique(month):
+            days = np.flatnonzero(month == m)
+            floor = per_month * len(days) / MONTH_DAYS
+            if billed[days].sum() < floor:
+                book.add(days[-1:], "3pl_minimum", floor - billed[days].sum())
+
+
+def storage_per_day(t: ThreePlCosts, units: np.ndarray, cube_m3: np.ndarray,
+                    units_per_pallet: int) -> np.ndarray:
+    """A 3PL's storage charge per day (currency) on the stock at each daily snapshot: pallet
+    positions = ceil(cube / a pallet's usable m3), or cubic metres, or pallets of
+    `units_per_pallet` units, at the monthly rate over the days of a month."""
+    if t.storage_basis == "cubic_metre":
+        return cube_m3 * t.storage_per_m3_month / MONTH_DAYS
+    if t.storage_basis == "pallet_positions":
+        pallets = np.ceil(np.round(cube_m3 / t.pallet_usable_m3, 9))
+    else:
+        pallets = np.ceil(units / units_per_pallet)
+    return pallets * t.storage_per_pallet_month / MONTH_DAYS
+
+
+def promised_ship_day(created_h: np.ndarray, cutoff_h: float, pickup_days: list[int],
+                      start_weekday: int) -> np.ndarray:
+    """The day a fulfilment contract promises to ship each order: the day it was confirmed
+    when before the cut-off on a pickup day, else the next pickup day."""
+    day = np.floor(np.asarray(created_h, float) / 24.0)
+    day = day + (np.asarray(created_h) - 24.0 * day >= cutoff_h)
+    for _ in range(7):  # move to the next pickup day (at most a week on)
+        off = ~np.isin((day + start_weekday) % 7, pickup_days)
+        if not off.any():
+            break
+        day = day + off
+    return day.astype(int)
+
+
+def late_shipments(shipped: pd.DataFrame, spec: Node, scenario: Scenario) -> np.ndarray:
+    """Which shipped shipments (with `created_h` and `day`) left after their promised day."""
+    promised = promised_ship_day(shipped["created_h"].to_numpy(), spec.cutoff_h,
+                                 spec.pickup_days, scenario.run.start_weekday)
+    return shipped["day"].to_numpy() > promised
 
 
 class Dropship(FulfilmentMode):
@@ -229,6 +300,11 @@ class Dropship(FulfilmentMode):
     settings: DropshipMode
     stocks = False
 
+    def deliver(self, d: Dispatch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The carriers from the supplier's site, plus its cross-border line haul (days)."""
+        row, transit, cost, fee = super().deliver(d)
+        return row, transit + self.settings.line_haul_days(), cost, fee
+
     def own_costs(self, book: NodeLedger) -> None:
         d = book.scenario.costs.dropship
         book.add(book.ship_day, "dropship_fee", book.n_ship * d.fee_per_order)
@@ -237,24 +313,55 @@ class Dropship(FulfilmentMode):
 
 
 class Marketplace(FulfilmentMode):
-    """The marketplace's own network (FBA/FBS): its transit and its fee per unit by weight
-    tier instead of a carrier, storage on the day's average volume (peak rate Oct-Dec)."""
+    """The marketplace's own network (FBA/FBS, sim.scenario.Marketplace): its transit from
+    the site nearest the customer and its fee per unit by size and weight tier instead of a
+    carrier; storage on the day's average volume (peak rate Oct-Dec); per unit received
+    (the initial stock on day 0 too): inbound placement, prep and labelling, and the
+    seller's bulk transport per pallet; returns processing per unit. Its crews are its own:
+    no labour line."""
 
     name = "marketplace"
     settings: MarketplaceMode
+
+    def __init__(self, settings: object) -> None:
+        super().__init__(settings)
+        self._site_km: np.ndarray | None = None  # per customer point: km to the nearest site
 
     @property
     def promise_days(self) -> int:
         """The marketplace's own promise (days)."""
         return self.settings.promise_days
 
+    def nearest_site_km(self, points: pd.DataFrame) -> np.ndarray:
+        """Km from each customer point to the nearest of the marketplace's sites."""
+        if self._site_km is None:
+            sites = self.settings.sites
+            self._site_km = distance_matrix_km(
+                np.array([s.lat for s in sites]), np.array([s.lon for s in sites]),
+                points["lat"].to_numpy(), points["lon"].to_numpy()).min(axis=0)
+        return self._site_km
+
+    def unit_fees(self, weight_kg: np.ndarray, cube_m3: np.ndarray) -> np.ndarray:
+        """The fulfilment fee per unit (currency): by weight tier for a standard-size unit,
+        a base plus per kg for an oversize one."""
+        m = self.settings
+        fee = np.asarray(m.fee_per_unit)[np.searchsorted(m.fee_tiers_kg, weight_kg,
+                                                         side="left")]
+        over = (weight_kg > m.standard_max_kg) | (cube_m3 > m.standard_max_m3)
+        return np.where(over, m.oversize_base_per_unit + m.oversize_per_kg * weight_kg, fee)
+
     def deliver(self, d: Dispatch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The marketplace delivers itself; the fee per unit covers shipping."""
         m = self.settings
         n = len(d.distance_km)
-        transit = draw(d.streams[f"marketplace.{d.spec.id}"], m.transit_days, n)
-        tier = np.searchsorted(m.fee_tiers_kg, d.unit_weight_kg[d.sku], side="left")
-        fee = np.add.reduceat(np.asarray(m.fee_per_unit)[tier] * d.qty, d.bounds[:-1])
+        if m.sites and d.points is not None:
+            band = d.carriers.band(self.nearest_site_km(d.points)[d.point])
+            by_band = np.asarray(m.transit_days_by_band)
+            transit = by_band[np.minimum(band, len(by_band) - 1)].astype(float)
+        else:
+            transit = draw(d.streams[f"marketplace.{d.spec.id}"], m.transit_days, n)
+        per_unit = self.unit_fees(d.unit_weight_kg[d.sku], d.unit_cube_m3[d.sku])
+        fee = np.add.reduceat(per_unit * d.qty, d.bounds[:-1])
         return np.full(n, -1), transit, np.zeros(n), fee
 
     def own_costs(self, book: NodeLedger) -> None:
@@ -265,6 +372,21 @@ class Marketplace(FulfilmentMode):
                          else m.storage_per_m3_month for d in book.snap_day])
         book.add(book.snap_day, "marketplace_storage",
                  book.per_snapshot_day("on_hand_cube_m3_avg") * rate / MONTH_DAYS)
+        day, units = received_by_day(book)  # the initial stock is sent in at go-live too
+        book.add(day, "marketplace_inbound", units * (
+            m.inbound_placement_per_unit + m.prep_label_per_unit
+            + m.inbound_transport_per_pallet / sc.inventory.units_per_pallet))
+        ret = book.returns_by_day
+        book.add(ret.index.to_numpy(), "marketplace_returns", ret.to_numpy() * m.returns_per_unit)
+
+
+def received_by_day(book: NodeLedger, go_live: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(day, units) put away per day; with `go_live`, the initial stock on day 0 too."""
+    recv = book.inbound[book.inbound["putaway_h"].notna()]
+    units = recv.groupby((recv["putaway_h"] // 24).astype(int))["units"].sum()
+    if go_live and len(book.snap):
+        units = units.add(pd.Series({0: book.snap["on_hand_units"].iloc[0]}), fill_value=0)
+    return units.index.to_numpy(), units.to_numpy(float)
 
 
 MODE_RULES: dict[str, type[FulfilmentMode]] = {

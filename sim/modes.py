@@ -9,10 +9,11 @@ from __future__ import annotations
 import copy
 import math
 
+from optimize.errors import FieldProblem, InvalidInput
 from sim.fulfilment_modes import MODE_RULES, rule_for
-from sim.scenario import Scenario
+from sim.scenario import SUPPLIER_REGIONS, Location, Scenario
 
-__all__ = ["MODES", "scenario_for_mode"]
+__all__ = ["MODES", "dropship_site", "scenario_for_mode"]
 
 MODES = ("in_house", "3pl", "dropship", "marketplace", "hybrid")
 
@@ -64,11 +65,31 @@ def scenario_for_mode(scenario: Scenario, mode: str) -> Scenario:
     return Scenario.model_validate(data)
 
 
+def dropship_site(scenario: Scenario) -> tuple[Location, str]:
+    """Where the dropship alternative's supplier ships from, and how to say it; an error naming
+    `alternatives.dropship_supplier` when the scenario gives none (never node 0's site)."""
+    where = scenario.alternatives.dropship_supplier
+    if where is None:
+        raise InvalidInput(FieldProblem(
+            "alternatives.dropship_supplier",
+            "the dropship alternative's supplier site is required ({lat, lon} or one of the "
+            f"regions {', '.join(SUPPLIER_REGIONS)}; it is never taken from node "
+            f"{scenario.nodes[0].id!r})", None))
+    if isinstance(where, str):
+        r = SUPPLIER_REGIONS[where]
+        return (Location(lat=r.lat, lon=r.lon),
+                f"region {where} ({r.city}, {r.lat:g}, {r.lon:g}"
+                + (f", +{r.extra_transit_days} days line haul)" if r.extra_transit_days else ")"))
+    return where, f"({where.lat:g}, {where.lon:g})"
+
+
 def _supplier_node(scenario: Scenario) -> dict:
-    alt, first = scenario.alternatives, scenario.nodes[0]
-    where = alt.dropship_supplier or first.location
-    return {"id": "dropship_supplier", "location": where.model_dump(),
-            "mode": {"kind": "dropship",
+    alt = scenario.alternatives
+    dropship_site(scenario)  # the error naming the field when none is given
+    where = alt.dropship_supplier
+    site = {"region": where} if isinstance(where, str) else {"location": where.model_dump()}
+    stock = None if alt.dropship_stock is None else alt.dropship_stock.model_dump()
+    return {"id": "dropship_supplier",
+            "mode": {"kind": "dropship", **site, "stock": stock,
                      "processing_days": alt.dropship_processing_days.model_dump()},
-            "cutoff_h": first.cutoff_h, "pickup_h": first.pickup_h,
-            "pickup_days": list(first.pickup_days)}
+            "cutoff_h": alt.dropship_cutoff_h, "pickup_h": alt.dropship_pickup_h}

@@ -23,6 +23,7 @@ from optimize.errors import InvalidInput
 from sim.accuracy import NodeErrors, reject_line
 from sim.cartons import CartonPacker, NodeCartons
 from sim.cycle_counts import ShelfRecord
+from sim.dropship_supplier import SupplierDesk
 from sim.fulfilment_modes import Dispatch, rule_for
 from sim.record import (
     NodeCensus,
@@ -167,8 +168,7 @@ class NodeSim:
             self.env.process(self._reviews())
         else:
             self.stations = []
-            self.supplier_days = Sampler(rng[f"dropship.{spec.id}"],
-                                         self.mode.settings.processing_days)
+            self.supplier = SupplierDesk(self.env, spec, sc, cat, rng)
         self.env.process(self._pickups())
 
     # ------------------------------------------------------------ outbound
@@ -180,11 +180,9 @@ class NodeSim:
         now = self.env.now
         if not self.stocking:
             sh.allocated_h = sh.released_h = now
-            sh.filled_on_arrival = sh.units
-            ready = now + 24.0 * self.supplier_days()
             sh.state = "at_supplier"
             self.staged.append(sh)
-            sh.packed_h = ready  # the supplier hands it over ready to ship at this time
+            sh.packed_h = self.supplier.take(sh)  # when the supplier hands it over, ready
             return
         # Scalar loops: orders have a line or two, where numpy's per-call cost dominates.
         on_hand = self.on_hand
@@ -393,7 +391,7 @@ class NodeSim:
             going, self.staged = self.staged, []
         else:
             going = [s for s in self.staged if s.packed_h <= now]
-            self.staged = [s for s in self.staged if s.packed_h > now]
+            self.staged = [s for s in self.staged if not s.packed_h <= now]  # nan: waits
         if not going:
             return
         self._count_open(-len(going))
@@ -415,9 +413,10 @@ class NodeSim:
         row, transit, cost, fee = self.mode.deliver(Dispatch(
             spec=self.spec, scenario=net.scenario, now_h=now, sku=sku, qty=qty, bounds=bounds,
             weight_kg=weight if cartons is None else cartons.choice_kg(going),
-            unit_weight_kg=cat.weight_kg, distance_km=distance,
+            unit_weight_kg=cat.weight_kg, unit_cube_m3=cat.cube_m3, distance_km=distance,
             days_left=np.array([s.promised_day for s in going], float) - ship_day,
-            carriers=net.carriers, streams=net.streams, carrier_delay_days=net.carrier_delay))
+            carriers=net.carriers, streams=net.streams, carrier_delay_days=net.carrier_delay,
+            point=np.array([s.point for s in going]), points=net.points))
         # A customer sends units back in the largest carton their shipment came in.
         boxes = None if cartons is None else [
             max((p.dims_cm for p in cartons.packed[s.index][0]), key=np.prod) for s in going]

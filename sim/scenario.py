@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn, Union
+from typing import Annotated, Literal, NamedTuple, NoReturn, Union
 
 import numpy as np
 import yaml
@@ -25,10 +25,12 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
+    SerializerFunctionWrapHandler,
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import InitErrorDetails
@@ -41,6 +43,7 @@ __all__ = [
     "MODE_SETTINGS",
     "ROUTING_POLICIES",
     "ROUTING_SETTINGS",
+    "SUPPLIER_REGIONS",
     "Accuracy",
     "AssortmentSplitSettings",
     "BatchLookaheadSettings",
@@ -71,6 +74,8 @@ __all__ = [
     "StockoutRule",
     "Storage",
     "StorageOverflow",
+    "SupplierRegion",
+    "SupplierStock",
     "Surcharge",
     "ThreePlMode",
     "Transfer",
@@ -732,23 +737,137 @@ class Sla(Strict):
     capacity_orders_per_day: PositiveInt = 100_000
 
 
-class DropshipSupplier(Strict):
-    """A dropship node: the supplier processes and ships from its own site."""
+class SupplierRegion(NamedTuple):
+    """A named supplier region: where its parcels leave from, and the days a cross-border
+    line haul adds to the carrier's transit."""
 
+    lat: float
+    lon: float
+    city: str
+    extra_transit_days: int
+
+
+# source: city-centre coordinates, US Census Bureau Gazetteer (Los Angeles CA, Chicago IL,
+# Newark NJ, Dallas TX) and GeoNames (Shenzhen). china_south's extra days: cross-border
+# e-commerce lines (ePacket, YunExpress, Cainiao) publish 7-15 days door to door to the US;
+# the carrier table's farthest band gives the last 2-5, so 7 days of line haul are added.
+SUPPLIER_REGIONS: dict[str, SupplierRegion] = {
+    "us_west": SupplierRegion(34.05, -118.24, "Los Angeles", 0),
+    "us_midwest": SupplierRegion(41.88, -87.63, "Chicago", 0),
+    "us_east": SupplierRegion(40.74, -74.17, "Newark", 0),
+    "us_south": SupplierRegion(32.78, -96.80, "Dallas", 0),
+    "china_south": SupplierRegion(22.54, 114.06, "Shenzhen", 7),
+    "fr_southeast": SupplierRegion(45.76, 4.84, "Lyon", 0),  # source: INSEE / GeoNames
+}
+SupplierRegionName = Literal["us_west", "us_midwest", "us_east", "us_south", "china_south",
+                             "fr_southeast"]
+
+
+class SupplierStock(Strict):
+    """A dropship supplier's own stock of each SKU: `units` of every SKU, or `days_of_cover`
+    of the network's mean daily demand for it; each unit taken is reordered at once and back
+    after `lead_time_days` (one-for-one base stock). An order short of it waits."""
+
+    units: PositiveInt | None = None
+    days_of_cover: PositiveFloat | None = None
+    # source: supplier lead times of 2-4 weeks for domestic wholesale replenishment
+    # (APQC and Gartner supply-chain benchmarks quote 14-30 days for finished goods).
+    lead_time_days: Dist = Dist(dist="gamma", mean=14.0, cv=0.3)
+
+    @model_validator(mode="after")
+    def _one_level(self) -> SupplierStock:
+        if (self.units is None) == (self.days_of_cover is None):
+            raise ValueError("give stock.units or stock.days_of_cover (one of them)")
+        return self
+
+
+class DropshipSupplier(Strict):
+    """A dropship node: the supplier processes and ships from its own site, given as
+    `location` or as one of the named `region`s (required: never assumed)."""
+
+    # source: dropship suppliers' handling times of 1-3 business days (Shopify and BigCommerce
+    # dropshipping guides; marketplace dropship vendor policies ask for 1-2 days).
     processing_days: Dist = Dist(dist="gamma", mean=1.5, cv=0.4)
+    location: Location | None = None  # the supplier's site, in degrees
+    region: SupplierRegionName | None = None  # or one of SUPPLIER_REGIONS
+    extra_transit_days: NonNegativeInt | None = None  # line haul; default: the region's (or 0)
+    stock: SupplierStock | None = None  # the supplier's stock; None: it never runs out
+
+    @model_validator(mode="after")
+    def _one_site(self) -> DropshipSupplier:
+        if self.location is not None and self.region is not None:
+            raise ValueError("give location or region for the supplier's site, not both")
+        return self
+
+    def site(self) -> Location | None:
+        """Where the supplier ships from (None: not given)."""
+        if self.region is not None:
+            r = SUPPLIER_REGIONS[self.region]
+            return Location(lat=r.lat, lon=r.lon)
+        return self.location
+
+    def line_haul_days(self) -> int:
+        """Days added to the carrier's transit for a cross-border line haul."""
+        if self.extra_transit_days is not None:
+            return self.extra_transit_days
+        return SUPPLIER_REGIONS[self.region].extra_transit_days if self.region else 0
+
+
+# source: Amazon fulfilment centres, public lists of FBA warehouse addresses (city level):
+# Moreno Valley CA, Kent WA, Fort Worth TX, Joliet IL, Atlanta GA, Robbinsville NJ.
+MARKETPLACE_SITES = (
+    Location(lat=33.94, lon=-117.23), Location(lat=47.38, lon=-122.23),
+    Location(lat=32.75, lon=-97.33), Location(lat=41.53, lon=-88.08),
+    Location(lat=33.75, lon=-84.39), Location(lat=40.21, lon=-74.60),
+)
 
 
 class Marketplace(Strict):
     """A marketplace's own fulfilment network (FBA/FBS model): the seller sends stock in
-    bulk, pays a fee per unit by weight tier and storage per cubic metre per month (higher
-    from October to December), and the marketplace delivers on its own promise.
-    Defaults approximate Amazon FBA's 2025 US fees converted to kg and m3."""
+    bulk from its node (transport per pallet), pays inbound placement and prep per unit, a
+    fee per unit shipped by size tier (standard: by weight tier; oversize: a base plus per
+    kg), storage per cubic metre per month (higher from October to December) and returns
+    processing per unit; the marketplace delivers from the nearest of its `sites` (all hold
+    stock: it places inbound stock across its network) on its own promise, with its own
+    crews (never in the merchant's labour line). Long-term storage (stock over 365 days
+    old) is not charged: a run shorter than a year holds none. Defaults approximate Amazon
+    FBA's 2025 US fees converted to kg and m3."""
 
+    # source: Amazon FBA fulfilment fees 2025 (US, standard size, non-apparel), per unit by
+    # shipping weight, converted from pounds and rounded
     fee_tiers_kg: list[PositiveFloat] = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0]
     fee_per_unit: list[NonNegativeFloat] = [3.3, 3.7, 4.5, 5.9, 7.5, 9.6, 14.0]
+    # source: Amazon's standard-size limit, 18 x 14 x 8 in and 20 lb (45.7 x 35.6 x 20.3 cm,
+    # 9.07 kg); a unit of larger cube or weight is oversize (a cube limit: dims are not known
+    # for every SKU)
+    standard_max_m3: PositiveFloat = 0.033
+    standard_max_kg: PositiveFloat = 9.07
+    # source: Amazon FBA 2025 large bulky: 9.61 USD plus 0.38 USD per lb over the first
+    oversize_base_per_unit: NonNegativeFloat = 9.61
+    oversize_per_kg: NonNegativeFloat = 0.84
+    # source: Amazon FBA monthly inventory storage fee 2025, standard size: 0.78 USD per cubic
+    # foot January-September, 2.40 October-December
     storage_per_m3_month: NonNegativeFloat = 27.5  # 0.78 USD per cubic foot
     storage_peak_per_m3_month: NonNegativeFloat = 84.8  # 2.40 USD per cubic foot, Oct-Dec
-    transit_days: Dist = Dist(dist="poisson", mean=1.6, min=1)  # its own network, door to door
+    # source: Amazon FBA inbound placement service fee (from 2024): 0.21-0.68 USD per
+    # standard-size unit by the number of inbound locations; the minimal split's middle
+    inbound_placement_per_unit: NonNegativeFloat = 0.27
+    # source: Amazon FBA prep and item-labelling services, 0.55 USD per unit (2024 rate card)
+    prep_label_per_unit: NonNegativeFloat = 0.55
+    # source: Amazon returns processing fee, charged per returned unit at about the unit's
+    # fulfilment fee on categories above their return threshold (2024-2025); a small unit's
+    returns_per_unit: NonNegativeFloat = 3.3
+    # The seller's bulk shipments to the marketplace, per pallet of
+    # `inventory.units_per_pallet` (initial stock included). source: LTL pallet rates of
+    # 100-300 USD for 500-1,500 km (Amazon partnered-carrier LTL quotes, freight indexes)
+    inbound_transport_per_pallet: NonNegativeFloat = 150.0
+    # The marketplace's sites: each parcel leaves from the one nearest its customer, in
+    # `transit_days_by_band` days by the carriers' distance bands; no sites: `transit_days`.
+    sites: list[Location] = list(MARKETPLACE_SITES)
+    # source: Amazon's network delivers most US Prime orders in 1-2 days (Amazon shipping
+    # speed reports); 3 days to the farthest band
+    transit_days_by_band: list[PositiveInt] = [1, 1, 2, 2, 3]
+    transit_days: Dist = Dist(dist="poisson", mean=1.6, min=1)  # without sites, door to door
     promise_days: PositiveInt = 2
 
     @model_validator(mode="after")
@@ -854,6 +973,31 @@ def _fold_old_mode_keys(data: Mapping) -> dict:
                     "the old per-mode keys")
         data["mode"] = settings
     return data
+
+
+def _supplier_site(data: Mapping) -> Mapping:
+    """A dropship node's `location` from its mode's supplier site when the node gives none;
+    an error naming the node and the field when neither does (never assumed)."""
+    mode = data.get("mode")
+    if isinstance(mode, BaseModel):
+        mode = mode.model_dump()
+    if mode == "dropship":
+        mode = {"kind": "dropship"}
+    if not isinstance(mode, Mapping) or mode.get("kind") != "dropship":
+        return data
+    if data.get("location") is not None:
+        return data  # the node's own site is its supplier's (checked against the mode's)
+    if mode.get("location") is None and mode.get("region") is None:
+        raise ValueError(
+            f"node {data.get('id')!r}: mode.location or mode.region is required for a dropship "
+            "node (where the supplier ships from: {lat, lon}, or one of the regions "
+            f"{', '.join(SUPPLIER_REGIONS)}); it is never taken from another node")
+    try:
+        site = DropshipSupplier.model_validate({k: v for k, v in mode.items()
+                                                if k != "kind"}).site()
+    except ValidationError:
+        return data  # the mode's own validation reports it
+    return {**data, "location": site}
 
 
 # ---------------------------------------------------------------- cartons (issue 17)
@@ -1064,10 +1208,30 @@ class Node(Strict):
     @model_validator(mode="before")
     @classmethod
     def _old_mode_keys(cls, data: object) -> object:
-        """Fold the old `sla`, `dropship` and `marketplace` keys into `mode`."""
+        """Fold the old `sla`, `dropship` and `marketplace` keys into `mode`; a dropship
+        node's location is its supplier's (mode.location or mode.region)."""
         if isinstance(data, Mapping) and any(k in data for k in OLD_MODE_KEYS):
-            return _fold_old_mode_keys(data)
+            data = _fold_old_mode_keys(data)
+        if isinstance(data, Mapping):
+            data = _supplier_site(data)
         return data
+
+    @model_serializer(mode="wrap")
+    def _site_once(self, handler: SerializerFunctionWrapHandler) -> dict:
+        """A dropship node whose mode gives the supplier's site dumps it there only, so a
+        changed mode.region or mode.location moves the node when loaded again."""
+        data = handler(self)
+        if self.mode.kind == "dropship" and self.mode.site() is not None:
+            data.pop("location", None)
+        return data
+
+    @model_validator(mode="after")
+    def _ships_from_its_supplier(self) -> Node:
+        if self.mode.kind == "dropship" and self.mode.site() not in (None, self.location):
+            raise ValueError(f"node {self.id!r}: location {self.location.model_dump()} is not "
+                             f"the supplier's site {self.mode.site().model_dump()} (give it "
+                             "once, as mode.location or mode.region)")
+        return self
 
     @model_validator(mode="after")
     def _stage_crews(self) -> Node:
@@ -1425,16 +1589,50 @@ class InHouseCosts(Strict):
 
 
 class ThreePlCosts(Strict):
-    """A 3PL's fee schedule."""
+    """A 3PL's fee schedule. Storage is billed on the stock at each daily snapshot: by pallet
+    positions (the stock's cube over a pallet's usable volume, rounded up), by cubic metre,
+    or by `inventory.units_per_pallet` as earlier releases did. Receiving is per pallet of
+    `inventory.units_per_pallet`, the initial stock too (once, on day 0: go-live). The monthly
+    invoice is at least `minimum_per_month` (pro rata for a part month); each order shipped
+    after the contract's promise (same day when confirmed before the node's cut-off on a
+    pickup day, else the next pickup day) earns the merchant a credit (`sla_credit`)."""
 
+    # Ranges below: published 3PL rate cards (ShipBob, ShipMonk, Red Stag pricing pages,
+    # 2024-2025) and the Extensiv (3PL Central) warehouse pricing surveys; approximate, to be
+    # replaced by the client's quote.
+    # source: receiving 5-15 USD per pallet (or 35-45 USD per hour of unloading)
     receiving_per_pallet: NonNegativeFloat = 9.0
+    # source: pallet storage 10-40 USD per pallet position per month (Extensiv survey median
+    # about 20 USD)
     storage_per_pallet_month: NonNegativeFloat = 22.0
+    storage_basis: Literal["pallet_positions", "cubic_metre", "units_per_pallet"] = (
+        "pallet_positions")
+    # source: a 1.2 x 1.0 m pallet stacked to 1.5 m of goods (racking beam clearance) and
+    # filled to 80 % (cartons of mixed sizes), the planning figures of warehouse-design
+    # texts (Bartholdi and Hackman, Warehouse & Distribution Science): 1.44 m3 usable
+    pallet_usable_m3: PositiveFloat = 1.2 * 1.0 * 1.5 * 0.8
+    # source: the pallet rate over a pallet's usable cube (22 / 1.44); bin and shelf storage on
+    # published cards runs 0.40-0.75 USD per cubic foot a month, 14-26 USD per m3
+    storage_per_m3_month: NonNegativeFloat = 15.3
+    # source: pick and pack 2.50-7 USD per order with the first unit, 0.25-1 USD per extra
+    # unit (ShipBob, ShipMonk public pricing; Extensiv survey)
     pick_pack_per_order: NonNegativeFloat = 3.5
     pick_per_extra_unit: NonNegativeFloat = 0.6
+    # source: standard cartons and mailers 0.5-1.5 USD per order on published 3PL cards
     packaging_per_order: NonNegativeFloat = 0.8
+    # source: account, WMS and management fees of 0-2,500 USD per month on 3PL quotes
     account_fee_per_month: NonNegativeFloat = 1_500.0
+    # source: returns processing 2-5 USD per unit on published 3PL cards
     returns_per_unit: NonNegativeFloat = 3.0
     carrier_discount: Probability = 0.15  # negotiated rates off the carrier's card
+    go_live_receiving: bool = True  # the initial stock is received and billed on day 0
+    # source: 3PL monthly minimums of 250-5,000 USD (ShipMonk and Red Stag publish minimums;
+    # the Extensiv survey finds most 3PLs set one); the invoice is max(fees, minimum)
+    minimum_per_month: NonNegativeFloat = 2_500.0
+    # Credit per order shipped late; None: its pick and pack fee, as fulfilment-time
+    # guarantees on 3PL contracts refund it (source: ShipBob's and ShipMonk's published
+    # order-accuracy and ship-time guarantees credit the fulfilment fee of a missed order).
+    sla_credit_per_late_order: NonNegativeFloat | None = None
 
 
 class DropshipCosts(Strict):
@@ -1664,8 +1862,15 @@ class Alternatives(Strict):
     """How `fulfil compare` builds each fulfilment mode from this scenario's network."""
 
     three_pl_capacity_factor: PositiveFloat = 1.5  # SLA orders/day over the node's mean load
-    dropship_supplier: Location | None = None  # where the supplier ships from (default: node 0)
-    dropship_processing_days: Dist = Dist(dist="gamma", mean=1.5, cv=0.4)
+    # Where the dropship supplier ships from: {lat, lon} or one of SUPPLIER_REGIONS; required
+    # by the dropship and fast-movers hybrid alternatives (never node 0's site).
+    dropship_supplier: Location | SupplierRegionName | None = None
+    dropship_processing_days: Dist = DropshipSupplier.model_fields["processing_days"].default
+    # source: dropship suppliers' own order cut-off, commonly 12:00-14:00 local for same-day
+    # handling, and one carrier pickup late afternoon (ShipBob / Shopify dropship guides).
+    dropship_cutoff_h: HourOfDay = 12.0
+    dropship_pickup_h: HourOfDay = 17.0
+    dropship_stock: SupplierStock | None = None  # the supplier's stock; None: never runs out
     hybrid_rule: Literal["fast_movers_in_house", "overflow_to_3pl"] = "fast_movers_in_house"
     marketplace: Marketplace = Marketplace()
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import sim.cli.sweep_command  # noqa: F401  (registers `fulfil sweep`)
-from sim.api import load_scenario
+from sim.api import load_scenario, with_changes
 from sim.cli.app import app
 from sim.cli.sweep_command import WIDTH, sweep_table
 from sim.sweep import MODE, expand_points, make_tasks
@@ -24,7 +24,8 @@ MMC = SCENARIOS / "validation_mmc_pick_station.yaml"
 
 
 def _tasks(grid, modes=(), replications=2):
-    base = load_scenario(MMC)
+    # the dropship mode needs its supplier's site (issue 17): one of the named regions
+    base = with_changes(load_scenario(MMC), {"alternatives.dropship_supplier": "us_midwest"})
     return make_tasks(base, expand_points(grid, None, list(modes)), replications, "t")
 
 

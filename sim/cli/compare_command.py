@@ -97,6 +97,10 @@ def compare(
                   f"replications over {plan.main.run.horizon_days} days, plus "
                   f"{len(plan.tasks) - len(settings.modes) * replications} break-even/tornado "
                   f"runs ({len(plan.tasks)} in all)")
+    if {"dropship", "hybrid"} & set(settings.modes):
+        from sim.modes import dropship_site
+        console.print(f"dropship supplier ships from {dropship_site(sc)[1]} "
+                      "(alternatives.dropship_supplier)")
     t0 = time.perf_counter()
     done = run_compare(plan, ResultStore(out / "store"), workers=workers, scheduler=scheduler)
     write_report(plan, done.tables, out)
