@@ -428,13 +428,16 @@ class NodeSim:
         record = net.record
         record.units_shipped += int(qty.sum())
         returned = net.streams["returns.units"].binomial(qty, cat.return_rate[sku])
+        errors = None
+        if self.errors is not None:  # the customer finds the errors that left (no refund)
+            before = returned.copy()
+            self.errors.handed_over(going, returned, bounds, cost)
+            errors = returned - before
         desk = net.returns_desk
         reversed_, exchanged = desk.handed_over(
             self.rate_factor, going, sku, bounds, returned, row, net.carriers.band(distance),
-            boxes)
+            boxes, errors)
         record.sold(going, desk.revenue(going, sku, qty, bounds), reversed_)
-        if self.errors is not None:  # the customer finds the errors that left (no refund)
-            self.errors.handed_over(going, returned, bounds, cost)
         per_ship = np.add.reduceat(returned, bounds[:-1])
         back_days = net.scenario.returns.transit_days
         for i, s in enumerate(going):

@@ -92,23 +92,26 @@ class ReturnsDesk:
 
     def handed_over(self, node_rate_factor: float, going: list[Shipment], sku: np.ndarray,
                     bounds: np.ndarray, returned: np.ndarray, row: np.ndarray,
-                    band: np.ndarray, cartons: list[np.ndarray] | None
+                    band: np.ndarray, cartons: list[np.ndarray] | None,
+                    unrefunded: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Record the return lines and label of each shipment with units coming back; the
         revenue reversed per shipment (currency: refunds at price, store credit at price
         less breakage, nothing for exchanged units) and the units exchanged per line (None
-        when the scenario exchanges none)."""
+        when the scenario exchanges none). `unrefunded` units per line come back for a pick
+        or pack error (sim.accuracy): a reshipment replaces them, so no refund or credit."""
         net, r = self.net, self.returns
         price = net.prices[sku]
-        refunded = returned
+        claimed = returned if unrefunded is None else returned - unrefunded
+        refunded = claimed
         if r.refund_share < 1.0:
-            refunded = net.streams["returns.refund"].binomial(returned, r.refund_share)
+            refunded = net.streams["returns.refund"].binomial(claimed, r.refund_share)
         exchanged = None
         if r.exchange_share > 0:
             p = r.exchange_share / max(1e-12, 1.0 - r.refund_share)
-            exchanged = net.streams["returns.exchange"].binomial(returned - refunded,
+            exchanged = net.streams["returns.exchange"].binomial(claimed - refunded,
                                                                  min(1.0, p))
-        credit = (returned - refunded - (0 if exchanged is None else exchanged)) * price
+        credit = (claimed - refunded - (0 if exchanged is None else exchanged)) * price
         reversed_ = price * refunded + credit * (1.0 - r.store_credit_breakage)
         per_ship = np.add.reduceat(returned, bounds[:-1])
         back = np.flatnonzero(per_ship)
