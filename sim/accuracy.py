@@ -8,8 +8,12 @@ The scan check catches each error with `catch_share`; a shipment with any caught
 picked again (the whole shipment, at pick time again) and packed and checked again. An
 error that leaves with the parcel is found by the customer: the lines concerned come back
 through the returns flow (a wrong label: the whole parcel) and a reshipment is charged at
-the shipment's carrier cost plus the handling cost. The reshipment's units are not drawn
-from stock (the model charges it; the stock the wrong pick took stays on the record).
+the shipment's carrier cost plus the handling cost, booked in the cost ledger as
+`reshipment` on the day the customer finds the error (delivery; sim.transit_damage). The
+reshipment's units are not drawn from stock (the model charges its carrier cost and handling;
+the stock the wrong pick took stays on the record, and the lines that come back go through
+the returns flow, so the goods are counted once). Damage in transit (sim.transit_damage) is
+drawn here too, at the hand-over, when the section has `transit_damage`.
 
 With per-line error p, n lines and no check, a shipment leaves with an error with
 probability 1 - (1 - p)^n; with a check catching c of the errors and re-picks redrawing
@@ -29,7 +33,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.scenario import Accuracy
+from sim.scenario import Accuracy, TransitDamage
+from sim.transit_damage import DAMAGE_COLUMNS, NodeDamage
 
 if TYPE_CHECKING:
     from sim.node import NodeSim
@@ -42,7 +47,7 @@ ACCURACY_TABLES = ("accuracy", "drift", "counts", "locations", "qc_rejects")
 ERROR_KINDS = ("wrong_item", "wrong_qty", "wrong_label", "missing_item")
 _SHIPPED_COLUMNS = ("shipment", "order", "node", "lines", "units", "shipped_h", "attempts",
                     "first_pick_error_lines", "caught", *ERROR_KINDS, "returned_units",
-                    "reship_cost")
+                    "reship_cost", "found_h", *DAMAGE_COLUMNS)
 _DRIFT_COLUMNS = ("t_h", "node", "sku", "kind")
 _COUNT_COLUMNS = ("t_h", "node", "sku", "reason", "abc", "record", "physical", "written_off",
                   "found", "count_h")
@@ -108,6 +113,8 @@ class NodeErrors:
         self.scan_rng = streams[f"accuracy.scan.{nid}"]
         self.qc_rng = streams[f"accuracy.qc.{nid}"]
         self.state: dict[int, _State] = {}
+        self.damage = NodeDamage(node, spec.transit_damage or TransitDamage(),
+                                 spec.reship_handling_cost)
 
     def _of(self, sh: Shipment) -> _State:
         st = self.state.get(sh.index)
@@ -157,11 +164,14 @@ class NodeErrors:
         return time_h
 
     def handed_over(self, going: list[Shipment], returned: np.ndarray, bounds: np.ndarray,
-                    cost: np.ndarray) -> None:
-        """Shipments leave: the customer finds the errors still in them. Adds the units they
-        send back to `returned` (per line, at most the line's units) and logs each shipment."""
+                    cost: np.ndarray, row: np.ndarray, delivered_h: np.ndarray) -> None:
+        """Shipments leave (carrier `cost` currency, service `row`, delivery at `delivered_h`
+        hours): the customer finds the errors still in them and any damage in transit. Adds
+        the units errors send back to `returned` (per line, at most the line's units) and
+        logs each shipment."""
         log = log_of(self.node.net.record)
         handling = self.spec.reship_handling_cost
+        damage = self.damage.rows(going, cost, row)
         for i, sh in enumerate(going):
             st = self.state.pop(sh.index, None) or _State()
             lo, hi = int(bounds[i]), int(bounds[i + 1])
@@ -178,7 +188,7 @@ class NodeErrors:
                 sh.index, sh.order, self.node.index, hi - lo, sh.units, self.node.env.now,
                 max(st.attempts, 1), max(st.first, 0), st.caught, len(st.wrong_item),
                 len(st.wrong_qty), st.pack == "wrong_label", st.pack == "missing_item",
-                int(lines.sum()) - before, reship))
+                int(lines.sum()) - before, reship, float(delivered_h[i]), *damage[i]))
 
     # ------------------------------------------------------------ QC at receiving
     def rejects(self, checked: bool) -> bool:
@@ -201,9 +211,10 @@ def reject_line(node: NodeSim, line: PurchaseOrderLine, lead_h: float) -> None:
 
 def accuracy_tables(rec: Recorder) -> dict[str, pd.DataFrame]:
     """The accuracy tables (none without an accuracy section): `accuracy` a row per shipment
-    handed over at such a node, `drift` a row per unit off the shelf, `counts` a row per
-    location counted (cycle, discrepancy) or corrected at a pick (exception), `locations` a
-    row per location at the end, `qc_rejects` a row per purchase-order line sent back."""
+    handed over at such a node (errors, reshipment, delivery `found_h`, damage in transit),
+    `drift` a row per unit off the shelf, `counts` a row per location counted (cycle,
+    discrepancy) or corrected at a pick (exception), `locations` a row per location at the
+    end, `qc_rejects` a row per purchase-order line sent back."""
     log = rec.accuracy
     if log is None:
         return {}
@@ -225,6 +236,7 @@ def accuracy_tables(rec: Recorder) -> dict[str, pd.DataFrame]:
         locations["sku"] = sku_ids[locations["sku"].to_numpy(np.int64)]
     shipped = frame(log.shipped, _SHIPPED_COLUMNS)
     shipped["error"] = shipped[list(ERROR_KINDS)].to_numpy().sum(axis=1) > 0
+    shipped["damaged"] = shipped["damaged_parcels"] > 0
     return {"accuracy": shipped, "drift": frame(log.drift, _DRIFT_COLUMNS),
             "counts": frame(log.counts, _COUNT_COLUMNS), "locations": locations,
             "qc_rejects": frame(log.rejects, _REJECT_COLUMNS)}

@@ -15,6 +15,7 @@ from sim.returns_cost import RETURN_COST_CATEGORIES, booked, return_costs
 from sim.scenario import Scenario
 from sim.storage import overflow_cost
 from sim.tables import station_names
+from sim.transit_damage import LEDGER_CATEGORIES, reshipment_costs
 
 __all__ = ["CATEGORIES", "COLUMNS_READ", "MARGIN_COLUMNS", "MARGIN_COLUMNS_READ", "MONTH_DAYS",
            "cost_ledger", "margin_ledger", "shipping_fees"]
@@ -30,6 +31,7 @@ CATEGORIES = (
     "dropship_fee", "dropship_markup", "marketplace_fulfilment", "marketplace_storage",
     "marketplace_inbound", "marketplace_returns",
     "freight", "lateral_freight", "overflow_storage", *RETURN_COST_CATEGORIES,
+    *LEDGER_CATEGORIES,
 )  # fmt: skip
 
 def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -59,6 +61,8 @@ def cost_ledger(scenario: Scenario, tables: dict[str, pd.DataFrame]) -> pd.DataF
         rows.append(_freight(inbound))
     if "returns" in tables and len(tables["returns"]):
         rows.append(return_costs(tables["returns"]))
+    if "accuracy" in tables:  # reshipments of errors and transit damage (sim.transit_damage)
+        rows.append(reshipment_costs(tables["accuracy"], 24.0 * scenario.run.horizon_days))
     ledger = pd.concat([r for r in rows if len(r)], ignore_index=True)
     ledger = ledger[ledger["amount"] != 0]
     return ledger.groupby(["day", "node", "category"], as_index=False)["amount"].sum()

@@ -57,6 +57,8 @@ CATEGORY_LABELS = {
     "return_postage": "Return labels",
     "refurbish": "Refurbishing returns",
     "write_off": "Returns written off",
+    "reshipment": "Reshipments of pick and pack errors",
+    "transit_damage": "Damage in transit (reshipment and goods, less claims)",
 }
 CREW_LABELS = {
     "receivers": "Receivers",

@@ -431,7 +431,7 @@ class NodeSim:
         errors = None
         if self.errors is not None:  # the customer finds the errors that left (no refund)
             before = returned.copy()
-            self.errors.handed_over(going, returned, bounds, cost)
+            self.errors.handed_over(going, returned, bounds, cost, row, delivered)
             errors = returned - before
         desk = net.returns_desk
         reversed_, exchanged = desk.handed_over(

@@ -79,6 +79,7 @@ __all__ = [
     "Surcharge",
     "ThreePlMode",
     "Transfer",
+    "TransitDamage",
     "load_scenario",
     "read_yaml_mapping",
 ]
@@ -1085,6 +1086,21 @@ class CycleCounts(Strict):
         return self
 
 
+class TransitDamage(Strict):
+    """Damage in transit (sim.transit_damage): a chance per parcel that it reaches the customer
+    damaged, `per_parcel` unless `by_service` ("carrier/service" -> chance) names the
+    parcel's service, times the largest `fragility_by_category` factor (category -> factor,
+    default 1) of the shipment's units (capped at 1). The damaged parcel's units are written
+    off at the customer (not returned), a reshipment goes out at the parcel's carrier charge
+    plus the section's `reship_handling_cost`, and the carrier's claim pays back
+    `claim_recovery_share` of the damaged units' value. All zero (the default): no damage."""
+
+    per_parcel: Probability = 0.0
+    by_service: dict[str, Probability] = {}
+    fragility_by_category: dict[str, NonNegativeFloat] = {}
+    claim_recovery_share: Probability = 0.0
+
+
 class Accuracy(Strict):
     """Errors and record drift at a stocking node (all zero: every pick right and the record
     exact, as without the section). Pick errors per line (a `wrong_item_share` of them the
@@ -1107,6 +1123,7 @@ class Accuracy(Strict):
     damage_share: Probability = 0.3  # the rest of the drift is misplacement
     cycle_counts: CycleCounts | None = None
     qc_reject_share: Probability = 0.0  # of the lines the one-job receiving's QC checks
+    transit_damage: TransitDamage | None = None  # damage in transit (None: none)
 
     @model_validator(mode="after")
     def _drift_shares(self) -> Accuracy:
@@ -1962,6 +1979,17 @@ class Scenario(Strict):
         for name in self.returns.reasons:
             if name not in cats:
                 raise ValueError(f"returns.reasons names category {name!r}, not one of {cats}")
+        services = [f"{c.id}/{s.name}" for c in self.carriers.carriers for s in c.services]
+        for i, node in enumerate(self.nodes):
+            damage = node.accuracy.transit_damage if node.accuracy is not None else None
+            for field, names, known in (
+                    ("by_service", damage.by_service if damage else {}, services),
+                    ("fragility_by_category", damage.fragility_by_category if damage else {},
+                     cats)):
+                for name in names:
+                    if name not in known:
+                        raise ValueError(f"nodes[{i}].accuracy.transit_damage.{field} names "
+                                         f"{name!r}, not one of {known}")
         return self
 
     @model_validator(mode="after")
