@@ -104,3 +104,23 @@ def test_patience_whole_shipments_cancel_after_the_wait():
     # an order that waited less than its patience shipped whole, later than it would have
     waited = (ships["filled_on_arrival"] < ships["units"]) & ships["packed_h"].notna()
     assert waited.any()
+
+
+def test_compare_counts_the_dropship_suppliers_lost_sales(tmp_path):
+    import pandas as pd
+
+    from .conftest import compare_cli
+
+    _, out, _ = compare_cli(tmp_path, {
+        "run.horizon_days": 8, "run.warmup_days": 2, "demand.orders_per_day": 120,
+        "skus.generator.count": 40,
+        "alternatives.dropship_stock": {
+            "units": STOCK, "lead_time_days": {"dist": "fixed", "mean": LEAD_DAYS}},
+        "sales.on_stockout": {"policy": "lost"}},
+        "--modes", "in_house,dropship", "--replications", "2", "--no-sensitivity")
+    kpis = pd.read_csv(out / "kpis.csv")
+    lost = kpis[kpis["metric"] == "lost_sales_value"].groupby("mode")["mean"].max()
+    share = kpis[kpis["metric"] == "lost_demand_pct"].groupby("mode")["mean"].max()
+    # two units a SKU at the supplier: the dropship mode loses far more than the stocked node
+    assert lost["dropship"] > 0 and lost["dropship"] > lost["in_house"]
+    assert 0 < share["dropship"] <= 100
