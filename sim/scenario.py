@@ -766,7 +766,8 @@ SupplierRegionName = Literal["us_west", "us_midwest", "us_east", "us_south", "ch
 class SupplierStock(Strict):
     """A dropship supplier's own stock of each SKU: `units` of every SKU, or `days_of_cover`
     of the network's mean daily demand for it; each unit taken is reordered at once and back
-    after `lead_time_days` (one-for-one base stock). An order short of it waits."""
+    after `lead_time_days` (one-for-one base stock). An order short of it waits, or is lost,
+    as `sales.on_stockout` says (units lost are not reordered)."""
 
     units: PositiveInt | None = None
     days_of_cover: PositiveFloat | None = None
