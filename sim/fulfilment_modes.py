@@ -39,6 +39,8 @@ __all__ = [
     "NodeLedger",
     "ThirdParty",
     "late_shipments",
+    "pallet_positions",
+    "pallet_usable_m3",
     "promised_ship_day",
     "received_by_day",
     "rule_for",
@@ -197,9 +199,10 @@ def _agency_premium(book: NodeLedger, per_hour: float) -> None:
 
 class ThirdParty(FulfilmentMode):
     """A 3PL's fee schedule (sim.scenario.ThreePlCosts): account fee, storage counted at its
-    daily snapshot (as 3PLs bill), receiving per pallet (the initial stock on day 0), pick
-    and pack per order and extra unit, packaging, returns; its monthly minimum; a credit
-    per order it ships late; its negotiated carrier discount."""
+    daily snapshot (as 3PLs bill; pallet positions hold a SKU each), receiving per pallet
+    (the initial stock on day 0), pick and pack per order and extra unit, packaging,
+    returns; its monthly minimum; a credit per order it ships late; its negotiated carrier
+    discount."""
 
     name = "3pl"
     settings: ThreePlMode
@@ -221,9 +224,11 @@ class ThirdParty(FulfilmentMode):
         per_pallet = book.scenario.inventory.units_per_pallet
         first = len(book.rows)
         book.per_month("3pl_account", t.account_fee_per_month)
+        positions = (book.per_snapshot_day("pallet_positions")
+                     if t.storage_basis == "pallet_positions" else None)
         book.add(book.snap_day, "3pl_storage", storage_per_day(
             t, book.per_snapshot_day("on_hand_units"), book.per_snapshot_day("on_hand_cube_m3"),
-            per_pallet))
+            per_pallet, positions))
         day, units = received_by_day(book, t.go_live_receiving)
         book.add(day, "3pl_receiving", units / per_pallet * t.receiving_per_pallet)
         extra = book.by_day["units"].sum().to_numpy() - book.n_ship
@@ -258,17 +263,40 @@ class ThirdParty(FulfilmentMode):
 
 
 def storage_per_day(t: ThreePlCosts, units: np.ndarray, cube_m3: np.ndarray,
-                    units_per_pallet: int) -> np.ndarray:
-    """A 3PL's storage charge per day (currency) on the stock at each daily snapshot: pallet
-    positions = ceil(cube / a pallet's usable m3), or cubic metres, or pallets of
-    `units_per_pallet` units, at the monthly rate over the days of a month."""
+                    units_per_pallet: int, positions: np.ndarray | None = None) -> np.ndarray:
+    """A 3PL's storage charge per day (currency) on the stock at each daily snapshot: its
+    pallet `positions` (a position per SKU, `pallet_positions`), or cubic metres, or pallets
+    of `units_per_pallet` units, at the monthly rate over the days of a month."""
     if t.storage_basis == "cubic_metre":
         return cube_m3 * t.storage_per_m3_month / MONTH_DAYS
     if t.storage_basis == "pallet_positions":
-        pallets = np.ceil(np.round(cube_m3 / t.pallet_usable_m3, 9))
+        if positions is None:
+            raise ValueError("storage_basis pallet_positions needs the daily table's "
+                             "pallet_positions column (a position per SKU)")
+        pallets = np.asarray(positions, float)
     else:
         pallets = np.ceil(units / units_per_pallet)
     return pallets * t.storage_per_pallet_month / MONTH_DAYS
+
+
+def pallet_positions(on_hand: np.ndarray, cube_m3: np.ndarray, usable_m3: float) -> np.ndarray:
+    """Pallet positions a stock takes when a position holds one SKU, as 3PLs bill them: the
+    sum over SKUs of ceil(the SKU's m3 on hand / a pallet's usable m3) (a SKU out of stock
+    takes none). `on_hand` is units per SKU (last axis; a row per node for 2-D); per node."""
+    per_sku = np.maximum(np.asarray(on_hand, float), 0.0) * cube_m3 / usable_m3
+    # rounded first so a cube of exactly k pallets is k, not k + 1 by float error
+    return np.ceil(np.round(per_sku, 9)).sum(axis=-1).astype(np.int64)
+
+
+def pallet_usable_m3(scenario: Scenario) -> float | None:
+    """A pallet's usable m3 when a node of the scenario is a 3PL billing storage by pallet
+    positions (the run then counts them at each daily snapshot), else None."""
+    t = scenario.costs.three_pl
+    if t.storage_basis != "pallet_positions":
+        return None
+    if not any(n.mode.kind == ThirdParty.name for n in scenario.nodes):
+        return None
+    return t.pallet_usable_m3
 
 
 def promised_ship_day(created_h: np.ndarray, cutoff_h: float, pickup_days: list[int],

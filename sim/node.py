@@ -168,7 +168,7 @@ class NodeSim:
             self.env.process(self._reviews())
         else:
             self.stations = []
-            self.supplier = SupplierDesk(self.env, spec, sc, cat, rng)
+            self.supplier = SupplierDesk(self, spec, sc, cat, rng)
         self.env.process(self._pickups())
 
     # ------------------------------------------------------------ outbound

@@ -1,17 +1,18 @@
 """Selling prices and what customers do at a stockout, in the running model.
 
 `sku_prices` gives each SKU's selling price (its own `price`, else its unit value marked up
-by `sales.price_markup`). `Stockouts` carries out `sales.on_stockout` at a node: a shipment
-short of stock backorders (as always), or its short units are lost at once, or it waits up
-to the customer's patience and then what is still short is cancelled; with partial shipment
-the units in stock leave without the short ones (split into a shipment of their own).
+by `sales.price_markup`). `Stockouts` carries out `sales.on_stockout` wherever shipments
+wait for stock (a `Waitlist`: a node's backorders or a dropship supplier's queue): a
+shipment short of stock backorders (as always), or its short units are lost at once, or it
+waits up to the customer's patience and then what is still short is cancelled; with partial
+shipment the units in stock leave without the short ones (split into a shipment of their own).
 Every unit not sold is written to the record (`Recorder.lose`), so the conservation check
 can count it: ordered = shipped + open + lost (+ cancelled at payment, not yet routed).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -21,10 +22,12 @@ from sim.scenario import Scenario, StockoutRule
 from sim.streams import Sampler
 
 if TYPE_CHECKING:
+    import simpy
+
     from sim.model import Network
     from sim.node import NodeSim
 
-__all__ = ["Stockouts", "basket_values", "sku_prices"]
+__all__ = ["NodeWaitlist", "Stockouts", "Waitlist", "basket_values", "sku_prices"]
 
 
 def basket_values(orders: OrderBook, prices: np.ndarray) -> np.ndarray:
@@ -47,8 +50,65 @@ def sku_prices(scenario: Scenario, catalogue: Catalogue) -> np.ndarray:
     return np.asarray(price, float)
 
 
+class Waitlist(Protocol):
+    """Where shipments short of stock wait for it: a node's backorders (`NodeWaitlist`) or a
+    dropship supplier's queue (sim.dropship_supplier). The stockout rules act through it."""
+
+    env: simpy.Environment
+    waiting_state: str  # the state of a shipment waiting here
+
+    def unqueue(self, sh: Shipment, sku: int, units: int) -> None:
+        """`sh` no longer waits for its `units` short of `sku`."""
+
+    def requeue(self, sh: Shipment, rest: Shipment) -> None:
+        """`rest` (just opened, all short) waits in the place of `sh` for its units."""
+
+    def proceed(self, sh: Shipment) -> None:
+        """`sh`, with all its units in hand now, goes on."""
+
+    def leave(self, sh: Shipment) -> None:
+        """`sh` (lost whole) leaves the place before it is closed."""
+
+    def restock(self, sku: int, units: int) -> None:
+        """Units allocated to a shipment lost whole go back to stock (the waiting first)."""
+
+
+class NodeWaitlist:
+    """A stocking node's backorders as a `Waitlist`."""
+
+    waiting_state = "backordered"
+
+    def __init__(self, node: NodeSim) -> None:
+        self.node, self.env = node, node.env
+
+    def unqueue(self, sh: Shipment, sku: int, units: int) -> None:
+        """Off the node's backorders of `sku`."""
+        self.node.backordered[sku] -= units
+        self.node.backorders[sku].remove(sh)
+
+    def requeue(self, sh: Shipment, rest: Shipment) -> None:
+        """`rest` takes the backorder places `sh` was just queued in (last)."""
+        node = self.node
+        node._count_open(+1)
+        for s in rest.sku.tolist():
+            node.backorders[s][-1] = rest
+
+    def proceed(self, sh: Shipment) -> None:
+        """Allocated: to the release queue."""
+        self.node._allocated(sh)
+
+    def leave(self, sh: Shipment) -> None:
+        """One open shipment fewer."""
+        self.node._count_open(-1)
+
+    def restock(self, sku: int, units: int) -> None:
+        """As units arriving (backorders filled first)."""
+        self.node.add_stock(sku, units)
+
+
 class Stockouts:
-    """The scenario's stockout rules at work on the nodes of one network."""
+    """The scenario's stockout rules at work on the nodes (and dropship suppliers) of one
+    network."""
 
     def __init__(self, net: Network) -> None:
         self.net = net
@@ -81,16 +141,20 @@ class Stockouts:
     def short(self, node: NodeSim, sh: Shipment) -> None:
         """A shipment just accepted at `node` is short of stock (and queued as a backorder):
         apply its rule."""
+        self.apply(NodeWaitlist(node), sh)
+
+    def apply(self, place: Waitlist, sh: Shipment) -> None:
+        """A shipment just queued at `place`, short of stock (`sh.short`): apply its rule."""
         rule = self.rule(sh)
         if rule.policy == "backorder" and not rule.partial:
             return  # it waits whole, as it always did
-        waiting = self._split(node, sh) if rule.partial else sh
+        waiting = self._split(place, sh) if rule.partial else sh
         if rule.policy == "lost":
-            self.give_up(node, waiting, rule, "stockout")
+            self.give_up(place, waiting, rule, "stockout")
         elif rule.policy == "patience":
             hours = 24.0 * self._patience(rule)()
-            node.env.timeout(hours).callbacks.append(
-                lambda _ev: self._patience_over(node, waiting, rule))
+            place.env.timeout(hours).callbacks.append(
+                lambda _ev: self._patience_over(place, waiting, rule))
 
     def _patience(self, rule: StockoutRule) -> Sampler:
         if rule is self.default:
@@ -102,11 +166,11 @@ class Stockouts:
                 self.net.streams[f"stockout.patience.{k}"], rule.patience_days)
         return sampler
 
-    def _patience_over(self, node: NodeSim, sh: Shipment, rule: StockoutRule) -> None:
-        if sh.short is not None and sh.state == "backordered":
-            self.give_up(node, sh, rule, "patience")
+    def _patience_over(self, place: Waitlist, sh: Shipment, rule: StockoutRule) -> None:
+        if sh.short is not None and sh.state == place.waiting_state:
+            self.give_up(place, sh, rule, "patience")
 
-    def _split(self, node: NodeSim, sh: Shipment) -> Shipment:
+    def _split(self, place: Waitlist, sh: Shipment) -> Shipment:
         """The units of `sh` in stock leave now as `sh`; its short units wait in a new
         shipment of the same order (returned, queued in its place). With nothing in stock
         `sh` itself waits."""
@@ -119,31 +183,28 @@ class Stockouts:
         rest.split = sh.split = True
         rest.distance_km = sh.distance_km
         rest.short = rest.qty.copy()
-        rest.state = "backordered"
+        rest.state = place.waiting_state
         self.net.record.open_shipment(rest)
-        node._count_open(+1)
-        for s in rest.sku.tolist():
-            node.backorders[s][-1] = rest  # `sh` was queued last, just now
+        place.requeue(sh, rest)
         kept = sh.qty - short
         keep = kept > 0
         sh.sku, sh.qty, sh.short = sh.sku[keep], kept[keep], None
         sh.units = int(sh.qty.sum())
         self.net.record.relined(sh)
-        node._allocated(sh)
+        place.proceed(sh)
         return rest
 
-    def give_up(self, node: NodeSim, sh: Shipment, rule: StockoutRule, reason: str) -> None:
-        """The customer will not wait for the short units of `sh` (waiting at `node`):
+    def give_up(self, place: Waitlist, sh: Shipment, rule: StockoutRule, reason: str) -> None:
+        """The customer will not wait for the short units of `sh` (waiting at `place`):
         they are lost; with partial shipment the units allocated leave, else the whole
         shipment is lost and its allocated units go back to stock."""
         short = sh.short
         for s, q in zip(sh.sku.tolist(), short.tolist(), strict=True):
             if q:
-                node.backordered[s] -= q
-                node.backorders[s].remove(sh)
+                place.unqueue(sh, s, q)
         allocated = sh.qty - short
         record = self.net.record
-        now = node.env.now
+        now = place.env.now
         code = LOST_REASONS.index(reason)
         sh.short = None
         if rule.partial and allocated.any():
@@ -152,7 +213,7 @@ class Stockouts:
             sh.sku, sh.qty = sh.sku[keep], allocated[keep]
             sh.units = int(sh.qty.sum())
             record.relined(sh)
-            node._allocated(sh)
+            place.proceed(sh)
             return
         record.lose(sh, sh.sku, sh.qty, now, code)
         sku = sh.sku
@@ -160,8 +221,8 @@ class Stockouts:
         sh.units = sh.filled_on_arrival = 0
         sh.state = "lost"
         record.relined(sh)
-        node._count_open(-1)
+        place.leave(sh)
         record.close_shipment(sh)
         for s, q in zip(sku.tolist(), allocated.tolist(), strict=True):
             if q:
-                node.add_stock(s, q)
+                place.restock(s, q)

@@ -767,7 +767,8 @@ SupplierRegionName = Literal["us_west", "us_midwest", "us_east", "us_south", "ch
 class SupplierStock(Strict):
     """A dropship supplier's own stock of each SKU: `units` of every SKU, or `days_of_cover`
     of the network's mean daily demand for it; each unit taken is reordered at once and back
-    after `lead_time_days` (one-for-one base stock). An order short of it waits."""
+    after `lead_time_days` (one-for-one base stock). An order short of it waits, or is lost,
+    as `sales.on_stockout` says (units lost are not reordered)."""
 
     units: PositiveInt | None = None
     days_of_cover: PositiveFloat | None = None
@@ -1607,8 +1608,9 @@ class InHouseCosts(Strict):
 
 class ThreePlCosts(Strict):
     """A 3PL's fee schedule. Storage is billed on the stock at each daily snapshot: by pallet
-    positions (the stock's cube over a pallet's usable volume, rounded up), by cubic metre,
-    or by `inventory.units_per_pallet` as earlier releases did. Receiving is per pallet of
+    positions, a position holding one SKU (the sum over SKUs in stock of the SKU's cube over
+    a pallet's usable volume, rounded up), by cubic metre, or by
+    `inventory.units_per_pallet` as earlier releases did. Receiving is per pallet of
     `inventory.units_per_pallet`, the initial stock too (once, on day 0: go-live). The monthly
     invoice is at least `minimum_per_month` (pro rata for a part month); each order shipped
     after the contract's promise (same day when confirmed before the node's cut-off on a
@@ -1643,12 +1645,21 @@ class ThreePlCosts(Strict):
     returns_per_unit: NonNegativeFloat = 3.0
     carrier_discount: Probability = 0.15  # negotiated rates off the carrier's card
     go_live_receiving: bool = True  # the initial stock is received and billed on day 0
-    # source: 3PL monthly minimums of 250-5,000 USD (ShipMonk and Red Stag publish minimums;
-    # the Extensiv survey finds most 3PLs set one); the invoice is max(fees, minimum)
-    minimum_per_month: NonNegativeFloat = 2_500.0
-    # Credit per order shipped late; None: its pick and pack fee, as fulfilment-time
-    # guarantees on 3PL contracts refund it (source: ShipBob's and ShipMonk's published
-    # order-accuracy and ship-time guarantees credit the fulfilment fee of a missed order).
+    # source (checked December 2026 against published terms): monthly minimums of 0-500 USD,
+    # the shortfall billed as a top-up exactly as modelled: Flexport 500 USD a month from July
+    # 2025 (help centre, "Monthly Minimum Fee"); ShipBob 275 USD a month (its pricing page,
+    # as summarised by a third party); Fulfyld 250 USD (terms of service, 2021); ShipHero and
+    # Shipwire none. Guides put minimum fees at 225-3,000+ USD a year (invwhs.com). 500 is
+    # the top of the published range; an assumption for a mid-market contract, whose
+    # negotiated minimums are not published: take the client's quote.
+    minimum_per_month: NonNegativeFloat = 500.0
+    # Credit per order shipped after the promise; None: that order's pick and pack fee. The
+    # promise is published (ShipBob: same business day when in processing before 12:00,
+    # else the next; ShipCalm the same at noon), the credit is not: ShipBob publishes no
+    # amount, Red Stag pays 50 USD per delivery it fails to receive within 2 days (receiving,
+    # not shipping), Shipwire's service-level claims name no figure. Refunding the
+    # fulfilment fee of the missed order is an assumption (the common contract remedy in
+    # 3PL SLA guides), to be replaced by the client's contract.
     sla_credit_per_late_order: NonNegativeFloat | None = None
 
 

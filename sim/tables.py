@@ -164,6 +164,8 @@ def _daily(rec: Recorder, ships: pd.DataFrame) -> pd.DataFrame:
     rows = [(*d[:5], *[x for h in d.station_hours for x in h]) for d in rec.daily]
     areas = pd.DataFrame([d[5:8] for d in rec.daily], columns=[f"{c}_area" for c in _STOCK])
     df = pd.concat([pd.DataFrame(rows, columns=cols), areas], axis=1)
+    if rec.daily and rec.daily[0].pallet_positions is not None:  # a 3PL bills by them
+        df["pallet_positions"] = [d.pallet_positions for d in rec.daily]
     df = df.drop_duplicates(["t_h", "node"], keep="last")
     # Time averages over the day each snapshot opens (exact integrals; nan after the last).
     by_node = df.groupby("node")

@@ -144,3 +144,6 @@ class DailySnapshot(NamedTuple):
     on_hand_value_h: float
     on_hand_cube_m3_h: float
     station_hours: tuple[tuple[float, float, float, float], ...]
+    # pallet positions its stock takes, a position per SKU (sim.fulfilment_modes); None when
+    # no 3PL bills by them
+    pallet_positions: int | None = None

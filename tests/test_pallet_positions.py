@@ -1,0 +1,89 @@
+"""3PL storage by pallet positions, a position per SKU (issue 17, part 4): hand-computed
+cases, the per-SKU count against the pooled-cube lower bound, and the run's ledger."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim.api import load_scenario, run, with_changes
+from sim.fulfilment_modes import (
+    MONTH_DAYS,
+    pallet_positions,
+    pallet_usable_m3,
+    storage_per_day,
+)
+from sim.scenario import ThreePlCosts
+
+from .conftest import SCENARIOS
+
+
+def test_positions_by_hand():
+    # usable 1.44 m3: 0.5 m3 of A takes 1, 1.44 of B exactly 1, 1.45 of C 2, none of D 0,
+    # 3 units of 1.0 m3 of E 3 (2.08 pallets of cube, rounded up per SKU)
+    on_hand = np.array([1, 1, 1, 0, 3])
+    cube = np.array([0.5, 1.44, 1.45, 2.0, 1.0])
+    assert pallet_positions(on_hand, cube, 1.44) == 1 + 1 + 2 + 0 + 3
+    # pooled, the same stock is ceil(6.39 / 1.44) = 5 positions: per SKU bills 7
+    assert math.ceil(on_hand @ cube / 1.44) == 5
+    # a row per node
+    two = pallet_positions(np.array([[1, 1, 1, 0, 3], [0, 0, 0, 0, 0]]), cube, 1.44)
+    assert two.tolist() == [7, 0]
+
+
+def test_storage_is_positions_at_the_monthly_rate():
+    t = ThreePlCosts()
+    assert t.storage_basis == "pallet_positions" and t.pallet_usable_m3 == pytest.approx(1.44)
+    per_day = storage_per_day(t, np.zeros(3), np.zeros(3), 200, np.array([0, 1, 7]))
+    assert per_day.tolist() == pytest.approx([p * 22.0 / MONTH_DAYS for p in (0, 1, 7)])
+    with pytest.raises(ValueError, match="pallet_positions"):
+        storage_per_day(t, np.zeros(3), np.zeros(3), 200)
+
+
+@given(st.lists(st.tuples(st.integers(0, 500), st.floats(1e-4, 3.0)), min_size=1,
+                max_size=30),
+       st.floats(0.1, 3.0))
+def test_per_sku_positions_bound_the_pooled_cube(stock, usable):
+    units = np.array([u for u, _ in stock])
+    cube = np.array([c for _, c in stock])
+    per_sku = int(pallet_positions(units, cube, usable))
+    pooled = int(np.ceil(np.round(units @ cube / usable, 9)))
+    assert per_sku >= pooled
+    # at most one part-filled position per SKU in stock more than the pooled count
+    assert per_sku <= pooled + int((units > 0).sum())
+    one = int(pallet_positions(units[:1], cube[:1], usable))
+    assert one == int(np.ceil(np.round(units[0] * cube[0] / usable, 9)))
+
+
+THREE_PL = with_changes(load_scenario(SCENARIOS / "us_one_node_3pl.yaml"), {
+    "run.horizon_days": 6, "run.warmup_days": 1, "demand.orders_per_day": 200,
+    "skus.generator.count": 40})
+
+
+def test_the_run_bills_positions_per_sku():
+    r = run(THREE_PL)
+    daily = r.daily
+    assert "pallet_positions" in daily.columns
+    # at go-live the stock is the initial stock: positions per SKU >= pooled cube, and the
+    # day's storage line is exactly the positions at the monthly rate
+    first = daily[daily["t_h"] == 0].iloc[0]
+    pooled = math.ceil(round(first["on_hand_cube_m3"] / 1.44, 9))
+    assert first["pallet_positions"] >= pooled > 0
+    storage = r.costs[r.costs["category"] == "3pl_storage"].set_index("day")["amount"]
+    assert storage[0] == pytest.approx(first["pallet_positions"] * 22.0 / MONTH_DAYS)
+    days = daily["day"].to_numpy()[:-1]
+    assert storage.loc[days].to_numpy() == pytest.approx(
+        daily["pallet_positions"].to_numpy()[:-1] * 22.0 / MONTH_DAYS)
+
+
+def test_only_a_3pl_billing_positions_counts_them():
+    assert pallet_usable_m3(THREE_PL) == pytest.approx(1.44)
+    m3 = with_changes(THREE_PL, {"costs.three_pl.storage_basis": "cubic_metre"})
+    assert pallet_usable_m3(m3) is None
+    in_house = load_scenario(SCENARIOS / "us_one_node_in_house.yaml")
+    assert pallet_usable_m3(in_house) is None
+    assert "pallet_positions" not in run(with_changes(m3, {"run.horizon_days": 3})).daily
