@@ -45,6 +45,8 @@ __all__ = [
     "received_by_day",
     "rule_for",
     "storage_per_day",
+    "storage_positions",
+    "three_pl_by_positions",
 ]
 
 MONTH_DAYS = 365.0 / 12.0
@@ -224,11 +226,13 @@ class ThirdParty(FulfilmentMode):
         per_pallet = book.scenario.inventory.units_per_pallet
         first = len(book.rows)
         book.per_month("3pl_account", t.account_fee_per_month)
-        positions = (book.per_snapshot_day("pallet_positions")
-                     if t.storage_basis == "pallet_positions" else None)
+        by_positions = t.storage_basis == "pallet_positions"
+        positions = book.per_snapshot_day("pallet_positions") if by_positions else None
+        bins = (book.per_snapshot_day("bin_positions")
+                if by_positions and t.storage_per_bin_month is not None else None)
         book.add(book.snap_day, "3pl_storage", storage_per_day(
             t, book.per_snapshot_day("on_hand_units"), book.per_snapshot_day("on_hand_cube_m3"),
-            per_pallet, positions))
+            per_pallet, positions, bins))
         day, units = received_by_day(book, t.go_live_receiving)
         book.add(day, "3pl_receiving", units / per_pallet * t.receiving_per_pallet)
         extra = book.by_day["units"].sum().to_numpy() - book.n_ship
@@ -263,40 +267,67 @@ class ThirdParty(FulfilmentMode):
 
 
 def storage_per_day(t: ThreePlCosts, units: np.ndarray, cube_m3: np.ndarray,
-                    units_per_pallet: int, positions: np.ndarray | None = None) -> np.ndarray:
+                    units_per_pallet: int, positions: np.ndarray | None = None,
+                    bins: np.ndarray | None = None) -> np.ndarray:
     """A 3PL's storage charge per day (currency) on the stock at each daily snapshot: its
-    pallet `positions` (a position per SKU, `pallet_positions`), or cubic metres, or pallets
-    of `units_per_pallet` units, at the monthly rate over the days of a month."""
+    pallet `positions` and `bins` (a location per SKU, `pallet_positions`), or cubic metres,
+    or pallets of `units_per_pallet` units, at the monthly rates over the days of a month."""
     if t.storage_basis == "cubic_metre":
         return cube_m3 * t.storage_per_m3_month / MONTH_DAYS
     if t.storage_basis == "pallet_positions":
         if positions is None:
             raise ValueError("storage_basis pallet_positions needs the daily table's "
                              "pallet_positions column (a position per SKU)")
-        pallets = np.asarray(positions, float)
-    else:
-        pallets = np.ceil(units / units_per_pallet)
-    return pallets * t.storage_per_pallet_month / MONTH_DAYS
+        monthly = np.asarray(positions, float) * t.storage_per_pallet_month
+        if bins is not None and t.storage_per_bin_month is not None:
+            monthly = monthly + np.asarray(bins, float) * t.storage_per_bin_month
+        return monthly / MONTH_DAYS
+    return np.ceil(units / units_per_pallet) * t.storage_per_pallet_month / MONTH_DAYS
+
+
+def _locations(on_hand: np.ndarray, cube_m3: np.ndarray, usable_m3: float) -> np.ndarray:
+    """Locations of `usable_m3` each SKU's stock takes, a location holding one SKU."""
+    per_sku = np.maximum(np.asarray(on_hand, float), 0.0) * cube_m3 / usable_m3
+    # rounded first so a cube of exactly k locations is k, not k + 1 by float error
+    return np.ceil(np.round(per_sku, 9))
 
 
 def pallet_positions(on_hand: np.ndarray, cube_m3: np.ndarray, usable_m3: float) -> np.ndarray:
     """Pallet positions a stock takes when a position holds one SKU, as 3PLs bill them: the
     sum over SKUs of ceil(the SKU's m3 on hand / a pallet's usable m3) (a SKU out of stock
     takes none). `on_hand` is units per SKU (last axis; a row per node for 2-D); per node."""
-    per_sku = np.maximum(np.asarray(on_hand, float), 0.0) * cube_m3 / usable_m3
-    # rounded first so a cube of exactly k pallets is k, not k + 1 by float error
-    return np.ceil(np.round(per_sku, 9)).sum(axis=-1).astype(np.int64)
+    return _locations(on_hand, cube_m3, usable_m3).sum(axis=-1).astype(np.int64)
 
 
-def pallet_usable_m3(scenario: Scenario) -> float | None:
-    """A pallet's usable m3 when a node of the scenario is a 3PL billing storage by pallet
-    positions (the run then counts them at each daily snapshot), else None."""
+def storage_positions(on_hand: np.ndarray, cube_m3: np.ndarray, t: ThreePlCosts
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Pallet positions and bins (per node) a 3PL bills on a stock: each SKU in the cheaper
+    of its pallets and its bins at the monthly rates (bins None when the card has none)."""
+    pallets = _locations(on_hand, cube_m3, t.pallet_usable_m3)
+    if t.storage_per_bin_month is None:
+        return pallets.sum(axis=-1).astype(np.int64), None
+    bins = _locations(on_hand, cube_m3, t.bin_usable_m3)
+    in_bins = bins * t.storage_per_bin_month < pallets * t.storage_per_pallet_month
+    return (np.where(in_bins, 0.0, pallets).sum(axis=-1).astype(np.int64),
+            np.where(in_bins, bins, 0.0).sum(axis=-1).astype(np.int64))
+
+
+def three_pl_by_positions(scenario: Scenario) -> ThreePlCosts | None:
+    """The 3PL fee schedule when a node of the scenario is a 3PL billing storage by pallet
+    positions (the run then counts its locations at each daily snapshot), else None."""
     t = scenario.costs.three_pl
     if t.storage_basis != "pallet_positions":
         return None
     if not any(n.mode.kind == ThirdParty.name for n in scenario.nodes):
         return None
-    return t.pallet_usable_m3
+    return t
+
+
+def pallet_usable_m3(scenario: Scenario) -> float | None:
+    """A pallet's usable m3 when a node of the scenario is a 3PL billing storage by pallet
+    positions, else None."""
+    t = three_pl_by_positions(scenario)
+    return None if t is None else t.pallet_usable_m3
 
 
 def promised_ship_day(created_h: np.ndarray, cutoff_h: float, pickup_days: list[int],

@@ -15,7 +15,7 @@ from optimize.geo import distance_matrix_km
 from sim.carriers import CarrierTable
 from sim.demand import build_catalogue, generate_orders
 from sim.demand_forecast import planning_scenario
-from sim.fulfilment_modes import pallet_positions, pallet_usable_m3, rule_for
+from sim.fulfilment_modes import rule_for, storage_positions, three_pl_by_positions
 from sim.geography_source import demand_points_for
 from sim.lateral import LateralDesk
 from sim.node import REVIEW_HOUR, NodeSim
@@ -367,9 +367,9 @@ class Network:
     def _snapshot_day(self, now: float) -> None:
         value = self.on_hand @ self.catalogue.unit_value
         cube = self.on_hand @ self.catalogue.cube_m3
-        usable = pallet_usable_m3(self.scenario)
-        positions = ([None] * len(self.nodes) if usable is None else
-                     pallet_positions(self.on_hand, self.catalogue.cube_m3, usable).tolist())
+        terms = three_pl_by_positions(self.scenario)
+        pallets, bins = ((None, None) if terms is None else
+                         storage_positions(self.on_hand, self.catalogue.cube_m3, terms))
         for n in self.nodes:
             st = {s.name.rsplit(".", 1)[1]: s for s in n.stations}
             hours = tuple(st[k].hours() if k in st else (0.0, 0.0, 0.0, 0.0)
@@ -378,4 +378,6 @@ class Network:
                 now, n.index, int(self.on_hand[n.index].sum()), float(value[n.index]),
                 float(cube[n.index]), n.stock_units.area_until(now),
                 n.stock_value.area_until(now), n.stock_cube.area_until(now), hours,
-                positions[n.index]))
+                *((None, None) if pallets is None else
+                  (int(pallets[n.index]),
+                   None if bins is None else int(bins[n.index])))))

@@ -1609,7 +1609,8 @@ class InHouseCosts(Strict):
 class ThreePlCosts(Strict):
     """A 3PL's fee schedule. Storage is billed on the stock at each daily snapshot: by pallet
     positions, a position holding one SKU (the sum over SKUs in stock of the SKU's cube over
-    a pallet's usable volume, rounded up), by cubic metre, or by
+    a pallet's usable volume, rounded up; a SKU whose bins cost less goes to bins), by cubic
+    metre, or by
     `inventory.units_per_pallet` as earlier releases did. Receiving is per pallet of
     `inventory.units_per_pallet`, the initial stock too (once, on day 0: go-live). The monthly
     invoice is at least `minimum_per_month` (pro rata for a part month); each order shipped
@@ -1630,6 +1631,13 @@ class ThreePlCosts(Strict):
     # filled to 80 % (cartons of mixed sizes), the planning figures of warehouse-design
     # texts (Bartholdi and Hackman, Warehouse & Distribution Science): 1.44 m3 usable
     pallet_usable_m3: PositiveFloat = 1.2 * 1.0 * 1.5 * 0.8
+    # source: a SKU whose stock is small goes to a bin, not a pallet, as 3PLs consolidate it
+    # (a pallet position holding two cases is billed as a pallet): OrderGrid's published card
+    # bills a bin of 18 x 12 x 11 in (0.039 m3) at 0.20 USD a day (6 USD a month) against 40
+    # a month a pallet; Acutrack 6 USD a bin a month. Filled to 80 %: 0.031 m3 usable. Each
+    # SKU is billed the cheaper of its bins and its pallets; None bills pallets only.
+    storage_per_bin_month: NonNegativeFloat | None = 6.0
+    bin_usable_m3: PositiveFloat = 0.0389 * 0.8
     # source: the pallet rate over a pallet's usable cube (22 / 1.44); bin and shelf storage on
     # published cards runs 0.40-0.75 USD per cubic foot a month, 14-26 USD per m3
     storage_per_m3_month: NonNegativeFloat = 15.3

@@ -166,6 +166,8 @@ def _daily(rec: Recorder, ships: pd.DataFrame) -> pd.DataFrame:
     df = pd.concat([pd.DataFrame(rows, columns=cols), areas], axis=1)
     if rec.daily and rec.daily[0].pallet_positions is not None:  # a 3PL bills by them
         df["pallet_positions"] = [d.pallet_positions for d in rec.daily]
+        if rec.daily[0].bin_positions is not None:
+            df["bin_positions"] = [d.bin_positions for d in rec.daily]
     df = df.drop_duplicates(["t_h", "node"], keep="last")
     # Time averages over the day each snapshot opens (exact integrals; nan after the last).
     by_node = df.groupby("node")

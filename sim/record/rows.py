@@ -147,3 +147,4 @@ class DailySnapshot(NamedTuple):
     # pallet positions its stock takes, a position per SKU (sim.fulfilment_modes); None when
     # no 3PL bills by them
     pallet_positions: int | None = None
+    bin_positions: int | None = None  # the 3PL's bins for SKUs too small for a pallet
