@@ -21,8 +21,8 @@ __all__ = ["CATEGORIES", "COLUMNS_READ", "MARGIN_COLUMNS", "MARGIN_COLUMNS_READ"
            "cost_ledger", "margin_ledger", "shipping_fees"]
 
 # The columns of the large tables the ledger reads (a run kept on disk loads only these).
-COLUMNS_READ = {"shipments": ("node", "created_h", "shipped_h", "shipping_cost", "units", "fee",
-                              "value", "return_received_h", "returned_units")}
+COLUMNS_READ = {"shipments": ("node", "created_h", "allocated_h", "shipped_h", "shipping_cost",
+                              "units", "fee", "value", "return_received_h", "returned_units")}
 
 CATEGORIES = (
     "labour", "rent", "equipment", "packaging", "carrier", "holding", "returns_handling",

@@ -345,8 +345,11 @@ def promised_ship_day(created_h: np.ndarray, cutoff_h: float, pickup_days: list[
 
 
 def late_shipments(shipped: pd.DataFrame, spec: Node, scenario: Scenario) -> np.ndarray:
-    """Which shipped shipments (with `created_h` and `day`) left after their promised day."""
-    promised = promised_ship_day(shipped["created_h"].to_numpy(), spec.cutoff_h,
+    """Which shipped shipments (with `created_h`, `allocated_h` and `day`) left after their
+    promised day. The promise runs from when the order had its stock: a 3PL owes nothing for
+    the days an order waited on the merchant's stock-out."""
+    ready = np.fmax(shipped["created_h"].to_numpy(float), shipped["allocated_h"].to_numpy(float))
+    promised = promised_ship_day(ready, spec.cutoff_h,
                                  spec.pickup_days, scenario.run.start_weekday)
     return shipped["day"].to_numpy() > promised
 

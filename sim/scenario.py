@@ -1614,8 +1614,9 @@ class ThreePlCosts(Strict):
     `inventory.units_per_pallet` as earlier releases did. Receiving is per pallet of
     `inventory.units_per_pallet`, the initial stock too (once, on day 0: go-live). The monthly
     invoice is at least `minimum_per_month` (pro rata for a part month); each order shipped
-    after the contract's promise (same day when confirmed before the node's cut-off on a
-    pickup day, else the next pickup day) earns the merchant a credit (`sla_credit`)."""
+    after the contract's promise (same day when confirmed, or its stock arrived, before the
+    node's cut-off on a pickup day, else the next pickup day) earns the merchant a credit
+    (`sla_credit`)."""
 
     # Ranges below: published 3PL rate cards (ShipBob, ShipMonk, Red Stag pricing pages,
     # 2024-2025) and the Extensiv (3PL Central) warehouse pricing surveys; approximate, to be

@@ -188,21 +188,43 @@ def test_go_live_receiving_and_storage_by_cube(small_3pl):
     assert day0["3pl_storage"] == pytest.approx(pallets * 22.0 / MONTH_DAYS)
 
 
-def test_sla_credit_is_late_orders_times_the_penalty(small_3pl):
-    sc, r = small_3pl
-    ships = r.shipments[r.shipments["shipped_h"].notna()]
+def _late_count(sc, ships, start: str) -> int:
+    """Shipments that left after the promised day counted from column `start` (by hand)."""
     node = sc.nodes[0]
     late = 0
-    for created, shipped in zip(ships["created_h"], ships["shipped_h"], strict=True):
+    for created, shipped in zip(start, ships["shipped_h"], strict=True):
         day = int(created // 24) + (created % 24 >= node.cutoff_h)
         while (day + sc.run.start_weekday) % 7 not in node.pickup_days:
             day += 1
         late += int(shipped // 24) > day
+    return late
+
+
+def test_sla_credit_is_late_orders_times_the_penalty(small_3pl):
+    sc, r = small_3pl
+    ships = r.shipments[r.shipments["shipped_h"].notna()]
+    # the promise runs from when the order had its stock (not the merchant's stock-outs)
+    late = _late_count(sc, ships, np.fmax(ships["created_h"], ships["allocated_h"]))
     assert late > 0  # a capacity of 150 orders a day for 300 a day
     credit = r.costs.loc[r.costs["category"] == "sla_credit", "amount"].sum()
     assert credit == pytest.approx(-late * 3.5)
     assert promised_ship_day(np.array([10.0, 13.0, 24 * 5 + 13.0]), 12.0, [0, 1, 2, 3, 4],
                              0).tolist() == [0, 1, 7]
+
+
+def test_no_sla_credit_for_the_merchants_stockouts(small_3pl):
+    sc, _ = small_3pl
+    # no stock at go-live: orders wait for the first purchase orders, which the 3PL does
+    # not owe; only the days after the stock came count against its promise
+    sc = with_changes(sc, {"inventory.initial_stock": "zero",
+                           "nodes[0].mode.capacity_orders_per_day": 10_000})
+    r = run(sc)
+    ships = r.shipments[r.shipments["shipped_h"].notna()]
+    from_order = _late_count(sc, ships, ships["created_h"])
+    from_stock = _late_count(sc, ships, np.fmax(ships["created_h"], ships["allocated_h"]))
+    assert from_stock < from_order
+    credit = r.costs.loc[r.costs["category"] == "sla_credit", "amount"].sum()
+    assert credit == pytest.approx(-from_stock * 3.5)
 
 
 def test_the_minimum_fee_tops_up_a_small_invoice():
