@@ -16,11 +16,12 @@ their purchase orders land. A pilot simulation of the scenario as its planners k
 same `_known_scenario`: announced spikes at their expected multiplier, no disruptions, which
 no plan can know of) with ample planned crews, so no labour bottleneck delays the work,
 records the order lines released to picking each hour at each node (backorder releases
-among them) over several replications; each crew's work is lines x its busy hours per line
-in the pilot, and the plan covers, per day and period (before and after the cut-off), the
-stated probability's quantile of that work across the replications. Receivers keep the
-scenario's crews in the pilot as in the plan, so purchase orders are put away (and backorders
-released) when they would be.
+among them; a wave counted in the hour its orders became ready, so the cut-off splits them
+as it splits the orders) over several replications; each crew's work is lines x its busy
+hours per line in the pilot, and the plan covers, per day and period (before and after
+the cut-off), the stated probability's quantile of that work across the replications.
+Receivers keep the scenario's crews in the pilot as in the plan, so purchase orders are put
+away (and backorders released) when they would be.
 """
 
 from __future__ import annotations
@@ -117,13 +118,18 @@ def _known_scenario(scenario: Scenario) -> Scenario:
 
 
 def hourly_lines(tours: pd.DataFrame, shipments: pd.DataFrame, nodes: list[str],
-                 hours: int) -> pd.DataFrame:
+                 hours: int, lag_h: dict[str, float] | None = None) -> pd.DataFrame:
     """Order lines released to picking per node and hour (0 to `hours` - 1, from day 0),
     and the share of them that were backorders (shipments short on arrival, released when
-    their stock came), split by units: a row per node and hour."""
+    their stock came), split by units: a row per node and hour. A release is counted at
+    its time less the node's `lag_h` (hours; the wave interval when a node releases in
+    waves: the 12:00 wave carries the orders ready from 11:00, before a 12:00 cut-off)."""
+    lag = lag_h or {}
+
     def binned(frame: pd.DataFrame, value: str) -> np.ndarray:
         out = np.zeros((len(nodes), hours))
-        h = np.floor(frame["released_h"].to_numpy(float))
+        h = np.floor(frame["released_h"].to_numpy(float)
+                     - frame["node"].map(lambda n: lag.get(n, 0.0)).to_numpy(float))
         keep = (h >= 0) & (h < hours) & frame["node"].isin(nodes).to_numpy()
         row = pd.Index(nodes).get_indexer(frame["node"].to_numpy()[keep])
         np.add.at(out, (row, h[keep].astype(int)), frame[value].to_numpy(float)[keep])
@@ -189,10 +195,12 @@ def pilot_workload(scenario: Scenario, weeks: int, replications: int = 4) -> Pil
             changes[f"nodes[{i}].resources.{crew}.temps"] = []
     pilot_sc = with_changes(_known_scenario(scenario), changes)
     ids = [scenario.nodes[i].id for i in staffed]
+    lags = {n.id: n.release.wave_interval_h if n.release.mode == "waves" else 0.0
+            for n in scenario.nodes}
     frames, busy, lines, orders = [], {}, dict.fromkeys(ids, 0.0), dict.fromkeys(ids, 0.0)
     for rep in range(replications):
         t = run(pilot_sc, rep).tables
-        frames.append(hourly_lines(t["pick_tours"], t["shipments"], ids, 24 * days)
+        frames.append(hourly_lines(t["pick_tours"], t["shipments"], ids, 24 * days, lags)
                       .assign(replication=rep))
         tours = t["pick_tours"]
         shipped = t["shipments"].loc[t["shipments"]["shipped_h"].notna()]
@@ -235,12 +243,15 @@ def _orders_by_period(scenario: Scenario, days: int, cutoff_h: float
 
 def _hours_around(crew: Crew, pickup_h: float) -> tuple[float, float, float, float]:
     """Worker-hours per head on a worked day before and after pickup, and the overtime a
-    head may add before and after it (overtime runs on from each shift's end)."""
+    head may add before and after it (overtime runs on from the end of a shift no other
+    shift starts at: the simulation keeps workers on only when the head count falls, so
+    back-to-back shifts of one crew hand over with no overtime between them)."""
     before = after = ot_before = ot_after = 0.0
+    starts = {start for start, _end in crew.shifts}
     for start, end in crew.shifts:
         before += max(0.0, min(end, pickup_h) - start)
         after += max(0.0, end - max(start, pickup_h))
-        ot = crew.overtime_max_h
+        ot = crew.overtime_max_h if end not in starts else 0.0
         ot_in = max(0.0, min(end + ot, pickup_h) - end)
         ot_before += ot_in
         ot_after += ot - ot_in
