@@ -171,9 +171,12 @@ class PilotWorkload:
         return lines * self.hours_per_line[node, crew]
 
 
-def pilot_workload(scenario: Scenario, weeks: int, replications: int = 4) -> PilotWorkload:
+def pilot_workload(scenario: Scenario, weeks: int, replications: int = 4, *,
+                   as_planned: bool = True) -> PilotWorkload:
     """Run the workload pilot (the scenario as planned, ample planned crews, no disruptions)
-    for `weeks` weeks and `replications` replications; see the module's docstring."""
+    for `weeks` weeks and `replications` replications; see the module's docstring.
+    `as_planned=False` is an oracle for benchmarks: the pilot draws the true demand (the
+    inventory plan still built on what the planners know, as in the run)."""
     from sim.api import run, with_changes
 
     if weeks <= 0:
@@ -193,7 +196,7 @@ def pilot_workload(scenario: Scenario, weeks: int, replications: int = 4) -> Pil
             changes[f"nodes[{i}].resources.{crew}.count"] = (WORKLOAD_PILOT_CREW_FACTOR
                                                              * max(spec.count, 1))
             changes[f"nodes[{i}].resources.{crew}.temps"] = []
-    pilot_sc = with_changes(_known_scenario(scenario), changes)
+    pilot_sc = with_changes(_known_scenario(scenario) if as_planned else scenario, changes)
     ids = [scenario.nodes[i].id for i in staffed]
     lags = {n.id: n.release.wave_interval_h if n.release.mode == "waves" else 0.0
             for n in scenario.nodes}

@@ -4,13 +4,11 @@ CLI option and its bad values, and the plan's promise in the simulation."""
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -20,16 +18,13 @@ from sim.cli import app
 from sim.staffing import (
     PLAN_COLUMNS,
     PilotWorkload,
-    apply_plan,
-    cutoff_days,
     hourly_lines,
     pilot_workload,
     solve_staffing,
     staffing_problem,
 )
 from tests.conftest import SCENARIOS
-
-PROBABILITY = 0.9
+from tests.test_staffing_cli import PROBABILITY, pickup_days_hit, staff_spiky
 
 
 def _small(days: int = 7, orders: float = 400.0):
@@ -142,26 +137,10 @@ def test_handoff_costs_the_pickers_capacity(pilot):
         staffing_problem(sc, 2, PROBABILITY, workload=w)  # the pilot covers one week
 
 
-def _spiky():
-    # as tests/test_staffing_cli.py: a fortnight of 800 orders a day, a known 3x spike
-    return with_changes(load_scenario(SCENARIOS / "us_one_node_in_house.yaml"), {
-        "run.horizon_days": 14, "run.warmup_days": 0, "demand.orders_per_day": 800,
-        "demand.spikes": [{"name": "peak", "start_day": 9, "duration_days": 2,
-                           "multiplier": 3.0, "announced": True, "expected_multiplier": 3.0}]})
-
-
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("staff_sim")
-    sc = _spiky()
-    path = tmp / "spiky.yaml"
-    path.write_text(yaml.safe_dump(sc.model_dump(mode="json")))
-    out = tmp / "plan.csv"
-    res = CliRunner().invoke(app, ["staff", str(path), "--weeks", "2", "--out", str(out),
-                                   "--probability", str(PROBABILITY), "--workload",
-                                   "simulated", "--pilot-replications", "2", "--json"])
-    assert res.exit_code == 0, res.output
-    return sc, path, out, json.loads(res.stdout)
+    return staff_spiky(tmp_path_factory.mktemp("staff_sim"), "--workload", "simulated",
+                       "--pilot-replications", "2")
 
 
 def test_cli_simulated_workload(simulated):
@@ -180,11 +159,7 @@ def test_simulated_plan_keeps_its_promise_in_the_simulation(simulated):
     """As the forecast plan's test: the share of pickup days hit over two replications is
     no lower than the promise less 1.96 binomial standard errors."""
     sc, _path, out, _ = simulated
-    staffed = apply_plan(sc, pd.read_csv(out))
-    hits = []
-    for rep in range(2):
-        r = run(staffed, rep)
-        hits += cutoff_days(staffed, r.tables["shipments"], r.tables["orders"])["hit"].tolist()
+    hits = pickup_days_hit(sc, out)
     assert len(hits) == 24
     margin = 1.96 * math.sqrt(PROBABILITY * (1 - PROBABILITY) / len(hits))
     assert sum(hits) / len(hits) >= PROBABILITY - margin
