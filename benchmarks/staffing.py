@@ -84,7 +84,7 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--keep-outage", action="store_true",
                     help="keep the Cyber Monday outage (no plan can staff for it)")
-    ap.add_argument("--pilot-replications", type=int, default=4)
+    ap.add_argument("--pilot-replications", type=int, default=20)
     ap.add_argument("--handoff-h", type=float, default=1.0)
     ap.add_argument("--only", nargs="+", metavar="STRATEGY", help="run only these columns")
     args = ap.parse_args()
