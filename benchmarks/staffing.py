@@ -25,7 +25,7 @@ labour cost (currency) and the plan's promise measured: the share of pickup days
 on which every shipment confirmed before the cut-off, in stock on arrival and not held for
 review, left that day; and the share of those shipments that did.
 
-    .venv/bin/python benchmarks/staffing.py             # 1,500 orders/day (about 8 minutes)
+    .venv/bin/python benchmarks/staffing.py             # 1,500 orders/day (about 20 minutes)
     .venv/bin/python benchmarks/staffing.py --full      # 6,000 orders/day (slow)
     .venv/bin/python benchmarks/staffing.py --only "overtime only" "plan (simulated)"
 """
