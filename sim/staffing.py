@@ -9,10 +9,24 @@ scenario as they know it: announced spikes at their expected multiplier, unannou
 not at all, unless `demand.forecast` is oracle), split at each node's cut-off, at the stated
 probability's Poisson quantile per period. Receivers are not planned (their work follows
 purchase orders, not the cut-off): they keep the scenario's crew.
+
+Simulated workload (`pilot_workload`): the forecast holds the orders, not the work the
+inventory plan releases: backorders from a peak's stock-outs go to picking in one wave when
+their purchase orders land. A pilot simulation of the scenario as its planners know it (the
+same `_known_scenario`: announced spikes at their expected multiplier, no disruptions, which
+no plan can know of) with ample planned crews, so no labour bottleneck delays the work,
+records the order lines released to picking each hour at each node (backorder releases
+among them; a wave counted in the hour its orders became ready, so the cut-off splits them
+as it splits the orders) over several replications; each crew's work is lines x its busy
+hours per line in the pilot, and the plan covers, per day and period (before and after
+the cut-off), the stated probability's quantile of that work across the replications.
+Receivers keep the scenario's crews in the pilot as in the plan, so purchase orders are put
+away (and backorders released) when they would be.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +45,13 @@ from sim.scenario import Crew, Node, Scenario
 __all__ = [
     "PILOT_DAYS",
     "PLAN_COLUMNS",
+    "WORKLOADS",
+    "PilotWorkload",
     "StaffingStudy",
     "apply_plan",
     "cutoff_days",
+    "hourly_lines",
+    "pilot_workload",
     "plan_table",
     "planned_crews",
     "read_plan",
@@ -47,6 +65,9 @@ PILOT_CREW_FACTOR = 3
 PLAN_COLUMNS = ("date", "day", "node", "crew", "permanent", "temps", "temps_new",
                 "overtime_h", "capacity_h", "workload_h", "backlog_h", "cost")
 _PLAN_NUMBERS = ("day", "permanent", "temps", "temps_new")
+WORKLOADS = ("forecast", "simulated")
+# Ample in the workload pilot: a peak's orders and a backorder wave on top must not queue.
+WORKLOAD_PILOT_CREW_FACTOR = 10
 
 
 def planned_crews(node: Node) -> list[str]:
@@ -96,6 +117,122 @@ def _known_scenario(scenario: Scenario) -> Scenario:
         update={"spikes": spikes})})
 
 
+def hourly_lines(tours: pd.DataFrame, shipments: pd.DataFrame, nodes: list[str],
+                 hours: int, lag_h: dict[str, float] | None = None) -> pd.DataFrame:
+    """Order lines released to picking per node and hour (0 to `hours` - 1, from day 0),
+    and the share of them that were backorders (shipments short on arrival, released when
+    their stock came), split by units: a row per node and hour. A release is counted at
+    its time less the node's `lag_h` (hours; the wave interval when a node releases in
+    waves: the 12:00 wave carries the orders ready from 11:00, before a 12:00 cut-off)."""
+    lag = lag_h or {}
+
+    def binned(frame: pd.DataFrame, value: str) -> np.ndarray:
+        out = np.zeros((len(nodes), hours))
+        h = np.floor(frame["released_h"].to_numpy(float)
+                     - frame["node"].map(lambda n: lag.get(n, 0.0)).to_numpy(float))
+        keep = (h >= 0) & (h < hours) & frame["node"].isin(nodes).to_numpy()
+        row = pd.Index(nodes).get_indexer(frame["node"].to_numpy()[keep])
+        np.add.at(out, (row, h[keep].astype(int)), frame[value].to_numpy(float)[keep])
+        return out
+
+    lines = binned(tours, "lines")
+    units = binned(tours, "units")
+    short = shipments.loc[shipments["filled_on_arrival"] < shipments["units"]]
+    bo_units = np.minimum(binned(short, "units"), units)
+    bo_lines = np.divide(lines * bo_units, units, out=np.zeros_like(lines), where=units > 0)
+    return pd.DataFrame({"node": np.repeat(nodes, hours), "hour": np.tile(np.arange(hours),
+                                                                          len(nodes)),
+                         "lines": lines.ravel(), "backorder_lines": bo_lines.ravel()})
+
+
+@dataclass(frozen=True)
+class PilotWorkload:
+    """The workload pilot's record: `hourly` has a row per replication, node and hour with
+    the order lines released to picking and how many were backorder releases; each
+    (node, crew)'s busy hours per line and per order shipped in the pilot; its days."""
+
+    hourly: pd.DataFrame
+    hours_per_line: dict[tuple[str, str], float]
+    hours_per_order: dict[tuple[str, str], float]
+    days: int
+    replications: int
+
+    def without_backorders(self) -> PilotWorkload:
+        """The same pilot with no backorder release (its lines taken out of the work)."""
+        h = self.hourly.assign(lines=self.hourly["lines"] - self.hourly["backorder_lines"],
+                               backorder_lines=0.0)
+        return PilotWorkload(h, self.hours_per_line, self.hours_per_order, self.days,
+                             self.replications)
+
+    def work(self, node: str, crew: str) -> np.ndarray:
+        """The crew's work (labour-hours at full speed) per replication, day and hour."""
+        h = self.hourly.loc[self.hourly["node"] == node].sort_values(["replication", "hour"])
+        lines = h["lines"].to_numpy(float).reshape(self.replications, self.days, 24)
+        return lines * self.hours_per_line[node, crew]
+
+
+def pilot_workload(scenario: Scenario, weeks: int, replications: int = 4, *,
+                   as_planned: bool = True) -> PilotWorkload:
+    """Run the workload pilot (the scenario as planned, ample planned crews, no disruptions)
+    for `weeks` weeks and `replications` replications; see the module's docstring.
+    `as_planned=False` is an oracle for benchmarks: the pilot draws the true demand (the
+    inventory plan still built on what the planners know, as in the run)."""
+    from sim.api import run, with_changes
+
+    if weeks <= 0:
+        raise InvalidInput(FieldProblem("weeks", "must be a whole number >= 1", weeks))
+    if replications < 2:
+        raise InvalidInput(FieldProblem("pilot_replications", "needs at least 2 replications "
+                                        "for a quantile across them", replications))
+    days = 7 * weeks
+    # a day more than the plan, so the plan's last day's work is done and counted
+    changes: dict[str, object] = {"run.horizon_days": days + 1, "run.warmup_days": 0,
+                                  "disruptions": []}
+    staffed = _staffed_nodes(scenario)
+    for i in staffed:
+        node = scenario.nodes[i]
+        for crew in planned_crews(node):
+            spec = node.resources.crews()[crew]
+            changes[f"nodes[{i}].resources.{crew}.count"] = (WORKLOAD_PILOT_CREW_FACTOR
+                                                             * max(spec.count, 1))
+            changes[f"nodes[{i}].resources.{crew}.temps"] = []
+    pilot_sc = with_changes(_known_scenario(scenario) if as_planned else scenario, changes)
+    ids = [scenario.nodes[i].id for i in staffed]
+    lags = {n.id: n.release.wave_interval_h if n.release.mode == "waves" else 0.0
+            for n in scenario.nodes}
+    frames, busy, lines, orders = [], {}, dict.fromkeys(ids, 0.0), dict.fromkeys(ids, 0.0)
+    for rep in range(replications):
+        t = run(pilot_sc, rep).tables
+        frames.append(hourly_lines(t["pick_tours"], t["shipments"], ids, 24 * days, lags)
+                      .assign(replication=rep))
+        tours = t["pick_tours"]
+        shipped = t["shipments"].loc[t["shipments"]["shipped_h"].notna()]
+        util = t["utilisation"]
+        for i in staffed:
+            n = scenario.nodes[i].id
+            lines[n] += float(tours.loc[tours["node"] == n, "lines"].sum())
+            orders[n] += float(shipped.loc[shipped["node"] == n, "order"].nunique())
+            for crew in planned_crews(scenario.nodes[i]):
+                busy[n, crew] = busy.get((n, crew), 0.0) + float(util.loc[
+                    (util["node"] == n) & (util["resource"] == crew), "busy_h"].sum())
+    hourly = pd.concat(frames, ignore_index=True)[["replication", "node", "hour", "lines",
+                                                   "backorder_lines"]]
+    per_line = {k: v / max(lines[k[0]], 1.0) for k, v in busy.items()}
+    per_order = {k: v / max(orders[k[0]], 1.0) for k, v in busy.items()}
+    return PilotWorkload(hourly, per_line, per_order, days, replications)
+
+
+def _simulated_periods(work: np.ndarray, cutoff_h: float, probability: float
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Work before and after the cut-off per day, each at the `probability` quantile across
+    the replications (`work`: replication x day x hour). An empirical quantile is monotone
+    in every replication's work, so more released work never lowers it."""
+    before = np.clip(cutoff_h - np.arange(24), 0.0, 1.0)
+    pre = work @ before
+    post = work.sum(axis=2) - pre
+    return (np.quantile(pre, probability, axis=0), np.quantile(post, probability, axis=0))
+
+
 def _orders_by_period(scenario: Scenario, days: int, cutoff_h: float
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Expected orders per day before and after the cut-off (the rate is constant within
@@ -109,12 +246,15 @@ def _orders_by_period(scenario: Scenario, days: int, cutoff_h: float
 
 def _hours_around(crew: Crew, pickup_h: float) -> tuple[float, float, float, float]:
     """Worker-hours per head on a worked day before and after pickup, and the overtime a
-    head may add before and after it (overtime runs on from each shift's end)."""
+    head may add before and after it (overtime runs on from the end of a shift no other
+    shift starts at: the simulation keeps workers on only when the head count falls, so
+    back-to-back shifts of one crew hand over with no overtime between them)."""
     before = after = ot_before = ot_after = 0.0
+    starts = {start for start, _end in crew.shifts}
     for start, end in crew.shifts:
         before += max(0.0, min(end, pickup_h) - start)
         after += max(0.0, end - max(start, pickup_h))
-        ot = crew.overtime_max_h
+        ot = crew.overtime_max_h if end not in starts else 0.0
         ot_in = max(0.0, min(end + ot, pickup_h) - end)
         ot_before += ot_in
         ot_after += ot - ot_in
@@ -133,17 +273,29 @@ class StaffingStudy:
 
 def staffing_problem(scenario: Scenario, weeks: int, probability: float = 0.95,
                      hours_per_order: dict[tuple[str, str], float] | None = None,
-                     max_booking_days: int | None = 21) -> StaffingStudy:
+                     max_booking_days: int | None = 21, *,
+                     workload: PilotWorkload | None = None,
+                     handoff_h: float = 0.0) -> StaffingStudy:
     """The optimiser's problem for the scenario's first `weeks` weeks: every in-house
-    node's planned crews, their work at the `probability` quantile of the forecast."""
+    node's planned crews, their work at the `probability` quantile of the forecast (or of
+    the simulated `workload`, `pilot_workload`, when given). `handoff_h` (hours): the
+    pickers finish the pickup's work that long before it, so packing has the last picks
+    in time (0: the stations are planned as if independent)."""
     if weeks <= 0:
         raise InvalidInput(FieldProblem("weeks", "must be a whole number >= 1", weeks))
     if not 0 < probability < 1:
         raise InvalidInput(FieldProblem("probability", "must be strictly between 0 and 1",
                                         probability))
-    if hours_per_order is None:
-        hours_per_order = standard_hours(scenario)
+    if not (math.isfinite(handoff_h) and 0 <= handoff_h < 24):
+        raise InvalidInput(FieldProblem("handoff_h", "must be in [0, 24) hours", handoff_h))
     days = 7 * weeks
+    if workload is not None:
+        if workload.days != days:
+            raise InvalidInput(FieldProblem("workload", f"covers {workload.days} days, the "
+                                            f"plan {days}", workload.days))
+        hours_per_order = workload.hours_per_order
+    elif hours_per_order is None:
+        hours_per_order = standard_hours(scenario)
     known = _known_scenario(scenario)
     wd = scenario.run.start_weekday
     weekday = (np.arange(days) + wd) % 7
@@ -154,12 +306,18 @@ def staffing_problem(scenario: Scenario, weeks: int, probability: float = 0.95,
         ships = tuple(bool(w in node.pickup_days) for w in weekday)
         for name in planned_crews(node):
             crew = node.resources.crews()[name]
-            h = hours_per_order[node.id, name]
-            before, after, ot_before, ot_after = _hours_around(crew, node.pickup_h)
+            if workload is None:
+                h = hours_per_order[node.id, name]
+                pre = quantile_work(pre_orders, h, probability)
+                post = quantile_work(post_orders, h, probability)
+            else:
+                pre, post = _simulated_periods(workload.work(node.id, name), node.cutoff_h,
+                                               probability)
+            due = node.pickup_h - (handoff_h if name == "pickers" else 0.0)
+            before, after, ot_before, ot_after = _hours_around(crew, due)
             loads.append(StationLoad(
                 name=f"{node.id}.{name}",
-                pre_h=tuple(quantile_work(pre_orders, h, probability).tolist()),
-                post_h=tuple(quantile_work(post_orders, h, probability).tolist()),
+                pre_h=tuple(pre.tolist()), post_h=tuple(post.tolist()),
                 works=tuple(bool(w in crew.days) for w in weekday), ships=ships,
                 hours_before_pickup=before, hours_after_pickup=after,
                 overtime_before_h=ot_before, overtime_after_h=ot_after,

@@ -27,17 +27,33 @@ def _spiky():
                            "multiplier": 3.0, "announced": True, "expected_multiplier": 3.0}]})
 
 
-@pytest.fixture(scope="module")
-def planned(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("staff")
+def staff_spiky(tmp, *options: str):
+    """`fulfil staff` on the spiky fortnight (with `options`): scenario, its file, the plan
+    file and the JSON summary."""
     sc = _spiky()
     path = tmp / "spiky.yaml"
     path.write_text(yaml.safe_dump(sc.model_dump(mode="json")))
     out = tmp / "plan.csv"
     res = CliRunner().invoke(app, ["staff", str(path), "--weeks", "2", "--out", str(out),
-                                   "--probability", str(PROBABILITY), "--json"])
+                                   "--probability", str(PROBABILITY), "--json", *options])
     assert res.exit_code == 0, res.output
     return sc, path, out, json.loads(res.stdout)
+
+
+def pickup_days_hit(sc, plan_csv) -> list[bool]:
+    """Whether each pickup day was hit, running the plan in two replications."""
+    staffed = apply_plan(sc, pd.read_csv(plan_csv))
+    hits = []
+    for rep in range(2):
+        r = run(staffed, rep)
+        days = cutoff_days(staffed, r.tables["shipments"], r.tables["orders"])
+        hits += days["hit"].tolist()
+    return hits
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    return staff_spiky(tmp_path_factory.mktemp("staff"))
 
 
 def test_plan_contract(planned):
@@ -70,12 +86,7 @@ def test_plan_keeps_its_promise_in_the_simulation(planned):
     least the promise: the simulated share of such days over two replications is no lower
     than the promise less 1.96 binomial standard errors."""
     sc, _path, out, _ = planned
-    staffed = apply_plan(sc, pd.read_csv(out))
-    hits = []
-    for rep in range(2):
-        r = run(staffed, rep)
-        days = cutoff_days(staffed, r.tables["shipments"], r.tables["orders"])
-        hits += days["hit"].tolist()
+    hits = pickup_days_hit(sc, out)
     n = len(hits)
     assert n == 24  # 12 pickup days a fortnight, two replications
     margin = 1.96 * math.sqrt(PROBABILITY * (1 - PROBABILITY) / n)

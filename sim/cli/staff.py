@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -17,6 +18,13 @@ from sim.cli.errors import at_least, bad_input_exits, input_file, solver_output_
 __all__ = ["staff"]
 
 EXIT_NO_PLAN = 1
+
+
+class Workload(StrEnum):
+    """Where the plan's work per station comes from."""
+
+    forecast = "forecast"
+    simulated = "simulated"
 
 
 @app.command("staff")
@@ -31,14 +39,32 @@ def staff(
     time_limit: float = typer.Option(30.0, "--time-limit", callback=at_least(0.0),
                                      help="CP-SAT time limit in seconds."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON only."),
+    workload: Workload = typer.Option(
+        Workload.forecast, "--workload", help="forecast: the order forecast at the Poisson "
+        "quantile; simulated: a pilot simulation of the scenario as planned (ample crews) "
+        "records the lines released to picking each hour, backorder releases included, and "
+        "the plan covers their quantile across the pilot's replications."),
+    pilot_replications: int = typer.Option(
+        4, "--pilot-replications", callback=at_least(2),
+        help="Replications of the workload pilot (--workload simulated)."),
+    handoff_h: float = typer.Option(
+        0.0, "--handoff-h", callback=at_least(0.0),
+        help="Hours before the pickup by which the pickers finish its work, so packing has "
+        "the last picks in time."),
 ) -> None:
     """Plan permanent crews, temps by date and overtime at least cost for the cut-offs."""
     from sim.cli.scenario_commands import _load
-    from sim.staffing import plan_table, solve_staffing, staffing_problem
+    from sim.staffing import pilot_workload, plan_table, solve_staffing, staffing_problem
 
     sc = _load(scenario)
     with bad_input_exits("command-line options"), solver_output_to_stderr(as_json):
-        study = staffing_problem(sc, weeks, probability)
+        pilot = None
+        if workload is Workload.simulated:
+            if not as_json:
+                print(f"workload pilot: {pilot_replications} replications of {7 * weeks} "
+                      "days ...", file=sys.stderr, flush=True)
+            pilot = pilot_workload(sc, weeks, pilot_replications)
+        study = staffing_problem(sc, weeks, probability, workload=pilot, handoff_h=handoff_h)
     with solver_output_to_stderr(as_json):
         plan = solve_staffing(study, time_limit_s=time_limit)
     if plan.status not in ("optimal", "feasible"):
@@ -59,7 +85,15 @@ def staff(
                "probability": probability,
                "promised_cutoff_hit_pct": 100.0 * probability,
                "cost": plan.objective, "currency": sc.costs.currency, "out": str(out),
-               "stations": stations}
+               "stations": stations, "workload": workload.value, "handoff_h": handoff_h}
+    if pilot is not None:
+        summary["pilot_replications"] = pilot.replications
+        # with fewer than 1/(1-p) replications the p quantile is read off the top two, so
+        # it understates the tail
+        summary["pilot_too_few_replications"] = bool(
+            pilot.replications < 1.0 / (1.0 - probability))
+        summary["pilot_backorder_lines_pct"] = 100.0 * float(
+            pilot.hourly["backorder_lines"].sum() / max(pilot.hourly["lines"].sum(), 1.0))
     if as_json:
         typer.echo(json.dumps(summary))
         return
@@ -71,8 +105,15 @@ def _print_summary(name: str, s: dict) -> None:
     print(f"{name}: staffing plan for {s['days']} days ({s['weeks']} weeks): {s['status']}, "
           f"cost {s['cost']:,.2f} {s['currency']} (bound {s['bound']:,.2f}, gap {gap}, "
           f"{s['time_s']:.1f} s)")
+    source = ("the forecast" if s["workload"] == "forecast" else
+              f"a {s['pilot_replications']}-replication pilot's work, "
+              f"{s['pilot_backorder_lines_pct']:.1f} % of its lines backorder releases")
     print(f"promise: each pickup day's cut-off clears with probability >= "
-          f"{s['probability']:g} (work at that quantile of the forecast)")
+          f"{s['probability']:g} (work at that quantile of {source})")
+    if s.get("pilot_too_few_replications"):
+        print(f"  note: {s['pilot_replications']} pilot replications are fewer than "
+              f"1/(1 - {s['probability']:g}): the quantile is interpolated between the "
+              "largest ones and understates the tail")
     for st in s["stations"]:
         print(f"  {st['node']}.{st['crew']}: {st['permanent']} permanent per shift, temps up "
               f"to {st['temps_peak']} ({st['temp_days']} temp-days), {st['overtime_h']:g} h "
