@@ -24,12 +24,14 @@ The rules, stated here and tested in tests/test_lateral.py:
   and Silver 1987, Management Science 33(2), applied to positions as in their model, so a
   node whose replenishment is about to land is not sent stock it will then hold twice). A
   node above its share by at least `rebalance_min_units` sends the excess to the nodes below
-  theirs, the largest shortfall first, one shipment per donor and destination. A donor gives
-  only from its shelf, never below its hold-back level, and keeps what it needs until its
-  own inbound lands: its backorders plus its mean demand up to the expected put-away of its
-  earliest open inbound line (order time + its mean lead time for a purchase order or
-  transfer, dispatch + the lateral mean lead time for a loan, now once at the dock), or,
-  with nothing inbound, over a review period and its lead time.
+  theirs, the largest shortfall first, one shipment per donor and destination. What a node
+  needs until its own inbound lands is its backorders plus its mean demand up to the
+  expected put-away of its earliest open inbound line (order time + its mean lead time for a
+  purchase order or transfer, dispatch + the lateral mean lead time for a loan, now once at
+  the dock), or, with nothing inbound, over a review period and its lead time. A donor gives
+  only from its shelf, never below its hold-back level nor below that need; a taker takes no
+  more than its shelf falls short of that need (a node that can serve its customers until
+  its own stock comes is sent nothing).
 - Freight of each shipment, `freight.cost(units, kg)`, lands in the ledger as
   `lateral_freight` on the day it leaves, charged to the receiving node.
 """
@@ -169,32 +171,36 @@ class LateralDesk:
                 due[k, line.sku] = t
         return due
 
-    def _rebalance_spare(self) -> np.ndarray:
-        """Units [member, sku] a donor can send in a rebalancing: its spare above the hold-back,
-        less its backorders and its mean demand until its own inbound is expected."""
+    def _needs_until_inbound(self) -> np.ndarray:
+        """Units [member, sku] a member needs on its shelf until its own inbound is expected:
+        its backorders and its mean demand until then."""
         m, net = np.array(self.members), self.net
         due_h = self._inbound_due_h()
         wait_days = np.where(np.isfinite(due_h),
                              np.maximum(due_h - net.env.now, 0.0) / 24.0, self._idle_days[:, None])
-        keep = net.backordered[m] + np.ceil(self.rate[m] * wait_days).astype(np.int64)
-        return np.clip(np.minimum(self.spare(m[:, None], np.arange(net.catalogue.n)[None, :]),
-                                  net.on_hand[m] - keep), 0, None)
+        return net.backordered[m] + np.ceil(self.rate[m] * wait_days).astype(np.int64)
 
     def rebalance(self) -> None:
         """Share each SKU's inventory position among the lending nodes to equal days of cover,
-        the donors giving from their shelves what they do not need before their inbound."""
+        the donors giving from their shelves what they do not need before their inbound, to
+        nodes that would run short before theirs."""
         m = np.array(self.members)
         net = self.net
         moves: dict[tuple[int, int], dict[int, int]] = {}
         min_units = self.settings.rebalance_min_units
-        spare = self._rebalance_spare()
+        needs = self._needs_until_inbound()
+        # a donor gives from its shelf above its hold-back and what it needs; a taker takes
+        # no more than it would be short of before its own inbound lands
+        spare = np.clip(np.minimum(self.spare(m[:, None], np.arange(net.catalogue.n)[None, :]),
+                                   net.on_hand[m] - needs), 0, None)
+        short = np.clip(needs - net.on_hand[m], 0, None)
         position = net.on_hand[m] + net.on_order[m] - net.backordered[m]
         for sku in np.flatnonzero(self.rate[m].sum(axis=0) > 0):
             rate = self.rate[m, sku]
             pos = position[:, sku]
             target = rate * pos.sum() / rate.sum()
             excess = np.minimum(np.floor(pos - target), spare[:, sku]).astype(np.int64)
-            shortfall = np.floor(target - pos).astype(np.int64)
+            shortfall = np.minimum(np.floor(target - pos), short[:, sku]).astype(np.int64)
             givers = [k for k in np.argsort(-excess, kind="stable") if excess[k] >= min_units]
             takers = [k for k in np.argsort(-shortfall, kind="stable")
                       if shortfall[k] >= min_units]

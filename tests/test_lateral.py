@@ -158,10 +158,12 @@ def test_rebalancing_moves_stock_to_equal_days_of_cover(east, west, share, hold)
             assert after[k] >= math.floor(target[k])
         if moved[k] > 0:
             assert after[k] <= math.ceil(target[k])
-    # nothing left worth moving: the gap to equal cover is within a unit, or the giver is
-    # at what it keeps
+    # nothing left worth moving: the gap to equal cover is within a unit, the giver is at
+    # what it keeps, or the taker holds its demand until its inbound (the same 4 days)
     g = int(np.argmax(before - target))
-    assert (after[g] - target[g] < 1 + 1e-9) or after[g] <= keep[g]
+    t = 1 - g
+    assert ((after[g] - target[g] < 1 + 1e-9) or after[g] <= keep[g]
+            or after[t] >= np.ceil(rate[t] * 4.0))
 
 
 def test_rebalancing_sends_nothing_to_a_node_whose_replenishment_is_on_its_way():
@@ -180,23 +182,39 @@ def test_rebalancing_sends_nothing_to_a_node_whose_replenishment_is_on_its_way()
 
 
 def test_a_donor_keeps_what_it_needs_until_its_own_inbound_lands():
-    """West, with 150 on its shelf and 100 more on their way, lends east (empty, nothing on
-    order) its position's excess only down to its mean demand until its inbound lands: sooner
-    inbound, more to lend."""
+    """West, with 150 on its shelf and 100 more on their way, lends east (empty, 100 units
+    owed to its customers, nothing on order) down to west's mean demand until its inbound
+    lands: sooner inbound, more to lend; east takes no more than it needs until its own
+    next order could land (backorders + 4 days of demand)."""
     lent = {}
     for due_days in (1.0, 3.0):
         net = _rebalancer()
         net.on_hand[:, 0] = [0, 150]
+        net.backordered[0, 0] = 100
         net.nodes[1].place_order(np.array([0]), np.array([100]), -24.0 * (3.0 - due_days),
                                  24.0 * due_days)  # ordered with the mean 3-day lead time
         net.lateral.rebalance()
         moved = _moved(net)
-        rate = net.lateral.rate[1, 0]
-        assert 150 + moved[1] >= math.ceil(rate * due_days)
+        rate = net.lateral.rate[:, 0]
+        assert 150 + moved[1] >= math.ceil(rate[1] * due_days)
+        assert moved[0] <= 100 + math.ceil(rate[0] * 4.0)
         lent[due_days] = -int(moved[1])
-    position_excess = 125  # (0 + 250) / 2 each at an even split of customers
-    assert lent[3.0] < lent[1.0] <= position_excess
+    assert lent[3.0] < lent[1.0]
     assert lent[3.0] > 0
+
+
+def test_a_node_that_can_serve_until_its_inbound_is_sent_nothing():
+    """East holds 100, more than its 4 days of demand until its next order could land; west
+    holds 300. Equal positions would move 100 east; east needs none of it."""
+    net = _rebalancer()
+    net.on_hand[:, 0] = [100, 300]
+    assert np.ceil(net.lateral.rate[0, 0] * 4.0) < 100
+    net.lateral.rebalance()
+    assert not _moved(net).any()
+    net = _rebalancer()
+    net.on_hand[:, 0] = [10, 300]  # 10 is short of its 4 days: it is sent the rest
+    net.lateral.rebalance()
+    assert _moved(net)[0] == np.ceil(net.lateral.rate[0, 0] * 4.0) - 10
 
 
 def test_the_nearest_policy_never_reroutes():
