@@ -22,6 +22,7 @@ none sees future orders.
     .venv/bin/python benchmarks/lateral.py             # full size, 3 replications
     .venv/bin/python benchmarks/lateral.py --prebuild  # the same with the pre-build
     .venv/bin/python benchmarks/lateral.py --quick     # 2 replications, 1,500 orders/day
+    .venv/bin/python benchmarks/lateral.py --prebuild --replications 2 --strategies rebalance both
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 replications, smaller demand")
     parser.add_argument("--replications", type=int, default=None)
+    parser.add_argument("--strategies", nargs="+", choices=list(STRATEGIES),
+                        default=list(STRATEGIES), help="run only these (nearest always)")
     parser.add_argument("--prebuild", action="store_true",
                         help="pre-build for the spike on the online forecast")
     args = parser.parse_args()
@@ -85,13 +88,15 @@ def main() -> None:
         base = with_changes(base, {"inventory.spike_prebuild": True,
                                    "demand.forecast": "online"})
     reps = args.replications or (2 if args.quick else 3)
+    strategies = {k: v for k, v in STRATEGIES.items()
+                  if k == "nearest" or k in args.strategies}
     if args.quick:
         base = with_changes(base, {"demand.orders_per_day": 1500,
                                    "skus.generator.count": 750})
     rows = []
     start = time.perf_counter()
     for r in range(reps):
-        for name, changes in STRATEGIES.items():
+        for name, changes in strategies.items():
             rows.append({"strategy": name, "replication": r,
                          **one_run(with_changes(base, changes), r)})
             print(f"  replication {r} {name} done ({time.perf_counter() - start:.0f} s)",
@@ -107,7 +112,7 @@ def main() -> None:
     table = []
     for m in (m for m in METRICS if m in df):
         row = {"metric": m}
-        for name in STRATEGIES:
+        for name in strategies:
             c = ci[(ci["strategy"] == name) & (ci["metric"] == m)].iloc[0]
             row[name] = f"{c['mean']:,.2f}"
             if name != "nearest":

@@ -235,14 +235,17 @@ def _check_echelons(problems: list[str], rec: Recorder, tables: dict[str, pd.Dat
     """Transfers between nodes: each source's requests = waiting + allocated, allocated =
     picking (counted on its pickers' jobs) + shipped (counted on the destination's lines);
     each forward node's lateral transfers sent = the lines from it; and across the network,
-    units from the start and the suppliers = on the shelves + taken by customers + in
+    units from the start (shelves, and transfers already on their way at a steady-state
+    start) and the suppliers = on the shelves + taken by customers + in
     transfer (picking, on the road or in receiving at the destination)."""
     inbound, ships, census = tables["inbound"], tables["shipments"], rec.census
     ids = rec.names.node_ids
     moved = (inbound["source"] != "supplier").to_numpy()
     lateral = inbound["lateral"].to_numpy(bool) if "lateral" in inbound \
         else np.zeros(len(inbound), bool)
-    transfer = moved & ~lateral
+    # transfers on their way at a steady-state start left before the run: part of the start
+    pre_start = moved & (inbound["shipped_h"] < 0).to_numpy()
+    transfer = moved & ~lateral & ~pre_start
     for c in census:
         node = ids[c.node]
         lent = int(inbound.loc[lateral & (inbound["source"] == node).to_numpy(), "units"].sum())
@@ -266,7 +269,8 @@ def _check_echelons(problems: list[str], rec: Recorder, tables: dict[str, pd.Dat
     mine = ships["node"].isin([ids[c.node] for c in stocking]).to_numpy()
     restocked = int(ships.loc[mine, "restocked_units"].sum())
     to_customers = int(ships.loc[mine, "units"].sum()) - sum(c.units_short for c in stocking)
-    start = sum(c.initial_units for c in stocking) + from_suppliers + restocked
+    start = (sum(c.initial_units for c in stocking) + from_suppliers + restocked
+             + int(inbound.loc[pre_start, "units"].sum()))
     shelves = sum(c.on_hand_units + c.units_off_shelf for c in stocking)
     # units the counts and pick exceptions wrote off (sim.cycle_counts) left the record
     written_off = int(tables["counts"]["written_off"].sum()) if "counts" in tables else 0

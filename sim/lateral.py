@@ -18,17 +18,27 @@ The rules, stated here and tested in tests/test_lateral.py:
   `lead_time_days` (drawn per shipment) and are received at the node like a purchase order;
   the node counts them on order as they leave, so its own review does not order them again.
 - Rebalancing (`rebalance_every_days`): at the review hour of every such day, each SKU's
-  stock net of backorders is shared so that every lending node holds the same days of cover
-  at its mean demand (the balancing rule of complete redistribution, Joensson and Silver
-  1987, Management Science 33(2)); a node above its share by at least
-  `rebalance_min_units` sends the excess (never below its hold-back level) to the nodes
-  below theirs, the largest shortfall first, one shipment per donor and destination.
+  inventory position (on hand + on order - backorders: purchase orders, transfers and
+  lateral loans on their way count) is shared so that every lending node holds the same
+  days of cover at its mean demand (the balancing rule of complete redistribution, Joensson
+  and Silver 1987, Management Science 33(2), applied to positions as in their model, so a
+  node whose replenishment is about to land is not sent stock it will then hold twice). A
+  node above its share by at least `rebalance_min_units` sends the excess to the nodes below
+  theirs, the largest shortfall first, one shipment per donor and destination. What a node
+  needs until its own inbound lands is its backorders plus its mean demand up to the
+  expected put-away of its earliest open inbound line (order time + its mean lead time for a
+  purchase order or transfer, dispatch + the lateral mean lead time for a loan, now once at
+  the dock), or, with nothing inbound, over a review period and its lead time. A donor gives
+  only from its shelf, never below its hold-back level nor below that need; a taker takes no
+  more than its shelf falls short of that need (a node that can serve its customers until
+  its own stock comes is sent nothing).
 - Freight of each shipment, `freight.cost(units, kg)`, lands in the ledger as
   `lateral_freight` on the day it leaves, charged to the receiving node.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,7 +47,7 @@ from optimize.geo import distance_matrix_km
 from sim.demand_forecast import planning_scenario
 from sim.node import REVIEW_HOUR
 from sim.record import PurchaseOrderLine
-from sim.stock_levels import node_demand
+from sim.stock_levels import lead_time_days, node_demand
 from sim.streams import Sampler
 
 if TYPE_CHECKING:
@@ -76,6 +86,15 @@ class LateralDesk:
             self.rate, _ = node_demand(planning_scenario(net.scenario), net.catalogue,
                                        net.dist_km, net.points["weight"].to_numpy(),
                                        net.view.carries)
+            sc = net.scenario
+            # mean lead times (hours) of each member's own inbound and of a loan, and the days
+            # a member with nothing on its way waits for its next order: a review and a lead
+            self._lead_h = [24.0 * lead_time_days(sc.stock_policy(i))[0] for i in self.members]
+            self._lateral_lead_h = 24.0 * lt.lead_time_days.mean
+            self._idle_days = np.array([sc.stock_policy(i).review_period_days
+                                        + lead_time_days(sc.stock_policy(i))[0]
+                                        for i in self.members])
+            self._first_open = 0  # po lines before it are all put away
             net.env.process(self._rebalancing())
 
     def spare(self, donor: int, sku: np.ndarray | int) -> np.ndarray | int:
@@ -128,19 +147,60 @@ class LateralDesk:
             yield self.net.env.timeout(every_h)
             self.rebalance()
 
+    def _inbound_due_h(self) -> np.ndarray:
+        """Expected put-away time (hours) of each member's earliest open inbound line, [member,
+        sku]; inf where nothing is on its way. No oracle: mean lead times from dispatch."""
+        net = self.net
+        lines = net.record.po_lines
+        while self._first_open < len(lines) and not math.isnan(lines[self._first_open].putaway_h):
+            self._first_open += 1
+        row = {m: k for k, m in enumerate(self.members)}
+        due = np.full((len(self.members), net.catalogue.n), np.inf)
+        now = net.env.now
+        for line in lines[self._first_open:]:
+            k = row.get(line.node)
+            if k is None or not math.isnan(line.putaway_h):
+                continue
+            if not math.isnan(line.dock_h):
+                t = now
+            elif line.lateral:
+                t = line.shipped_h + self._lateral_lead_h
+            else:
+                t = line.ordered_h + self._lead_h[k]
+            if t < due[k, line.sku]:
+                due[k, line.sku] = t
+        return due
+
+    def _needs_until_inbound(self) -> np.ndarray:
+        """Units [member, sku] a member needs on its shelf until its own inbound is expected:
+        its backorders and its mean demand until then."""
+        m, net = np.array(self.members), self.net
+        due_h = self._inbound_due_h()
+        wait_days = np.where(np.isfinite(due_h),
+                             np.maximum(due_h - net.env.now, 0.0) / 24.0, self._idle_days[:, None])
+        return net.backordered[m] + np.ceil(self.rate[m] * wait_days).astype(np.int64)
+
     def rebalance(self) -> None:
-        """Share each SKU's stock among the lending nodes to equal days of cover."""
+        """Share each SKU's inventory position among the lending nodes to equal days of cover,
+        the donors giving from their shelves what they do not need before their inbound, to
+        nodes that would run short before theirs."""
         m = np.array(self.members)
         net = self.net
         moves: dict[tuple[int, int], dict[int, int]] = {}
         min_units = self.settings.rebalance_min_units
+        needs = self._needs_until_inbound()
+        # a donor gives from its shelf above its hold-back and what it needs; a taker takes
+        # no more than it would be short of before its own inbound lands
+        spare = np.clip(np.minimum(self.spare(m[:, None], np.arange(net.catalogue.n)[None, :]),
+                                   net.on_hand[m] - needs), 0, None)
+        short = np.clip(needs - net.on_hand[m], 0, None)
+        position = net.on_hand[m] + net.on_order[m] - net.backordered[m]
         for sku in np.flatnonzero(self.rate[m].sum(axis=0) > 0):
             rate = self.rate[m, sku]
-            net_stock = net.on_hand[m, sku] - net.backordered[m, sku]
-            target = rate * net_stock.sum() / rate.sum()
-            excess = np.minimum(np.floor(net_stock - target), self.spare(m, sku)
-                                ).astype(np.int64)
-            shortfall = np.floor(target - net_stock).astype(np.int64)
+            pos = position[:, sku]
+            target = rate * pos.sum() / rate.sum()
+            excess = np.minimum(np.floor(pos - target), spare[:, sku]).astype(np.int64)
+            shortfall = np.minimum(np.floor(target - pos), short[:, sku]).astype(np.int64)
             givers = [k for k in np.argsort(-excess, kind="stable") if excess[k] >= min_units]
             takers = [k for k in np.argsort(-shortfall, kind="stable")
                       if shortfall[k] >= min_units]

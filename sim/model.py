@@ -23,6 +23,7 @@ from sim.picking import PickPlanner
 from sim.record import (
     DailySnapshot,
     HourlySample,
+    PurchaseOrderLine,
     Recorder,
     RunNames,
     Shipment,
@@ -35,6 +36,7 @@ from sim.routing_registry import make_policy
 from sim.sales import Stockouts, sku_prices
 from sim.scenario import CORE_CREWS, Scenario
 from sim.stock_levels import (
+    PipelineOrder,
     assortment_mask,
     lead_time_days,
     node_demand,
@@ -138,10 +140,8 @@ class Network:
                                  sc.returns.refurbish_discount)
         if sc.returns.exchange_share > 0:
             self.record.exchange_of = {}
-        for po in pipeline:  # purchase orders on their way at the start (steady state)
-            skus = np.flatnonzero(po.units)
-            self.nodes[po.node].place_order(skus, po.units[skus], 24.0 * po.ordered_day,
-                                            24.0 * po.arrives_day)
+        for po in pipeline:  # orders on their way at the start (steady state)
+            self._start_in_transit(po)
         # The policies read purchase-order lines; the record holds them.
         self.po_lines = self.record.po_lines
         self._first_open_po = 0
@@ -163,6 +163,22 @@ class Network:
         self.env.process(self._router())
         self.env.process(self._monitor())
         self._schedule_disruptions()
+
+    def _start_in_transit(self, po: PipelineOrder) -> None:
+        """An order on its way at the start: a purchase order from the supplier, or at a node
+        fed by another a transfer that left its source when ordered (before the run, so its
+        freight is not in the run's ledger, as a purchase order's is not)."""
+        node = self.nodes[po.node]
+        skus = np.flatnonzero(po.units)
+        ordered_h, arrives_h = 24.0 * po.ordered_day, 24.0 * po.arrives_day
+        if node.upstream is None:
+            node.place_order(skus, po.units[skus], ordered_h, arrives_h)
+            return
+        node.on_order[skus] += po.units[skus]
+        number = len(self.record.po_lines)
+        node.expect_inbound([PurchaseOrderLine(number, int(s), int(po.units[s]), ordered_h,
+                                               node.index, source=node.upstream.source.index,
+                                               shipped_h=ordered_h) for s in skus], arrives_h)
 
     def return_delay_days(self, sku: np.ndarray, returned: np.ndarray) -> float:
         """Days from delivery to drop-off of a return parcel (its lines' SKUs and returned

@@ -333,7 +333,8 @@ def _r_q_levels(mean: np.ndarray, sd: np.ndarray, p: StockPolicy, mult: float,
 
 @dataclass(frozen=True)
 class PipelineOrder:
-    """A purchase order already on its way when the run starts (days from the start)."""
+    """An order already on its way when the run starts (days from the start): a purchase
+    order, or a transfer at a node fed by another."""
 
     node: int
     ordered_day: float  # < 0
@@ -347,7 +348,8 @@ def steady_state_start(scenario: Scenario, mean_per_day: np.ndarray, order_up_to
     """On hand [node, sku] and the purchase orders in transit at the start of a run, as a
     periodic review policy holds them on average in steady state: each past review (every R
     days at `review_hour`) ordered a review period's mean demand, mu R, arriving L days later
-    (the supplier's mean lead time); those not yet arrived are the pipeline, and on hand is
+    (the supplier's mean lead time, or at a node fed by another the transfer's: its pipeline
+    is transfers in transit, sim.model); those not yet arrived are the pipeline, and on hand is
     the inventory position after the last review less the demand since and the pipeline,
     S - mu (time since that review) - pipeline, never below zero."""
     on_hand = np.zeros_like(order_up_to)

@@ -117,38 +117,104 @@ def test_without_lateral_transfers_nothing_moves_and_the_tables_stay_as_they_wer
         assert a.tables[name].equals(b.tables[name])
 
 
+def _rebalancer(share: float = 0.5, hold: float = 0.0) -> Network:
+    """A network of the two nodes with daily rebalancing, at time 0 (nothing on order)."""
+    return Network(_scenario({"east": {"A": 100}, "west": {"A": 100}},
+                             {**LATERAL, "emergency": False, "rebalance_every_days": 1,
+                              "hold_back_share": hold}, east_share=share, days=20))
+
+
+def _moved(net: Network) -> np.ndarray:
+    """Units each node gained (+) or lent (-) in the lateral lines on the record."""
+    moved = np.zeros(2, np.int64)
+    for line in net.record.po_lines:
+        if line.lateral:
+            assert line.node != line.source
+            moved[line.node] += line.units
+            moved[line.source] -= line.units
+    return moved
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(east=st.integers(0, 300), west=st.integers(0, 300), share=st.floats(0.1, 0.9),
        hold=st.sampled_from([0.0, 0.25, 0.5]))
 def test_rebalancing_moves_stock_to_equal_days_of_cover(east, west, share, hold):
-    sc = _scenario({"east": {"A": 100}, "west": {"A": 100}},
-                   {**LATERAL, "emergency": False, "rebalance_every_days": 1,
-                    "hold_back_share": hold}, east_share=share, days=20)
-    net = Network(sc)
+    net = _rebalancer(share, hold)
     net.on_hand[:, 0] = [east, west]
     before = net.on_hand[:, 0].copy()
     net.lateral.rebalance()
-    lines = net.record.po_lines
-    moved = np.zeros(2, np.int64)
-    for line in lines:
-        assert line.lateral and line.node != line.source
-        moved[line.node] += line.units
-        moved[line.source] -= line.units
+    moved = _moved(net)
     assert (net.on_hand[:, 0] == before + np.minimum(moved, 0)).all()  # lent off the shelf
     after = before + moved  # once the loans arrive
     assert after.sum() == before.sum()
     rate = net.lateral.rate[:, 0]
     target = rate * before.sum() / rate.sum()
+    # with nothing on its way a donor keeps its demand over a review and a lead time (1 + 3
+    # days here) and its hold-back
+    keep = np.maximum(np.ceil(rate * 4.0), math.ceil(hold * 100))
     for k in range(2):
-        if moved[k] < 0:  # a giver keeps its hold-back and does not fall below its share
-            assert after[k] >= math.ceil(hold * 100) - 1e-9
+        if moved[k] < 0:  # a giver keeps what it needs and does not fall below its share
+            assert after[k] >= keep[k]
             assert after[k] >= math.floor(target[k])
         if moved[k] > 0:
             assert after[k] <= math.ceil(target[k])
-    # nothing left worth moving: the gap to equal cover is within a unit, or the giver is
-    # at its hold-back
+    # nothing left worth moving: the gap to equal cover is within a unit, the giver is at
+    # what it keeps, or the taker holds its demand until its inbound (the same 4 days)
     g = int(np.argmax(before - target))
-    assert (after[g] - target[g] < 1 + 1e-9) or after[g] <= math.ceil(hold * 100)
+    t = 1 - g
+    assert ((after[g] - target[g] < 1 + 1e-9) or after[g] <= keep[g]
+            or after[t] >= np.ceil(rate[t] * 4.0))
+
+
+def test_rebalancing_sends_nothing_to_a_node_whose_replenishment_is_on_its_way():
+    """East's shelf is empty but 150 units land tomorrow: its position (150) is above its
+    share of the two positions, so west sends it nothing; the same shelves with nothing on
+    order would move stock east."""
+    net = _rebalancer()
+    net.on_hand[:, 0] = [0, 150]
+    net.nodes[0].place_order(np.array([0]), np.array([150]), -48.0, 24.0)
+    net.lateral.rebalance()
+    assert not _moved(net).any()
+    net = _rebalancer()
+    net.on_hand[:, 0] = [0, 150]
+    net.lateral.rebalance()
+    assert _moved(net)[0] > 0
+
+
+def test_a_donor_keeps_what_it_needs_until_its_own_inbound_lands():
+    """West, with 150 on its shelf and 100 more on their way, lends east (empty, 100 units
+    owed to its customers, nothing on order) down to west's mean demand until its inbound
+    lands: sooner inbound, more to lend; east takes no more than it needs until its own
+    next order could land (backorders + 4 days of demand)."""
+    lent = {}
+    for due_days in (1.0, 3.0):
+        net = _rebalancer()
+        net.on_hand[:, 0] = [0, 150]
+        net.backordered[0, 0] = 100
+        net.nodes[1].place_order(np.array([0]), np.array([100]), -24.0 * (3.0 - due_days),
+                                 24.0 * due_days)  # ordered with the mean 3-day lead time
+        net.lateral.rebalance()
+        moved = _moved(net)
+        rate = net.lateral.rate[:, 0]
+        assert 150 + moved[1] >= math.ceil(rate[1] * due_days)
+        assert moved[0] <= 100 + math.ceil(rate[0] * 4.0)
+        lent[due_days] = -int(moved[1])
+    assert lent[3.0] < lent[1.0]
+    assert lent[3.0] > 0
+
+
+def test_a_node_that_can_serve_until_its_inbound_is_sent_nothing():
+    """East holds 100, more than its 4 days of demand until its next order could land; west
+    holds 300. Equal positions would move 100 east; east needs none of it."""
+    net = _rebalancer()
+    net.on_hand[:, 0] = [100, 300]
+    assert np.ceil(net.lateral.rate[0, 0] * 4.0) < 100
+    net.lateral.rebalance()
+    assert not _moved(net).any()
+    net = _rebalancer()
+    net.on_hand[:, 0] = [10, 300]  # 10 is short of its 4 days: it is sent the rest
+    net.lateral.rebalance()
+    assert _moved(net)[0] == np.ceil(net.lateral.rate[0, 0] * 4.0) - 10
 
 
 def test_the_nearest_policy_never_reroutes():

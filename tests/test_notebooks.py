@@ -27,6 +27,7 @@ KEY_TEXT = {
     "03": ["extra holding cost of the pre-build", "spike-window fill rate"],
     "04": ["planned:", "The plan serves"],
     "05": ["order lines,"],
+    "06": ["spike fill", "GSM promise:"],
 }
 
 
