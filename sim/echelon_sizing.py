@@ -47,7 +47,9 @@ unit. The rules, tested in tests/test_echelon_pooled.py:
   median-demand SKU is solved (500 normal scenarios, seed 0, GLOP) and the family's other
   SKUs take its safety factors (S - mean_P) / sd_P per node. The representative's levels are
   the solver's output exactly.
-- Nodes outside the pool (the DC, a node pooled with nobody) keep their `target` levels.
+- Nodes outside the pool (the DC, a node pooled with nobody) keep their `target` levels. The
+  pooled level replaces a member's base order-up-to level as the GSM's does: (s, S) adds a
+  cycle on top, an (r, Q) member keeps its own continuous-review sizing.
 - The run needs the transfers the plan assumes: the scenario turns on emergency lateral
   transfers with complete pooling (hold-back 0) unless `lateral_transfers` is given
   (sim.scenario); the routing's shipping from another node (`nearest_with_stock`) is the
@@ -177,13 +179,13 @@ def pooled_levels(scenario: Scenario, mean: np.ndarray, sd: np.ndarray, alone: n
                        np.array([p.review_period_days for p in pols], float)[:, None])
     m_p, s_p = np.asarray(over.mean), np.asarray(over.sd)
     active = (m_p > 0) & (s_p > 0)
-    lead_cv = np.where(active, s_p / np.where(active, m_p, 1.0), 0.0)
+    cv = np.where(active, s_p / np.where(active, m_p, 1.0), 0.0)
     lt = scenario.lateral_transfers
     freight = lt.freight if lt is not None else None
     groups: dict[tuple, list[int]] = {}
     for j in np.flatnonzero(active.sum(axis=0) >= 2):
         top = int(np.argmax(np.where(active[:, j], m_p[:, j], -1.0)))
-        key = (tuple(active[:, j]), int(np.floor(np.log(lead_cv[top, j]) / CV_BIN)))
+        key = (tuple(active[:, j]), int(np.floor(np.log(cv[top, j]) / CV_BIN)))
         groups.setdefault(key, []).append(int(j))
     rate = scenario.costs.holding_rate_per_year
     families = []
