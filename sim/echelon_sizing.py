@@ -74,7 +74,6 @@ from optimize.safety_stock import (
 )
 from optimize.safety_stock.distributions import demand_over
 from sim.scenario import Scenario
-from sim.stock_levels import lead_time_days
 
 __all__ = ["GsmPlan", "PooledPlan", "gsm_plan", "pool_members", "pooled_levels"]
 
@@ -161,11 +160,12 @@ def pool_members(scenario: Scenario, stocked: np.ndarray) -> list[int]:
 
 
 def pooled_levels(scenario: Scenario, mean: np.ndarray, sd: np.ndarray, alone: np.ndarray,
-                  lead_days: list[float], stocked: np.ndarray, unit_value: np.ndarray,
-                  weight_kg: np.ndarray) -> PooledPlan:
+                  lead_days: list[float], lead_sd: np.ndarray, stocked: np.ndarray,
+                  unit_value: np.ndarray, weight_kg: np.ndarray) -> PooledPlan:
     """Order-up-to levels [node, sku] with the pool's members sized together by SAA (see the
-    module's rules): `mean`, `sd` units/day, `alone` the `target` levels, `lead_days` each
-    node's protection lead time before review (days), `unit_value` and `weight_kg` per SKU."""
+    module's rules): `mean`, `sd` units/day, `alone` the `target` levels, `lead_days` and
+    `lead_sd` each node's protection lead time before review and its sd (days),
+    `unit_value` and `weight_kg` per SKU."""
     members = pool_members(scenario, np.asarray(stocked, bool))
     out = np.array(alone, float)
     family_of = np.full(mean.shape[1], -1)
@@ -175,7 +175,7 @@ def pooled_levels(scenario: Scenario, mean: np.ndarray, sd: np.ndarray, alone: n
     period = np.array([lead_days[i] + p.review_period_days for i, p in zip(members, pols,
                                                                            strict=True)])
     over = demand_over("normal", mean[members], sd[members], np.asarray(lead_days)[members, None],
-                       np.array([lead_time_days(p)[1] for p in pols])[:, None],
+                       np.asarray(lead_sd, float)[members, None],
                        np.array([p.review_period_days for p in pols], float)[:, None])
     m_p, s_p = np.asarray(over.mean), np.asarray(over.sd)
     active = (m_p > 0) & (s_p > 0)
