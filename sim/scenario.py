@@ -1383,8 +1383,9 @@ class Inventory(StockPolicy):
     initial_stock: Literal["order_up_to", "steady_state", "zero"] = "order_up_to"
     spike_prebuild: bool = False  # raise levels ahead of demand spikes (sim.prebuild)
     # target: each node sized alone for its target over its own lead time; gsm: the
-    # guaranteed-service model places safety stock across the echelons (sim.echelon_sizing)
-    sizing: Literal["target", "gsm"] = "target"
+    # guaranteed-service model places safety stock across the echelons (sim.echelon_sizing);
+    # pooled: the lending forward nodes sized together by SAA, with lateral transfers
+    sizing: Literal["target", "gsm", "pooled"] = "target"
     units_per_pallet: PositiveInt = 200
     order_up_to: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> S
     reorder_point: dict[str, dict[str, NonNegativeInt]] | None = None  # node -> sku -> s
@@ -1982,6 +1983,19 @@ class Scenario(Strict):
         for node in (lateral.nodes or []) if lateral is not None else []:
             if node not in ids:
                 raise ValueError(f"lateral_transfers.nodes names unknown node {node!r} {ids}")
+        return self
+
+    @model_validator(mode="after")
+    def _pooling_transfers(self) -> Scenario:
+        """`inventory.sizing: pooled` runs with the transfers pooling assumes: emergency
+        lateral transfers with complete pooling (hold-back 0) unless given (sim.echelon_sizing)."""
+        if self.inventory.sizing != "pooled":
+            return self
+        if self.lateral_transfers is None:
+            self.lateral_transfers = LateralTransfers(hold_back_share=0.0)
+        elif not self.lateral_transfers.emergency:
+            raise ValueError("inventory.sizing: pooled assumes emergency lateral transfers, "
+                             "but lateral_transfers.emergency is false")
         return self
 
     @model_validator(mode="after")

@@ -215,6 +215,13 @@ def stock_levels(scenario: Scenario, catalogue: Catalogue, dist_km: np.ndarray,
     else:
         levels_up_to = np.vstack([_levels(mean[i], sd[i], p, lead[i])
                                   for i, p in enumerate(pols)])
+        if inv.sizing == "pooled":
+            from sim.echelon_sizing import pooled_levels  # only when pooling
+
+            lead_sd = np.array([lead_time_days(p)[1] for p in pols])
+            levels_up_to = pooled_levels(scenario, mean, sd, levels_up_to, lead, lead_sd,
+                                         stocked, catalogue.unit_value,
+                                         catalogue.weight_kg).levels
     mult = np.array([n.stock_multiplier for n in scenario.nodes])[:, None]
     up_to = np.ceil(levels_up_to * mult)
     # (s, S): reorder at the level that protects the lead time and review; order a cycle more.
