@@ -27,6 +27,7 @@ KEY_TEXT = {
     "03": ["extra holding cost of the pre-build", "spike-window fill rate"],
     "04": ["planned:", "The plan serves"],
     "05": ["order lines,"],
+    "07": ["(a) naive: recommended:", "(d) both: recommended:", "3PL minus in-house"],
 }
 
 
