@@ -20,10 +20,12 @@ from sim.returns_cost import RETURN_COST_CATEGORIES
 from sim.scenario import Scenario
 
 MODES = ("in_house", "3pl")
-# The recommendation must hold by this much profit per shipped order (USD), so that small
-# changes elsewhere in the model (fees, stock policy) do not flip the test; the notebook's
-# gaps are several times larger.
-MARGIN = 0.25
+# How far each recommendation must hold, in profit per shipped order (USD), so that small
+# changes elsewhere in the model (fees, stock policy) do not flip the test: the notebook
+# finds the 3PL ahead by 0.37 [0.19, 0.55] naively and in-house ahead by 2.46 [2.18, 2.74]
+# with both (3 replications); a 3PL storage line several times larger would not move them.
+NAIVE_MARGIN = 0.15
+TRUE_MARGIN = 1.0
 
 
 def variants(client: Scenario) -> dict[str, Scenario]:
@@ -67,8 +69,8 @@ def _profit_gap(all_runs, variant: str) -> float:
 
 
 def test_the_naive_view_recommends_the_3pl_and_the_true_costs_in_house(all_runs, runs):
-    assert _profit_gap(all_runs, "naive") > MARGIN
-    assert _profit_gap(all_runs, "both") < -4 * MARGIN
+    assert _profit_gap(all_runs, "naive") > NAIVE_MARGIN
+    assert _profit_gap(all_runs, "both") < -TRUE_MARGIN
     # Revenue is the same in both modes (the same orders, shipped alike): the gap is cost.
     for v in ("naive", "both"):
         a, b = (runs[(v, m)].summary for m in MODES)
@@ -86,26 +88,29 @@ def test_cartons_bill_more_than_actual_weight_and_returns_cost_labels_and_refund
         assert returns["cost_per_order_by_category"]["return_postage"] > 1.0
 
 
+# The margin table's columns and their sign in an order's margin (sim.sales).
+MARGIN_TERMS = {"revenue": 1, "shipping_fee": 1, "refund": -1, "recovery": 1,
+                "restock_credit": 1, "product_cost": -1, "shipping_cost": -1,
+                "fulfilment_cost": -1, "return_postage": -1, "refurbish": -1, "write_off": -1}
+
+
 @pytest.mark.parametrize("variant", ["naive", "cartons", "returns", "both"])
 @pytest.mark.parametrize("mode", MODES)
 def test_each_variants_ledger_balances_order_by_order(runs, variant, mode):
     res = runs[(variant, mode)]
     m = res.margin
     assert len(m) and m["order"].is_unique
-    recomputed = (m["revenue"] + m["shipping_fee"] - m["refund"] + m["recovery"]
-                  + m["restock_credit"] - m["product_cost"] - m["shipping_cost"]
-                  - m["fulfilment_cost"] - m["return_postage"] - m["refurbish"]
-                  - m["write_off"])
-    np.testing.assert_allclose(m["margin"], recomputed, rtol=0, atol=1e-9)
-    ledger = res.costs
-    carrier = ledger.loc[ledger["category"].isin(SHIPPING_CATEGORIES), "amount"].sum()
-    assert m["shipping_cost"].sum() == pytest.approx(carrier, rel=1e-12)
-    for c in RETURN_COST_CATEGORIES:
-        booked = ledger.loc[ledger["category"] == c, "amount"].sum()
-        assert m[c].sum() == pytest.approx(booked, rel=1e-12, abs=1e-9)
-    own = ledger[~ledger["category"].isin((*SHIPPING_CATEGORIES, *RETURN_COST_CATEGORIES))]
-    assert m["fulfilment_cost"].sum() + m.attrs["unallocated_cost"] == pytest.approx(
-        own["amount"].sum(), rel=1e-12)
+    terms = m[list(MARGIN_TERMS)].to_numpy() @ np.array(list(MARGIN_TERMS.values()), float)
+    np.testing.assert_allclose(m["margin"].to_numpy(), terms, rtol=0, atol=1e-9)
+    # Every ledger amount is in some order's margin: the carrier's and the returns' lines on
+    # their own orders, the rest shared out (or unallocated on days that shipped nothing).
+    by_cat = res.costs.groupby("category")["amount"].sum()
+    shipping = by_cat.reindex(list(SHIPPING_CATEGORIES)).fillna(0.0).sum()
+    returns = by_cat.reindex(list(RETURN_COST_CATEGORIES)).fillna(0.0)
+    charged = {"shipping_cost": shipping, **returns.to_dict(),
+               "fulfilment_cost": by_cat.sum() - shipping - returns.sum()
+               - m.attrs["unallocated_cost"]}
+    assert {k: m[k].sum() for k in charged} == pytest.approx(charged, rel=1e-9, abs=1e-6)
     s = res.summary
     assert s["profit_per_order"] == pytest.approx(
         s["revenue_per_order"] - s["product_cost_per_order"] - s["cost_per_order"])
