@@ -46,8 +46,9 @@ def scenario_for_mode(scenario: Scenario, mode: str) -> Scenario:
         for node in stocking:
             # The marketplace's network ships every day; its floor works like the template's
             # (same waves and carts: releasing order by order would cancel the batching).
+            # It packs with its own materials: the merchant's carton catalogue goes.
             node.update(mode={"kind": "marketplace", **alt.marketplace.model_dump()},
-                        pickup_days=list(range(7)))
+                        pickup_days=list(range(7)), packaging=None)
     elif mode == "hybrid" and alt.hybrid_rule == "fast_movers_in_house":
         for node in stocking:
             node["assortment"] = "fast_movers"

@@ -28,6 +28,7 @@ KEY_TEXT = {
     "04": ["planned:", "The plan serves"],
     "05": ["order lines,"],
     "06": ["spike fill", "GSM promise:"],
+    "07": ["(a) naive: recommended:", "(d) both: recommended:", "3PL minus in-house"],
 }
 
 
