@@ -17,6 +17,10 @@ The rules, stated here and tested in tests/test_lateral.py:
   units leave the donor's shelf at once (no crew time: the stated simplification), travel
   `lead_time_days` (drawn per shipment) and are received at the node like a purchase order;
   the node counts them on order as they leave, so its own review does not order them again.
+  Requests on one lane (donor to node) within `consolidate_h` hours of its first leave
+  together as one shipment at the window's end: the units are promised to the lane at once
+  (no other request takes them) but stay on the donor's shelf until the van leaves, so the
+  donor's own customers come first and the van takes what is still above the hold-back.
 - Rebalancing (`rebalance_every_days`): at the review hour of every such day, each SKU's
   inventory position (on hand + on order - backorders: purchase orders, transfers and
   lateral loans on their way count) is shared so that every lending node holds the same
@@ -81,6 +85,9 @@ class LateralDesk:
         self.lead_days = Sampler(net.streams["lateral.lead_time"], lt.lead_time_days)
         self.shipments = 0
         self.units = 0
+        # units promised to a lane's van not yet left: (donor, dest) -> {sku: units}
+        self.pending: dict[tuple[int, int], dict[int, int]] = {}
+        self.promised = np.zeros_like(net.on_hand)  # [donor, sku], the sum over its lanes
         if lt.rebalance_every_days is not None:
             # the demand the planners believe, as the stock levels (no oracle)
             self.rate, _ = node_demand(planning_scenario(net.scenario), net.catalogue,
@@ -101,7 +108,7 @@ class LateralDesk:
         """Units of `sku` the donor can give now: on its shelf above its hold-back level."""
         level = self.net.levels_at(self.net.env.now)[donor, sku]
         keep = np.ceil(self.settings.hold_back_share * level).astype(np.int64)
-        return np.maximum(self.net.on_hand[donor, sku] - keep, 0)
+        return np.maximum(self.net.on_hand[donor, sku] - keep - self.promised[donor, sku], 0)
 
     def short(self, node: NodeSim, sh: Shipment) -> None:
         """A shipment waits at `node` for stock: ask the donors for its short units."""
@@ -112,10 +119,39 @@ class LateralDesk:
             for d in self.donors[node.index]:
                 give = min(need, int(self.spare(d, sku)))
                 if give > 0:
-                    self.send(self.net.nodes[d], node, {sku: give})
+                    self._request(d, node.index, sku, give)
                     need -= give
                 if need == 0:
                     break
+
+    def _request(self, donor: int, dest: int, sku: int, units: int) -> None:
+        """Promise `units` of `sku` to the lane's next van (sent at once without a window)."""
+        window = self.settings.consolidate_h
+        if window <= 0:
+            self.send(self.net.nodes[donor], self.net.nodes[dest], {sku: units})
+            return
+        lane = (donor, dest)
+        if lane not in self.pending:
+            self.pending[lane] = {}
+            self.net.env.process(self._van(lane, window))
+        batch = self.pending[lane]
+        batch[sku] = batch.get(sku, 0) + units
+        self.promised[donor, sku] += units
+
+    def _van(self, lane: tuple[int, int], window: float):
+        """The lane's van leaves `window` hours after its first request with what the donor
+        still has above its hold-back of the units promised to it."""
+        yield self.net.env.timeout(window)
+        batch = self.pending.pop(lane)
+        donor, dest = lane
+        units = {}
+        for sku, want in batch.items():
+            self.promised[donor, sku] -= want
+            give = min(want, int(self.spare(donor, sku)))
+            if give > 0:
+                units[sku] = give
+        if units:
+            self.send(self.net.nodes[donor], self.net.nodes[dest], units)
 
     def send(self, donor: NodeSim, dest: NodeSim, units: dict[int, int]) -> None:
         """Move `units` (sku -> units) off the donor's shelf to `dest`, as one shipment."""

@@ -483,13 +483,17 @@ class LateralTransfers(Strict):
     """Transfers between forward nodes that hold the same SKUs (sim.lateral): an emergency
     transfer when a node runs short and another holds spare stock (the nearest first), and
     an optional periodic rebalancing to equal days of cover. A donor keeps `hold_back_share`
-    of its order-up-to level (the hold-back rule of partial pooling; 0 gives all it has)."""
+    of its order-up-to level (the hold-back rule of partial pooling; 0 gives all it has).
+    Emergency requests on a lane within `consolidate_h` hours share one shipment."""
 
     nodes: list[str] | None = None  # default: every stocking node that serves customers
     emergency: bool = True
     hold_back_share: Probability = 0.5
     rebalance_every_days: PositiveInt | None = None
     rebalance_min_units: PositiveInt = 1  # a smaller move is not worth a shipment
+    # Emergency requests on one lane (donor to node) within this many hours leave as one
+    # shipment, as the DC's transfers (`transfer.consolidate_h`); 0 sends each at once.
+    consolidate_h: NonNegativeFloat = 1.0
     # Road express between nearby nodes: about a day, a small van or LTL price per shipment.
     lead_time_days: Dist = Dist(dist="gamma", mean=1.0, cv=0.3)
     freight: Freight = Freight(cost_per_shipment=75.0, cost_per_kg=0.35)

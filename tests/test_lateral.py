@@ -84,6 +84,28 @@ def test_each_lateral_shipment_pays_its_freight(lent):
     assert "freight" not in set(ledger["category"])  # the supplier's legs cost nothing here
 
 
+def test_requests_on_a_lane_within_the_window_share_one_shipment(lent):
+    # one SKU, one lane: with a day's window at most one van a day leaves, each carrying
+    # every request of its window, so fewer shipments move at least as many units
+    # (a fixture run has the 1-hour default; 0 sends each request at once)
+    def shipments(result):
+        lateral = result.tables["inbound"]
+        lateral = lateral[lateral["lateral"]]
+        return lateral.groupby("po")["shipped_h"].first().sort_values().to_numpy()
+
+    at_once = run(_scenario({"east": {"A": 0}, "west": {"A": 120}},
+                            {**LATERAL, "consolidate_h": 0}))
+    daily = run(_scenario({"east": {"A": 0}, "west": {"A": 120}},
+                          {**LATERAL, "consolidate_h": 24}))
+    n_once, n_hour, n_day = len(shipments(at_once)), len(shipments(lent)), len(shipments(daily))
+    assert n_day < n_hour <= n_once
+    assert (np.diff(shipments(daily)) >= 24.0 - 1e-9).all()
+    ledger = cost_ledger(daily.scenario, daily.tables)
+    freight = float(ledger.loc[ledger["category"] == "lateral_freight", "amount"].sum())
+    once = cost_ledger(at_once.scenario, at_once.tables)
+    assert freight < float(once.loc[once["category"] == "lateral_freight", "amount"].sum())
+
+
 def test_a_donor_never_lends_below_its_hold_back_level(lent):
     # west's shelf after each loan stays at or above half its level: replay its stock from
     # the record (initial 120, + put away, - lent), in time order
