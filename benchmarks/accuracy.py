@@ -62,7 +62,8 @@ COUNT_COLUMNS = (
     ("record accurate by location % (end)", "record_loc", ".1f"),
     ("location-time in error %", "in_error_time", ".2f"),
     ("pick exceptions", "exceptions", ".1f"), ("units written off", "written_off", ".1f"),
-    ("orders backordered %", "backorder", ".2f"), ("unit fill %", "fill", ".2f"))
+    ("orders backordered %", "backorder", ".2f"), ("unit fill %", "fill", ".2f"),
+    ("lost demand %", "lost_pct", ".2f"), ("profit / order", "profit", ".3f"))
 
 
 def _verification_cases() -> list[tuple[str, dict, dict]]:
@@ -113,6 +114,7 @@ def _measure(sc, label: str, accuracy: dict, extra: dict, reps: int) -> dict:
             "in_error_time": a["locations_in_error_time_pct"],
             "exceptions": a["pick_exceptions"], "written_off": a["written_off_units"],
             "backorder": s["backorder_pct"], "fill": s["unit_fill_rate_pct"],
+            "lost_pct": s["lost_demand_pct"], "profit": s["profit_per_order"],
             "checker_busy": float(util["busy_h"].get("checkers", 0.0)),
         })
     mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
@@ -126,9 +128,12 @@ def main() -> None:
     ap.add_argument("--replications", type=int, default=2)
     ap.add_argument("--only", choices=("verification", "counts", "damage"), default=None,
                     help="run one of the sweeps")
+    ap.add_argument("--on-stockout", choices=("backorder", "lost"), default="backorder",
+                    help="customers wait for stock (the scenario's) or leave (lost sales)")
     args = ap.parse_args()
     sc = load_scenario(bundled_scenario(SCENARIO))
-    sc = with_changes(sc, {"run.horizon_days": args.days})
+    sc = with_changes(sc, {"run.horizon_days": args.days,
+                           "sales.on_stockout": {"policy": args.on_stockout}})
     t0 = time.perf_counter()
     print(f"{SCENARIO}, {args.days} days (warm-up {sc.run.warmup_days}), "
           f"{args.replications} replication(s) per row\n")

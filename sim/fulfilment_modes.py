@@ -404,9 +404,12 @@ class Marketplace(FulfilmentMode):
         return self._site_km
 
     def unit_fees(self, weight_kg: np.ndarray, cube_m3: np.ndarray) -> np.ndarray:
-        """The fulfilment fee per unit (currency): by weight tier for a standard-size unit,
-        a base plus per kg for an oversize one."""
+        """The fulfilment fee per unit (currency): by shipping weight's tier for a
+        standard-size unit, a base plus per kg for an oversize one; shipping weight is the
+        greater of the unit's kg and its dimensional weight."""
         m = self.settings
+        if m.dim_divisor_cm3_per_kg is not None:
+            weight_kg = np.maximum(weight_kg, cube_m3 * 1e6 / m.dim_divisor_cm3_per_kg)
         fee = np.asarray(m.fee_per_unit)[np.searchsorted(m.fee_tiers_kg, weight_kg,
                                                          side="left")]
         over = (weight_kg > m.standard_max_kg) | (cube_m3 > m.standard_max_m3)

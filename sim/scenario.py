@@ -848,6 +848,10 @@ class Marketplace(Strict):
     # for every SKU)
     standard_max_m3: PositiveFloat = 0.033
     standard_max_kg: PositiveFloat = 9.07
+    # source: Amazon bills the tiers on shipping weight, the greater of the unit's weight and
+    # its dimensional weight at 139 in3/lb (5,022 cm3/kg; FBA fee pages 2024-2025, which
+    # exempt small standard-size units: not modelled); null bills on actual weight
+    dim_divisor_cm3_per_kg: PositiveFloat | None = 5022.0
     # source: Amazon FBA 2025 large bulky: 9.61 USD plus 0.38 USD per lb over the first
     oversize_base_per_unit: NonNegativeFloat = 9.61
     oversize_per_kg: NonNegativeFloat = 0.84

@@ -282,9 +282,16 @@ def test_the_nearest_site_is_the_nearest():
 
 def test_marketplace_fees_by_size_tier():
     rule = rule_for(scenario_for_mode(IN_HOUSE, "marketplace").nodes[0])
-    fee = rule.unit_fees(np.array([0.2, 0.7, 12.0, 1.0]), np.array([0.001, 0.002, 0.01, 0.05]))
-    # 0.2 kg and 0.7 kg standard: tiers 0 and 2; 12 kg and a 0.05 m3 box: oversize
-    assert fee.tolist() == pytest.approx([3.3, 4.5, 9.61 + 0.84 * 12.0, 9.61 + 0.84 * 1.0])
+    fee = rule.unit_fees(np.array([0.2, 0.7, 12.0, 1.0, 0.3]),
+                         np.array([0.001, 0.002, 0.01, 0.05, 0.01]))
+    # 0.2 kg and 0.7 kg standard: tiers 0 and 2 (dimensional weights 0.20 and 0.40 kg at
+    # 5,022 cm3/kg are not more); 12 kg and a 0.05 m3 box (9.96 kg dimensional): oversize;
+    # a light 0.3 kg pillow of 0.01 m3 bills its 1.99 kg dimensional weight: tier 3, not 1
+    dim = 0.05 * 1e6 / 5022.0
+    assert fee.tolist() == pytest.approx([3.3, 4.5, 9.61 + 0.84 * 12.0, 9.61 + 0.84 * dim, 5.9])
+    actual = rule_for(scenario_for_mode(with_changes(IN_HOUSE, {
+        "alternatives.marketplace.dim_divisor_cm3_per_kg": None}), "marketplace").nodes[0])
+    assert actual.unit_fees(np.array([0.3]), np.array([0.01])).tolist() == [3.7]
 
 
 def test_marketplace_costs_its_own_lines_and_no_crews(market):
