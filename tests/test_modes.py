@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.api import load_scenario, run, with_changes
+from sim.api import Network, load_scenario, run, with_changes
 from sim.modes import MODES, scenario_for_mode
 
 from .conftest import SCENARIOS
@@ -46,10 +46,15 @@ def test_marketplace_fee_is_per_unit_by_weight_tier(runs):
     m = r.scenario.nodes[0].mode
     ships = r.shipments.dropna(subset=["shipped_h"])
     assert (ships["fee"] > 0).all()
-    # Each unit pays between the lowest and highest tier fee.
+    # Each unit pays between the lowest tier fee and the highest fee a unit of the catalogue
+    # can pay (the top tier, or oversize on its shipping weight: the greater of kg and cube
+    # at the dimensional divisor)
+    cat = Network(r.scenario).catalogue
+    ship_kg = np.maximum(cat.weight_kg, cat.cube_m3 * 1e6 / m.dim_divisor_cm3_per_kg)
+    top = max(max(m.fee_per_unit), m.oversize_base_per_unit + m.oversize_per_kg * ship_kg.max())
     per_unit = ships["fee"] / ships["units"]
     assert per_unit.min() >= min(m.fee_per_unit) - 1e-9
-    assert per_unit.max() <= max(m.fee_per_unit) + 1e-9
+    assert per_unit.max() <= top + 1e-9
     fees = r.costs[r.costs["category"] == "marketplace_fulfilment"]["amount"].sum()
     assert fees == pytest.approx(ships["fee"].sum())
     # Promised by the marketplace: order day + its promise (+1 after the cut-off).
