@@ -9,7 +9,14 @@ import numpy as np
 
 from sim.scenario import Carriers
 
-__all__ = ["CarrierTable"]
+__all__ = ["CarrierTable", "billable_kg"]
+
+
+def billable_kg(actual_kg: np.ndarray, volume_cm3: np.ndarray,
+                divisor_cm3_per_kg: np.ndarray | float) -> np.ndarray:
+    """Billable weight (kg): the greater of the actual kg and the volume over the dim divisor
+    (cm3 per kg; inf: no dimensional weight)."""
+    return np.maximum(actual_kg, volume_cm3 / divisor_cm3_per_kg)
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,7 @@ class CarrierTable:
         surcharges met), from its service `row`, distance `band`, actual kg and outer sides
         (cm, [parcel, 3]). Billable kg = max(actual, length x width x height / divisor)."""
         dims = np.sort(np.asarray(dims_cm, float), axis=1)[:, ::-1]  # longest side first
-        billable = np.maximum(actual_kg, dims.prod(axis=1) / self.dim_divisor[row])
+        billable = billable_kg(actual_kg, dims.prod(axis=1), self.dim_divisor[row])
         measure = {"length_plus_girth": dims[:, 0] + 2.0 * (dims[:, 1] + dims[:, 2]),
                    "longest_side": dims[:, 0], "actual_kg": np.asarray(actual_kg, float)}
         fees = np.zeros(len(row))

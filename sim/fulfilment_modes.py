@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from optimize.geo import distance_matrix_km
-from sim.carriers import CarrierTable
+from sim.carriers import CarrierTable, billable_kg
 from sim.scenario import (
     MODE_SETTINGS,
     DropshipMode,
@@ -409,7 +409,7 @@ class Marketplace(FulfilmentMode):
         greater of the unit's kg and its dimensional weight."""
         m = self.settings
         if m.dim_divisor_cm3_per_kg is not None:
-            weight_kg = np.maximum(weight_kg, cube_m3 * 1e6 / m.dim_divisor_cm3_per_kg)
+            weight_kg = billable_kg(weight_kg, cube_m3 * 1e6, m.dim_divisor_cm3_per_kg)
         fee = np.asarray(m.fee_per_unit)[np.searchsorted(m.fee_tiers_kg, weight_kg,
                                                          side="left")]
         over = (weight_kg > m.standard_max_kg) | (cube_m3 > m.standard_max_m3)

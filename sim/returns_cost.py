@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.carriers import billable_kg
 from sim.record import Shipment
 from sim.record.rows import ReturnParcel
 from sim.sales import basket_values
@@ -52,7 +53,7 @@ def label_charge(carriers: CarrierTable, band: np.ndarray, actual_kg: np.ndarray
     kg = np.broadcast_to(np.asarray(actual_kg, float)[None, :], (len(rows), len(band)))
     if dims_cm is not None and carriers.dim_divisor is not None:
         volume = np.prod(np.asarray(dims_cm, float).reshape(-1, 3), axis=1)
-        kg = np.maximum(kg, volume[None, :] / carriers.dim_divisor[:, None])
+        kg = billable_kg(kg, volume[None, :], carriers.dim_divisor[:, None])
     kg = np.maximum(kg, carriers.min_billable_kg[rows])
     cost = carriers.rate(rows, np.asarray(band)[None, :], kg)
     best = np.argmin(cost, axis=0)
